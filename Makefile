@@ -1,0 +1,27 @@
+# The front door. `make help` lists the targets; each one calls a single script.
+.DEFAULT_GOAL := help
+.PHONY: help up down status logs test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## start LocalStack (Docker if an engine answers, else embedded) and wait for the init hooks
+	@scripts/localenv.sh up
+
+down: ## stop LocalStack and every function process it started
+	@scripts/localenv.sh down
+
+status: ## say whether LocalStack is running and ready, with each init hook's state
+	@scripts/localenv.sh status
+
+logs: ## print the end of LocalStack's log (LINES=200)
+	@scripts/localenv.sh logs
+
+test: ## run unit and integration tests (starts LocalStack if needed, and stops it again)
+	@scripts/test.sh
+
+bench: ## run the benchmarks and print their table (starts LocalStack if needed)
+	@scripts/bench.sh
+
+clean: down ## stop, then remove the virtual environment and the state directory
+	rm -rf .venv .state

@@ -1,0 +1,219 @@
+"""LocalStack runtime executor that runs each Lambda execution environment as a local process.
+
+LocalStack Community runs functions only in Docker containers. This executor gives the same
+semantics without Docker: one process per execution environment (``bootstrap.py``), warm reuse,
+the function timeout enforced by killing and replacing the process, and logs with START, END and
+REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
+"""
+
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+import requests
+from localstack import config
+from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
+from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
+from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
+
+from embedded_localstack import bootstrap
+from embedded_localstack.interpreters import interpreter_for_runtime
+
+LOG = logging.getLogger(__name__)
+
+BOOTSTRAP = Path(bootstrap.__file__)
+# Environment variables of the host that a function process keeps; everything else comes from LocalStack,
+# as in a container.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+
+
+def gateway_host() -> str:
+    host = config.GATEWAY_LISTEN[0].host
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+class LocalProcessRuntimeExecutor(RuntimeExecutor):
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+        super().__init__(id=id, function_version=function_version)
+        self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"lambda-{function_version.id.function_name}-{id}-"))
+        self.log_path = self.workdir / "output.log"
+        self.process: subprocess.Popen | None = None
+        self.env: dict[str, str] = {}
+        self.stopped = False
+        # A process we killed on purpose (timeout, stop) must not be reported as a crash.
+        self.expected_exit: subprocess.Popen | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, env_vars: dict[str, str]) -> None:
+        self.executor_endpoint.start()
+        code = self.function_version.config.code
+        tmp = self.workdir / "tmp"
+        tmp.mkdir()
+        self.env = {key: value for key, value in os.environ.items() if key in INHERITED_ENV}
+        self.env |= {key: str(value) for key, value in env_vars.items()}
+        self.env |= {
+            # Where /var/task and /tmp are in a container.
+            "LAMBDA_TASK_ROOT": str(code.get_unzipped_code_location()),
+            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "TMPDIR": str(tmp),
+            "HOME": str(tmp),
+            "_EMBEDDED_LOG_PATH": str(self.log_path),
+        }
+        self._spawn()
+        self.executor_endpoint.wait_for_startup()
+
+    def _spawn(self) -> None:
+        python = interpreter_for_runtime(self.function_version.config.runtime)
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.executor_endpoint.container_port = listener.getsockname()[1]
+        self.executor_endpoint.startup_future = Future()
+        with open(self.log_path, "ab") as log, listener:
+            self.process = subprocess.Popen(
+                [python, "-I", "-u", str(BOOTSTRAP)],
+                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno())},
+                cwd=self.env["LAMBDA_TASK_ROOT"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+            )
+        threading.Thread(target=self._watch, args=(self.process,), daemon=True, name=f"lambda-watch-{self.id}").start()
+
+    def _watch(self, process: subprocess.Popen) -> None:
+        """Turns an unexpected exit into an error for whoever waits on this environment."""
+        exit_code = process.wait()
+        if process is self.expected_exit or process is not self.process:
+            return
+        endpoint = self.executor_endpoint
+        message = f"Runtime exited with error: exit status {exit_code}"
+        payload = json.dumps({"errorMessage": message, "errorType": "Runtime.ExitError"}).encode()
+        if endpoint.startup_future and not endpoint.startup_future.done():
+            _settle(endpoint.startup_future, exception=StatusErrorException(message, payload=payload))
+        invocation = endpoint.invocation_future
+        if invocation and not invocation.done():
+            logs = bootstrap.read_logs(str(self.log_path))
+            _settle(invocation, result=InvocationResult("", payload, is_error=True, logs=logs))
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._kill()
+        try:
+            self.executor_endpoint.shutdown()
+        except Exception as e:
+            LOG.debug("Error while stopping executor endpoint of %s: %s", self.id, e)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _kill(self) -> None:
+        process, self.expected_exit = self.process, self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            tree = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            tree = []
+        for victim in [process, *tree]:
+            try:
+                victim.kill()
+            except (psutil.NoSuchProcess, ProcessLookupError):
+                pass
+        process.wait()
+
+    # -- invocation -------------------------------------------------------------------------
+    def invoke(self, payload: dict[str, str]) -> InvocationResult:
+        if self.stopped:
+            raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
+        if self.process.poll() is not None:
+            # The previous invocation timed out or the runtime died: a fresh process takes over,
+            # as a new init inside the same sandbox would on AWS.
+            self._spawn()
+            self.executor_endpoint.wait_for_startup()
+
+        endpoint = self.executor_endpoint
+        endpoint.invocation_future = Future()
+        endpoint.logs = None
+        timeout = float(self.function_version.config.timeout)
+        started = time.monotonic()
+        response = requests.post(
+            f"http://127.0.0.1:{endpoint.container_port}/invoke",
+            json=payload,
+            proxies={"http": "", "https": ""},
+            timeout=10,
+        )
+        if not response.ok:
+            raise LambdaRuntimeException(f"Environment {self.id} refused the invocation: {response.status_code}")
+        try:
+            return endpoint.invocation_future.result(timeout=timeout)
+        except FutureTimeout:
+            if endpoint.invocation_future.done():  # finished right at the deadline
+                return endpoint.invocation_future.result()
+            return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
+
+    def _timed_out(self, request_id: str, timeout: float, elapsed: float) -> InvocationResult:
+        self._kill()
+        message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        logs = bootstrap.read_logs(str(self.log_path)) + (
+            f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n"
+            f"END RequestId: {request_id}\n"
+            f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+            f"Billed Duration: {int(timeout * 1000)} ms\t"
+            f"Memory Size: {self.function_version.config.memory_size} MB\tStatus: timeout\n"
+        )
+        payload = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode()
+        return InvocationResult(request_id, payload, is_error=True, logs=logs)
+
+    # -- addresses --------------------------------------------------------------------------
+    def get_address(self) -> str:
+        return "127.0.0.1"
+
+    def get_endpoint_from_executor(self) -> str:
+        return gateway_host()
+
+    def get_runtime_endpoint(self) -> str:
+        port = config.GATEWAY_LISTEN[0].port
+        return f"http://{gateway_host()}:{port}{self.executor_endpoint.get_endpoint_prefix()}"
+
+    def get_logs(self) -> str:
+        try:
+            return bootstrap.read_logs(str(self.log_path))
+        except FileNotFoundError:
+            return ""
+
+    # -- versions ---------------------------------------------------------------------------
+    @classmethod
+    def prepare_version(cls, function_version: FunctionVersion) -> None:
+        # Fails the function (State: Failed, with the reason) for runtimes this executor cannot run.
+        interpreter_for_runtime(function_version.config.runtime)
+        if function_version.config.code:
+            function_version.config.code.prepare_for_execution()
+
+    @classmethod
+    def cleanup_version(cls, function_version: FunctionVersion) -> None:
+        pass
+
+    @classmethod
+    def validate_environment(cls) -> bool:
+        return True
+
+
+def _settle(future: Future, result=None, exception: BaseException | None = None) -> None:
+    try:
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)
+    except Exception:  # settled meanwhile by the environment's own report
+        pass
+
