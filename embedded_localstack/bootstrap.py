@@ -11,6 +11,7 @@ and points stdout/stderr at the environment's log file (``_EMBEDDED_LOG_PATH``).
 """
 
 import decimal
+import http.client
 import importlib
 import json
 import math
@@ -22,21 +23,35 @@ import sys
 import threading
 import time
 import traceback
-import urllib.request
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 # A function that prints megabytes must not ship megabytes per invocation to CloudWatch.
 MAX_LOG_BYTES = 256 * 1024
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class LocalStackConnection:
+    """Reports to LocalStack over one kept-alive connection: a new TCP connection per report costs
+    more than the rest of a warm invocation."""
 
+    def __init__(self, endpoint: str):
+        url = urllib.parse.urlsplit(endpoint)
+        self.host, self.port, self.prefix = url.hostname, url.port or 80, url.path
+        self.connection: http.client.HTTPConnection | None = None
 
-def _post(url: str, body: object) -> None:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST")
-    request.add_header("Content-Type", "application/json")
-    with _opener.open(request, timeout=30) as response:
-        response.read()
+    def post(self, path: str, body: object) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                self.connection.request("POST", self.prefix + path, data, {"Content-Type": "application/json"})
+                self.connection.getresponse().read()
+                return
+            except (http.client.HTTPException, OSError):
+                self.connection.close()
+                self.connection = None
+                if attempt == 2:
+                    raise
 
 
 def error_body(error: BaseException, error_type: str | None = None) -> dict:
@@ -117,7 +132,7 @@ class _InitError(Exception):
 class Runtime:
     def __init__(self):
         env = os.environ
-        self.endpoint = env["LOCALSTACK_RUNTIME_ENDPOINT"]
+        self.localstack = LocalStackConnection(env["LOCALSTACK_RUNTIME_ENDPOINT"])
         self.runtime_id = env["LOCALSTACK_RUNTIME_ID"]
         self.log_path = env.pop("_EMBEDDED_LOG_PATH")
         self.timeout = float(env.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
@@ -132,14 +147,15 @@ class Runtime:
         inbox = self.inbox
 
         class InvokeHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive with LocalStack's invoke requests
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path != "/invoke":
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                inbox.put(json.loads(body))
-                self.send_response(202)
+                status = 202 if self.path == "/invoke" else 404
+                if status == 202:
+                    inbox.put(json.loads(body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):  # the log file belongs to the function
@@ -226,7 +242,7 @@ class Runtime:
         self._report(f"/invocations/{request_id}/logs", {"logs": read_logs(self.log_path)})
 
     def _report(self, path: str, body: object) -> None:
-        _post(self.endpoint + path, body)
+        self.localstack.post(path, body)
 
 
 def read_logs(log_path: str) -> str:

@@ -54,6 +54,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.stopped = False
         # A process we killed on purpose (timeout, stop) must not be reported as a crash.
         self.expected_exit: subprocess.Popen | None = None
+        self.http = requests.Session()
+        self.http.trust_env = False  # never through a proxy: the environment is on this host
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, env_vars: dict[str, str]) -> None:
@@ -113,6 +115,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self.executor_endpoint.shutdown()
         except Exception as e:
             LOG.debug("Error while stopping executor endpoint of %s: %s", self.id, e)
+        self.http.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _kill(self) -> None:
@@ -145,12 +148,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         endpoint.logs = None
         timeout = float(self.function_version.config.timeout)
         started = time.monotonic()
-        response = requests.post(
-            f"http://127.0.0.1:{endpoint.container_port}/invoke",
-            json=payload,
-            proxies={"http": "", "https": ""},
-            timeout=10,
-        )
+        response = self.http.post(f"http://127.0.0.1:{endpoint.container_port}/invoke", json=payload, timeout=10)
         if not response.ok:
             raise LambdaRuntimeException(f"Environment {self.id} refused the invocation: {response.status_code}")
         try:
