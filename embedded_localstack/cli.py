@@ -68,6 +68,9 @@ class Instance:
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
             "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
             "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
+            # CI runners are often containers themselves; LocalStack would then take this for its own
+            # image and use /etc/localstack, /var/lib/localstack instead of FILESYSTEM_ROOT.
+            "OVERRIDE_IN_DOCKER": "0",
             "LAMBDA_RUNTIME_EXECUTOR": "local-process",
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",

@@ -54,6 +54,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.stopped = False
         # A process we killed on purpose (timeout, stop) must not be reported as a crash.
         self.expected_exit: subprocess.Popen | None = None
+        self.code_snapshot: tuple | None = None  # hot reload: the code folder as it was at spawn
         self.http = requests.Session()
         self.http.trust_env = False  # never through a proxy: the environment is on this host
 
@@ -78,6 +79,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def _spawn(self) -> None:
         python = interpreter_for_runtime(self.function_version.config.runtime)
+        if self.function_version.config.code.is_hot_reloading():
+            self.code_snapshot = code_signature(self.env["LAMBDA_TASK_ROOT"])
         listener = socket.create_server(("127.0.0.1", 0))
         self.executor_endpoint.container_port = listener.getsockname()[1]
         self.executor_endpoint.startup_future = Future()
@@ -137,6 +140,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         if self.stopped:
             raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
+        if self.code_snapshot is not None and code_signature(self.env["LAMBDA_TASK_ROOT"]) != self.code_snapshot:
+            self._kill()  # hot reload: edited code runs from a fresh process, as LocalStack's init restarts it
         if self.process.poll() is not None:
             # The previous invocation timed out or the runtime died: a fresh process takes over,
             # as a new init inside the same sandbox would on AWS.
@@ -204,6 +209,19 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     @classmethod
     def validate_environment(cls) -> bool:
         return True
+
+
+def code_signature(folder: str) -> tuple[int, int, int]:
+    """Changes when a file in the folder is edited, added or removed."""
+    count = newest = size = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                stat = os.stat(os.path.join(root, name))
+            except FileNotFoundError:  # removed while we looked
+                continue
+            count, newest, size = count + 1, max(newest, stat.st_mtime_ns), size + stat.st_size
+    return count, newest, size
 
 
 def _settle(future: Future, result=None, exception: BaseException | None = None) -> None:

@@ -1,0 +1,1 @@
+"""What the init hooks, the tests and the tools share: settings, resource names, AWS clients."""

@@ -1,0 +1,94 @@
+import io
+import json
+import urllib.request
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shop import settings
+from shop.aws import client
+
+FUNCTIONS = Path(__file__).parent / "functions"
+TEST_ROLE = "integration-test-lambda"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def localstack_ready():
+    url = f"{settings.require_local_endpoint()}/_localstack/init/ready"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status = json.load(response)
+    except OSError as e:
+        pytest.exit(f"LocalStack does not answer at {settings.ENDPOINT_URL} ({e}); run `make up` first", returncode=2)
+    if not status.get("completed"):
+        pytest.exit(f"LocalStack's init hooks have not completed: {status}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def lambda_client():
+    # Long reads: some tests invoke functions that run for seconds. No retries: each invoke counts.
+    return client("lambda", read_timeout=120, retries={"max_attempts": 0})
+
+
+@pytest.fixture(scope="session")
+def logs_client():
+    return client("logs")
+
+
+@pytest.fixture(scope="session")
+def test_role_arn():
+    iam = client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    try:
+        return iam.create_role(RoleName=TEST_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        return iam.get_role(RoleName=TEST_ROLE)["Role"]["Arn"]
+
+
+def zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def create_function(lambda_client, test_role_arn):
+    """Factory: creates a function from a folder under functions/ (or a hot-reload path), waits
+    until it is Active, and deletes it after the test."""
+    created = []
+
+    def create(source: str = "runtime_probe", *, hot_reload_path: Path | None = None, **overrides) -> str:
+        name = f"{source.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        code = (
+            {"S3Bucket": "hot-reload", "S3Key": str(hot_reload_path)}
+            if hot_reload_path
+            else {"ZipFile": zip_folder(FUNCTIONS / source)}
+        )
+        settings = {"Runtime": "python3.12", "Handler": "app.handler", "Timeout": 10} | overrides
+        lambda_client.create_function(FunctionName=name, Role=test_role_arn, Code=code, **settings)
+        created.append(name)
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
+        return name
+
+    yield create
+    for name in created:
+        lambda_client.delete_function(FunctionName=name)
+
+
+@pytest.fixture
+def invoke(lambda_client):
+    """Invokes synchronously; returns (payload as parsed JSON, the raw response)."""
+
+    def call(function_name: str, event: dict | None = None, **kwargs):
+        response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps(event or {}), **kwargs)
+        return json.loads(response["Payload"].read() or "null"), response
+
+    return call

@@ -1,0 +1,45 @@
+"""A function whose behaviour the event chooses, to check the Lambda runtime's semantics."""
+
+import json
+import os
+import time
+import urllib.request
+
+# Module state: survives across warm invocations of one execution environment, and only those.
+INVOCATIONS = 0
+LOADED_AT = time.time()
+
+
+def handler(event, context):
+    global INVOCATIONS
+    INVOCATIONS += 1
+    action = event.get("action", "describe")
+    print(f"probe action={action} invocation={INVOCATIONS}")
+    if action == "raise":
+        raise ValueError(f"probe failure: {event.get('message', 'boom')}")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    if action == "exit":
+        raise SystemExit(event.get("code", 3))
+    if action == "ping":  # reach LocalStack through the endpoint the runtime hands the function
+        with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/_localstack/health", timeout=5) as r:
+            return {"services": sorted(json.load(r)["services"])}
+    return {
+        "invocations": INVOCATIONS,
+        "loadedAt": LOADED_AT,
+        "pid": os.getpid(),
+        "version": "v1",
+        "start": event.get("started_at"),
+        "finishedAt": time.time(),
+        "context": {
+            "aws_request_id": context.aws_request_id,
+            "function_name": context.function_name,
+            "function_version": context.function_version,
+            "invoked_function_arn": context.invoked_function_arn,
+            "memory_limit_in_mb": int(context.memory_limit_in_mb),
+            "log_group_name": context.log_group_name,
+            "log_stream_name": context.log_stream_name,
+            "remaining_ms": context.get_remaining_time_in_millis(),
+        },
+        "env": {key: os.environ.get(key) for key in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "_HANDLER", "AWS_ENDPOINT_URL")},
+    }
