@@ -13,6 +13,8 @@ LOADED_AT = time.time()
 def handler(event, context):
     global INVOCATIONS
     INVOCATIONS += 1
+    if "requestContext" in event:  # called through API Gateway's proxy integration
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"invocations": INVOCATIONS})}
     action = event.get("action", "describe")
     print(f"probe action={action} invocation={INVOCATIONS}")
     if action == "raise":
