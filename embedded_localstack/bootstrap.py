@@ -170,6 +170,9 @@ class Runtime:
         started = time.monotonic()
         task_root = os.environ["LAMBDA_TASK_ROOT"]
         sys.path.insert(0, task_root)
+        runtime_packages = os.environ.pop("_EMBEDDED_RUNTIME_PACKAGES", "")
+        if runtime_packages:
+            sys.path.append(runtime_packages)
         os.chdir(task_root)
         try:
             self.handler = load_handler(os.environ["_HANDLER"])

@@ -72,6 +72,7 @@ class Instance:
             # image and use /etc/localstack, /var/lib/localstack instead of FILESYSTEM_ROOT.
             "OVERRIDE_IN_DOCKER": "0",
             "LAMBDA_RUNTIME_EXECUTOR": "local-process",
+            "EMBEDDED_LAMBDA_RUNTIME_PACKAGES": str(Path(sys.prefix) / "lambda-runtime"),
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
             # LocalStack's DNS server would bind port 53 on the host.

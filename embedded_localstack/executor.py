@@ -73,6 +73,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "TMPDIR": str(tmp),
             "HOME": str(tmp),
             "_EMBEDDED_LOG_PATH": str(self.log_path),
+            # boto3 and friends, which the AWS runtime provides (/var/runtime); after the function's own code.
+            "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
         self._spawn()
         self.executor_endpoint.wait_for_startup()

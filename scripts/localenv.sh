@@ -10,6 +10,14 @@ if [ "$mode" = auto ]; then
   if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then mode=docker; else mode=embedded; fi
 fi
 
+if [ "$command" = up ]; then
+  # Both modes deploy the same archives, built here on the host.
+  scripts/venv.sh
+  .venv/bin/python -m shop.archives
+fi
+# Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop).
+export SHOP_PROJECT_DIR="$PWD"
+
 case "$mode" in
   docker)
     case "$command" in

@@ -3,10 +3,11 @@
 # LocalStack 4.14.0 needs Python >= 3.13 in practice: 3.12 runs the gateway, but Lambda's
 # CreateFunction fails there (localstack.utils.tagging imports warnings.deprecated, new in 3.13).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/.."
 VENV=.venv
 STAMP="$VENV/.requirements.sha256"
-want=$(cat requirements/*.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/*.txt pyproject.toml "$self" | sha256sum | cut -d' ' -f1)
 
 is_usable() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; }
 
@@ -37,7 +38,9 @@ rm -rf "$VENV"
 log=$(mktemp)
 # --no-deps: the lock file is the complete set. Resolving would pull in argparse 1.4.0 (via kclpy-ext),
 # a backport that shadows the standard library's argparse.
-if ! { "$VENV/bin/pip" install --no-deps -r requirements/dev.txt && "$VENV/bin/pip" install --no-deps -e .; } >"$log" 2>&1; then
+# lambda-runtime/: what the AWS Lambda Python runtime provides (boto3), for embedded-mode functions.
+if ! { "$VENV/bin/pip" install --no-deps -r requirements/dev.txt && "$VENV/bin/pip" install --no-deps -e . \
+       && "$VENV/bin/pip" install --no-deps --target "$VENV/lambda-runtime" -r requirements/lambda-runtime.txt; } >"$log" 2>&1; then
   grep -v '^WARNING: Location' "$log" | tail -40 >&2
   echo "installing the pinned requirements failed (full log: $log)" >&2
   exit 1

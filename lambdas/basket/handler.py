@@ -1,0 +1,45 @@
+"""Basket API (synchronous: API Gateway -> this function -> DynamoDB)."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+
+from basket import logic
+from shared.config import require_env
+from shared.contract import parse_body
+from shared.dynamo import KeyValueTable
+from shared.http import create_app, no_content
+
+logger = Logger(service="basket")
+app = create_app(logger)
+baskets = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+
+
+@app.get("/basket")
+def list_baskets():
+    return logic.list_baskets(baskets)
+
+
+@app.post("/basket")
+def save_basket():
+    return logic.save_basket(baskets, parse_body(app.current_event.decoded_body, "Basket")), 201
+
+
+@app.post("/basket/checkout")
+def checkout():
+    return logic.checkout(baskets, parse_body(app.current_event.decoded_body, "CheckoutRequest")), 202
+
+
+@app.get("/basket/<user_name>")
+def get_basket(user_name: str):
+    return logic.get_basket(baskets, user_name)
+
+
+@app.delete("/basket/<user_name>")
+def delete_basket(user_name: str):
+    logic.delete_basket(baskets, user_name)
+    return no_content()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

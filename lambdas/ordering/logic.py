@@ -1,0 +1,15 @@
+"""Order rules, free of HTTP and of AWS: `orders` is anything with the KeyValueTable methods."""
+
+from shared.errors import NotFound
+
+
+def list_orders(orders) -> list[dict]:
+    return orders.scan()
+
+
+def get_orders(orders, user_name: str, order_date: str | None = None) -> list[dict]:
+    """A user's orders, newest first; with order_date, just that one (404 if there is none)."""
+    found = orders.query(user_name, "orderDate", order_date)
+    if order_date is not None and not found:
+        raise NotFound(f"no order of user {user_name} at {order_date}")
+    return sorted(found, key=lambda order: order["orderDate"], reverse=True)

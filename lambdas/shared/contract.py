@@ -1,0 +1,41 @@
+"""Request validation against the OpenAPI document (api/openapi.yaml, shipped as openapi.json)."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+from shared.errors import InvalidInput
+
+# API Gateway accepts 10 MB; nothing in this shop needs more than a few kB.
+MAX_BODY_BYTES = 64 * 1024
+DOCUMENT = json.loads((Path(__file__).parent / "openapi.json").read_text())
+
+
+def allowed_methods(resource: str) -> list[str]:
+    """The methods the contract defines for an API Gateway resource path such as /product/{id}."""
+    item = DOCUMENT["paths"].get(resource, {})
+    return sorted(method.upper() for method, operation in item.items() if isinstance(operation, dict) and method != "parameters")
+
+
+def schema(name: str) -> dict:
+    # fastjsonschema resolves "#/components/..." against the schema's own root, so carry the components.
+    return {"$ref": f"#/components/schemas/{name}", "components": DOCUMENT["components"]}
+
+
+def parse_body(body: str | None, schema_name: str) -> dict:
+    """The request body as a dict with Decimal numbers (exact through DynamoDB), or InvalidInput."""
+    if body is None or body == "":
+        raise InvalidInput("request body is required", [{"message": "empty body"}])
+    if len(body.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
+        raise InvalidInput("request body is too large", [{"message": f"limit is {MAX_BODY_BYTES} bytes"}])
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
+    try:
+        validate(event=data, schema=schema(schema_name))
+    except SchemaValidationError as e:
+        raise InvalidInput("request body does not match the schema", [{"field": e.name, "message": e.validation_message}]) from None
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal)

@@ -1,0 +1,87 @@
+"""Builds one zip per function under build/lambdas/: the service package, lambdas/shared, the API
+contract as JSON, and the pinned third-party packages. Both modes deploy these same archives, so the
+Docker mode needs no network inside the LocalStack container. Run: python -m shop.archives"""
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import yaml
+
+from shop.resources import ARCHIVES_DIR, FUNCTIONS, LAMBDA_RUNTIME, LAMBDA_SOURCES, OPENAPI_DOCUMENT, Function
+
+REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
+DEPENDENCIES = ARCHIVES_DIR / "dependencies"
+CONTRACT_JSON = LAMBDA_SOURCES / "shared" / "openapi.json"
+# Fixed timestamps make archives byte-identical across builds, so provisioning sees unchanged code.
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def install_dependencies() -> None:
+    stamp = DEPENDENCIES / ".requirements.sha256"
+    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    started = time.monotonic()
+    python_version = LAMBDA_RUNTIME.removeprefix("python")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", python_version,
+         "--target", str(DEPENDENCIES), "--upgrade", "-r", str(REQUIREMENTS)],
+        check=True,
+    )
+    stamp.write_text(want)
+    print(f"    function dependencies installed in {time.monotonic() - started:.1f} s")
+
+
+def _files(root: Path):
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path.name != ".requirements.sha256":
+            yield path
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=EPOCH)
+    info.external_attr = 0o644 << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def build(function: Function) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in _files(DEPENDENCIES):
+            _add(archive, path.relative_to(DEPENDENCIES).as_posix(), path.read_bytes())
+        for package in ("shared", function.package):
+            for path in _files(LAMBDA_SOURCES / package):
+                _add(archive, path.relative_to(LAMBDA_SOURCES).as_posix(), path.read_bytes())
+    target = ARCHIVES_DIR / f"{function.name}.zip"
+    if not target.exists() or target.read_bytes() != buffer.getvalue():
+        target.write_bytes(buffer.getvalue())
+    return target
+
+
+def write_contract() -> None:
+    """The functions read the contract as JSON (no YAML parser in the archive); generated, not committed."""
+    contract = json.dumps(yaml.safe_load(OPENAPI_DOCUMENT.read_text()), sort_keys=True, indent=1)
+    if not CONTRACT_JSON.exists() or CONTRACT_JSON.read_text() != contract:
+        CONTRACT_JSON.write_text(contract)
+
+
+def main() -> None:
+    started = time.monotonic()
+    ARCHIVES_DIR.mkdir(parents=True, exist_ok=True)
+    install_dependencies()
+    write_contract()
+    for function in FUNCTIONS:
+        build(function)
+    print(f"==> function archives built in {time.monotonic() - started:.1f} s: {ARCHIVES_DIR}")
+
+
+if __name__ == "__main__":
+    main()
