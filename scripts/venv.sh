@@ -7,7 +7,7 @@ self=$(realpath "$0")
 cd "$(dirname "$self")/.."
 VENV=.venv
 STAMP="$VENV/.requirements.sha256"
-want=$(cat requirements/*.txt pyproject.toml "$self" | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/*.txt lambdas/requirements.txt pyproject.toml "$self" | sha256sum | cut -d' ' -f1)
 
 is_usable() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; }
 

@@ -26,7 +26,7 @@ class KeyValueTable:
     def delete(self, key_value: str) -> bool:
         """False when there was nothing to delete."""
         response = self.table.delete_item(Key={self.key: key_value}, ReturnValues="ALL_OLD")
-        return "Attributes" in response
+        return bool(response.get("Attributes"))
 
     def scan(self, **filters) -> list[dict]:
         kwargs = {}

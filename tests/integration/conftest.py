@@ -6,9 +6,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 
 from shop import settings
 from shop.aws import client
+from shop.resources import BASKET_API, ORDER_API, PRODUCT_API, RestApi, api_url
 
 FUNCTIONS = Path(__file__).parent / "functions"
 TEST_ROLE = "integration-test-lambda"
@@ -92,3 +94,51 @@ def invoke(lambda_client):
         return json.loads(response["Payload"].read() or "null"), response
 
     return call
+
+
+@pytest.fixture(scope="session")
+def http():
+    session = requests.Session()
+    session.headers["Content-Type"] = "application/json"
+    return session
+
+
+def _api(api: RestApi) -> str:
+    return api_url(settings.ENDPOINT_URL, api)
+
+
+@pytest.fixture(scope="session")
+def product_api() -> str:
+    return _api(PRODUCT_API)
+
+
+@pytest.fixture(scope="session")
+def basket_api() -> str:
+    return _api(BASKET_API)
+
+
+@pytest.fixture(scope="session")
+def order_api() -> str:
+    return _api(ORDER_API)
+
+
+@pytest.fixture
+def user_name() -> str:
+    return f"user-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def create_product(http, product_api):
+    """Factory: POSTs a product and deletes it after the test."""
+    created = []
+
+    def create(**fields) -> dict:
+        body = {"name": "Notebook", "category": "office", "price": 4.5, "description": "A5, dotted"} | fields
+        response = http.post(f"{product_api}/product", json=body)
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+        return response.json()
+
+    yield create
+    for product_id in created:
+        http.delete(f"{product_api}/product/{product_id}")

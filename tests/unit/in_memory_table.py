@@ -1,0 +1,37 @@
+"""A dict standing in for shared.dynamo.KeyValueTable, so domain rules run without DynamoDB."""
+
+import copy
+
+
+class InMemoryTable:
+    def __init__(self, key: str, sort_key: str | None = None):
+        self.key, self.sort_key = key, sort_key
+        self.items: dict[tuple, dict] = {}
+
+    def _id(self, item: dict) -> tuple:
+        return (item[self.key], item.get(self.sort_key) if self.sort_key else None)
+
+    def get(self, key_value):
+        return copy.deepcopy(self.items.get((key_value, None)))
+
+    def put(self, item):
+        self.items[self._id(item)] = copy.deepcopy(item)
+
+    def replace(self, item):
+        if self._id(item) not in self.items:
+            return False
+        self.put(item)
+        return True
+
+    def delete(self, key_value):
+        return self.items.pop((key_value, None), None) is not None
+
+    def scan(self, **filters):
+        return [copy.deepcopy(i) for i in self.items.values() if all(i.get(k) == v for k, v in filters.items())]
+
+    def query(self, key_value, sort_key=None, sort_value=None):
+        return [
+            copy.deepcopy(i)
+            for i in self.items.values()
+            if i[self.key] == key_value and (sort_value is None or i.get(sort_key) == sort_value)
+        ]
