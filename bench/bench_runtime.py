@@ -40,12 +40,23 @@ def timed(call) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def print_table(rows: list[tuple]) -> None:
+    print(f"\n| measure (ms, {os.cpu_count()} cores) | p50 | p99 / max | n | target |")
+    print("|---|---:|---:|---:|---|")
+    for label, p50, p99, n, target in rows:
+        print(f"| {label} | {p50:.1f} | {p99:.1f} | {n} | {target} |")
+
+
 def ready_times(runs: int = 3) -> list[float]:
     times = []
     for _ in range(runs):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         with tempfile.TemporaryDirectory() as state, tempfile.TemporaryDirectory() as init:
             Path(init, "ready.d").mkdir()
             env = os.environ | {"LOCALSTACK_PORT": str(port), "EMBEDDED_STATE_DIR": state, "LOCALSTACK_INIT_DIR": init}
@@ -119,10 +130,7 @@ def main() -> None:
     proxied = [timed(lambda: http.get(url).raise_for_status()) for _ in range(WARM_SAMPLES)]
     rows.append(("warm API Gateway proxy invoke", percentile(proxied, 50), percentile(proxied, 99), len(proxied), "p50 <= 20"))
 
-    print(f"\n| measure (ms, {os.cpu_count()} cores) | p50 | p99 / max | n | target |")
-    print("|---|---:|---:|---:|---|")
-    for label, p50, p99, n, target in rows:
-        print(f"| {label} | {p50:.1f} | {p99:.1f} | {n} | {target} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":
