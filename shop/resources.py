@@ -21,16 +21,70 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Queue:
+    name: str
+    visibility_timeout: int = 30
+    dead_letter: "Queue | None" = None
+    max_receive_count: int = 3
+
+
+@dataclass(frozen=True)
+class EventBus:
+    name: str
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+
+
+@dataclass(frozen=True)
+class EmailSender:
+    address: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Actions a function may call on one resource: roles are built from these and nothing else."""
+
+    actions: tuple[str, ...]
+    resource: Table | Queue | EventBus | Bucket | EmailSender
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """Event invoke config: retries, maximum event age and destinations of asynchronous invocations."""
+
+    max_retries: int = 2
+    max_event_age: int = 3600
+    on_success: Queue | None = None
+    on_failure: Queue | None = None
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
-    package: str  # folder under lambdas/, shipped in the archive with lambdas/shared
-    handler: str
-    table: Table
-    # Only what the code calls: each function's role allows these actions on its own table only.
-    table_actions: tuple[str, ...]
+    handler: str  # module path inside the archive; the archive holds lambdas/shared and the handler's package
+    grants: tuple[Grant, ...]
+    # Values that are resources become their name (tables, buses) or URL (queues) at provisioning.
+    environment: dict = field(default_factory=dict)
     timeout: int = 10
     memory: int = 256
-    environment: dict = field(default_factory=dict)
+    async_invoke: AsyncInvokeConfig | None = None
+
+    @property
+    def package(self) -> str:
+        return self.handler.split(".")[0]
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """An event source mapping: the function polls the queue and gets batches."""
+
+    queue: Queue
+    function: Function
+    batch_size: int = 10
+    batching_window: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,40 +92,116 @@ class RestApi:
     name: str
     custom_id: str  # LocalStack's _custom_id_ tag keeps the URL stable across restarts
     tag: str  # operations with this OpenAPI tag belong to this API
-    function: Function
+    function: Function  # Lambda proxy integration for every operation ...
+    non_proxy: dict = field(default_factory=dict)  # ... except these operationIds: Lambda (AWS) integration
 
 
+READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
+
+# -- data -----------------------------------------------------------------------------------------
 PRODUCT_TABLE = Table("product", partition_key="id")
 BASKET_TABLE = Table("basket", partition_key="userName")
 ORDER_TABLE = Table("order", partition_key="userName", sort_key="orderDate")
-TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE)
+# Attempt counters for failure injection; retries may land in another execution environment.
+FAULT_TABLE = Table("fault-injection", partition_key="key")
+TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE, FAULT_TABLE)
+FAULT_GRANT = Grant(("dynamodb:UpdateItem",), FAULT_TABLE)
 
+# -- events and queues ----------------------------------------------------------------------------
+EVENT_BUS = EventBus("SwnEventBus")
+CHECKOUT_RULE = "CheckoutBasketRule"
+CHECKOUT_SOURCE = "com.swn.basket.checkoutbasket"
+CHECKOUT_DETAIL_TYPE = "CheckoutBasket"
+ORDERING_TIMEOUT = 3
+ORDER_QUEUE_DLQ = Queue("OrderQueue-dlq")
+# AWS advises a visibility timeout of at least 6 x the consumer's timeout.
+ORDER_QUEUE = Queue("OrderQueue", visibility_timeout=6 * ORDERING_TIMEOUT, dead_letter=ORDER_QUEUE_DLQ)
+# Where EventBridge puts events it could not deliver to each target of the checkout rule.
+ORDER_TARGET_DLQ = Queue("CheckoutBasketRule-OrderQueue-dlq")
+NOTIFICATION_TARGET_DLQ = Queue("CheckoutBasketRule-notification-dlq")
+NOTIFICATION_FAILURES = Queue("notification-failures")
+INVOICE_RESULTS = Queue("invoice-results")
+INVOICE_FAILURES = Queue("invoice-failures")
+IMAGE_BUCKET = Bucket("product-images")
+IMAGE_PREFIX = "products/"
+IMAGE_UPDATER_TIMEOUT = 2
+IMAGE_DLQ = Queue("product-images-dlq")
+IMAGE_METADATA_QUEUE = Queue("image-metadata", visibility_timeout=6 * IMAGE_UPDATER_TIMEOUT, dead_letter=IMAGE_DLQ)
+EMAIL_SENDER = EmailSender("orders@swn.example")
+
+QUEUES = (
+    ORDER_QUEUE_DLQ, ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, NOTIFICATION_FAILURES,
+    INVOICE_RESULTS, INVOICE_FAILURES, IMAGE_DLQ, IMAGE_METADATA_QUEUE,
+)
+DEAD_LETTER_QUEUES = (ORDER_QUEUE_DLQ, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, NOTIFICATION_FAILURES, INVOICE_FAILURES, IMAGE_DLQ)
+
+# -- functions ------------------------------------------------------------------------------------
 PRODUCT_FUNCTION = Function(
     name="product",
-    package="product",
     handler="product.handler.lambda_handler",
-    table=PRODUCT_TABLE,
-    table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"),
+    grants=(Grant(READ_WRITE + ("dynamodb:UpdateItem",), PRODUCT_TABLE),),
+    environment={"TABLE_NAME": PRODUCT_TABLE},
 )
 BASKET_FUNCTION = Function(
     name="basket",
-    package="basket",
     handler="basket.handler.lambda_handler",
-    table=BASKET_TABLE,
-    table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"),
+    grants=(Grant(READ_WRITE, BASKET_TABLE), Grant(("events:PutEvents",), EVENT_BUS)),
+    environment={
+        "TABLE_NAME": BASKET_TABLE,
+        "EVENT_BUS_NAME": EVENT_BUS,
+        "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
+        "CHECKOUT_DETAIL_TYPE": CHECKOUT_DETAIL_TYPE,
+    },
 )
-ORDERING_FUNCTION = Function(
-    name="ordering",
-    package="ordering",
-    handler="ordering.handler.lambda_handler",
-    table=ORDER_TABLE,
-    table_actions=("dynamodb:Query", "dynamodb:Scan"),
+ORDER_API_FUNCTION = Function(
+    name="order-api",
+    handler="ordering.api.lambda_handler",
+    grants=(Grant(("dynamodb:Query", "dynamodb:Scan"), ORDER_TABLE),),
+    environment={"TABLE_NAME": ORDER_TABLE},
 )
-FUNCTIONS = (PRODUCT_FUNCTION, BASKET_FUNCTION, ORDERING_FUNCTION)
+NOTIFICATION_FUNCTION = Function(
+    name="notification",
+    handler="notification.handler.lambda_handler",
+    grants=(Grant(("ses:SendEmail",), EMAIL_SENDER), FAULT_GRANT),
+    environment={"SENDER": EMAIL_SENDER.address, "FAULT_TABLE": FAULT_TABLE},
+    async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_failure=NOTIFICATION_FAILURES),
+)
+INVOICE_FUNCTION = Function(
+    name="invoice",
+    handler="invoice.handler.lambda_handler",
+    grants=(Grant(("dynamodb:GetItem",), ORDER_TABLE), FAULT_GRANT),
+    environment={"TABLE_NAME": ORDER_TABLE, "FAULT_TABLE": FAULT_TABLE},
+    async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_success=INVOICE_RESULTS, on_failure=INVOICE_FAILURES),
+)
+IMAGE_METADATA_FUNCTION = Function(
+    name="image-metadata",
+    handler="product_images.metadata.lambda_handler",
+    grants=(Grant(("s3:GetObject",), IMAGE_BUCKET), Grant(("sqs:SendMessage",), IMAGE_METADATA_QUEUE)),
+    environment={"METADATA_QUEUE_URL": IMAGE_METADATA_QUEUE},
+    async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_failure=IMAGE_DLQ),
+)
+IMAGE_UPDATER_FUNCTION = Function(
+    name="product-image-updater",
+    handler="product_images.updater.lambda_handler",
+    grants=(
+        Grant(("dynamodb:UpdateItem",), PRODUCT_TABLE),
+        Grant(("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"), IMAGE_METADATA_QUEUE),
+    ),
+    environment={"TABLE_NAME": PRODUCT_TABLE},
+    timeout=IMAGE_UPDATER_TIMEOUT,
+)
+FUNCTIONS = (
+    PRODUCT_FUNCTION, BASKET_FUNCTION, ORDER_API_FUNCTION, NOTIFICATION_FUNCTION, INVOICE_FUNCTION,
+    IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION,
+)
+SUBSCRIPTIONS = (QueueSubscription(IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION),)
 
+# -- APIs -----------------------------------------------------------------------------------------
 PRODUCT_API = RestApi("product-api", custom_id="product", tag="product", function=PRODUCT_FUNCTION)
 BASKET_API = RestApi("basket-api", custom_id="basket", tag="basket", function=BASKET_FUNCTION)
-ORDER_API = RestApi("order-api", custom_id="order", tag="order", function=ORDERING_FUNCTION)
+ORDER_API = RestApi(
+    "order-api", custom_id="order", tag="order", function=ORDER_API_FUNCTION, non_proxy={"generateInvoice": INVOICE_FUNCTION}
+)
 APIS = (PRODUCT_API, BASKET_API, ORDER_API)
 
 

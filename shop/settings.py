@@ -15,6 +15,11 @@ ALLOW_REAL_AWS = os.environ.get("ALLOW_REAL_AWS") == "1"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "localstack", "localhost.localstack.cloud"}
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value == "1"
+
+
 class RealAwsRefused(RuntimeError):
     pass
 
@@ -32,3 +37,8 @@ def require_local_endpoint(endpoint_url: str = ENDPOINT_URL) -> str:
             "Set ALLOW_REAL_AWS=1 to use a real AWS account on purpose."
         )
     return endpoint_url
+
+
+# Failure injection (a testing aid, see FaultInjection in api/openapi.yaml): on for LocalStack,
+# off for any other endpoint unless SHOP_FAULT_INJECTION=1.
+FAULT_INJECTION = _flag("SHOP_FAULT_INJECTION", default=is_local(ENDPOINT_URL))

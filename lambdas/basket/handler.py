@@ -1,4 +1,5 @@
-"""Basket API (synchronous: API Gateway -> this function -> DynamoDB)."""
+"""Basket API (synchronous: API Gateway -> this function -> DynamoDB). Checkout starts the
+asynchronous path: one CheckoutBasket event on the bus."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
@@ -7,11 +8,18 @@ from basket import logic
 from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
+from shared.events import EventPublisher
 from shared.http import create_app, no_content
 
 logger = Logger(service="basket")
 app = create_app(logger)
 baskets = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+publisher = EventPublisher(require_env("EVENT_BUS_NAME"))
+CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE = require_env("CHECKOUT_SOURCE"), require_env("CHECKOUT_DETAIL_TYPE")
+
+
+def publish_checkout(detail: dict) -> str:
+    return publisher.publish(CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE, detail)
 
 
 @app.get("/basket")
@@ -26,7 +34,10 @@ def save_basket():
 
 @app.post("/basket/checkout")
 def checkout():
-    return logic.checkout(baskets, parse_body(app.current_event.decoded_body, "CheckoutRequest")), 202
+    request = parse_body(app.current_event.decoded_body, "CheckoutRequest")
+    accepted = logic.checkout(baskets, publish_checkout, request, logger.get_correlation_id())
+    logger.info("basket checked out", checkout_id=accepted["checkoutId"], user_name=request["userName"])
+    return accepted, 202
 
 
 @app.get("/basket/<user_name>")

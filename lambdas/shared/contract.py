@@ -34,8 +34,12 @@ def parse_body(body: str | None, schema_name: str) -> dict:
         data = json.loads(body)
     except (ValueError, RecursionError) as e:
         raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
+    check(data, schema_name)
+    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+
+
+def check(data: dict, schema_name: str) -> None:
     try:
         validate(event=data, schema=schema(schema_name))
     except SchemaValidationError as e:
         raise InvalidInput("request body does not match the schema", [{"field": e.name, "message": e.validation_message}]) from None
-    return json.loads(body, parse_float=Decimal, parse_int=Decimal)

@@ -13,3 +13,7 @@ class InvalidInput(Exception):
 
 class NotImplementedYet(Exception):
     pass
+
+
+class ServiceUnavailable(Exception):
+    """A dependency failed; the client may retry. Nothing was changed."""

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from shared.contract import allowed_methods
-from shared.errors import InvalidInput, NotFound, NotImplementedYet
+from shared.errors import InvalidInput, NotFound, NotImplementedYet, ServiceUnavailable
 
 
 def _json_default(value):
@@ -46,6 +46,11 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(NotImplementedYet)
     def not_implemented(e: NotImplementedYet):
         return error(HTTPStatus.NOT_IMPLEMENTED, str(e))
+
+    @app.exception_handler(ServiceUnavailable)
+    def unavailable(e: ServiceUnavailable):
+        logger.warning("dependency unavailable", reason=str(e))
+        return error(HTTPStatus.SERVICE_UNAVAILABLE, str(e))
 
     @app.not_found
     def no_route(_):

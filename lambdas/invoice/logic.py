@@ -1,0 +1,30 @@
+"""Invoices from orders, free of AWS: `orders` is anything with KeyValueTable.query."""
+
+from decimal import Decimal
+
+from shared.errors import NotFound
+
+
+def invoice_for(orders, user_name: str, order_date: str) -> dict:
+    found = orders.query(user_name, "orderDate", order_date)
+    if not found:
+        # API Gateway maps this message to 404 (see the integration responses in shop/provision.py).
+        raise NotFound(f"no order of user {user_name} at {order_date}")
+    order = found[0]
+    lines = [
+        {
+            "productId": item["productId"],
+            "productName": item.get("productName", ""),
+            "quantity": item["quantity"],
+            "price": item["price"],
+            "amount": Decimal(item["price"]) * Decimal(item["quantity"]),
+        }
+        for item in order["items"]
+    ]
+    return {
+        "invoiceNumber": f"INV-{order.get('checkoutId') or order_date}",
+        "userName": user_name,
+        "orderDate": order_date,
+        "lines": lines,
+        "total": sum((line["amount"] for line in lines), Decimal(0)),
+    }

@@ -1,0 +1,29 @@
+"""Order confirmation email (asynchronous: EventBridge invokes this function with InvocationType
+Event; Lambda retries it twice, then sends the event to the notification-failures queue)."""
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from notification.email import confirmation
+from shared import faults
+from shared.config import require_env
+
+logger = Logger(service="notification")
+ses = boto3.client("ses")
+SENDER = require_env("SENDER")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    detail = event["detail"]
+    logger.set_correlation_id(detail.get("correlationId"))
+    logger.append_keys(checkout_id=detail["checkoutId"])
+    faults.apply(detail, default_key=detail["checkoutId"])
+    subject, body = confirmation(detail)
+    message_id = ses.send_email(
+        Source=SENDER,
+        Destination={"ToAddresses": [detail["email"]]},
+        Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}},
+    )["MessageId"]
+    logger.info("confirmation email sent", message_id=message_id)
+    return {"messageId": message_id}
