@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
 from product_images.image_headers import dimensions
+from product_images.object_keys import product_id_of
 from shared.config import require_env
 
 logger = Logger(service="image-metadata")
@@ -16,14 +17,6 @@ s3 = boto3.client("s3")
 sqs = boto3.client("sqs")
 QUEUE_URL = require_env("METADATA_QUEUE_URL")
 HEADER_BYTES = 64 * 1024  # enough for PNG's IHDR and the start-of-frame of common JPEGs
-
-
-def product_id_of(key: str) -> str:
-    """products/<productId>/<file name>"""
-    parts = key.split("/")
-    if len(parts) < 3 or parts[0] != "products" or not parts[1]:
-        raise ValueError(f"object key {key!r} is not products/<productId>/<file>")
-    return parts[1]
 
 
 @logger.inject_lambda_context

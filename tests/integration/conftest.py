@@ -11,6 +11,7 @@ import requests
 from shop import settings
 from shop.aws import client
 from shop.resources import BASKET_API, ORDER_API, PRODUCT_API, RestApi, api_url
+from tests.waiting import eventually
 
 FUNCTIONS = Path(__file__).parent / "functions"
 TEST_ROLE = "integration-test-lambda"
@@ -142,3 +143,63 @@ def create_product(http, product_api):
     yield create
     for product_id in created:
         http.delete(f"{product_api}/product/{product_id}")
+
+
+class Queues:
+    """Reads the shop's queues in tests. Other tests' messages are put back at once, untouched."""
+
+    def __init__(self):
+        self.sqs = client("sqs")
+
+    def url(self, name: str) -> str:
+        return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+
+    def take(self, name: str, match, timeout: float = 20) -> dict:
+        """Waits for the first message whose parsed body satisfies match, deletes it, returns the body."""
+        url = self.url(name)
+
+        def poll():
+            messages = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"], MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            found = None
+            for message in messages:
+                body = json.loads(message["Body"])
+                if found is None and match(body):
+                    found = body
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            return found
+
+        return eventually(poll, timeout=timeout, interval=0, what=f"a matching message on {name}")
+
+
+@pytest.fixture(scope="session")
+def queues() -> Queues:
+    return Queues()
+
+
+def checkout_request(user_name: str, **extra) -> dict:
+    return {
+        "userName": user_name,
+        "firstName": "Ann",
+        "lastName": "Lee",
+        "email": f"{user_name}@example.com",
+        "address": "1 Market Street",
+        "paymentMethod": 1,
+        "cardInfo": "4111111111111111",
+    } | extra
+
+
+@pytest.fixture
+def filled_basket(http, basket_api, user_name) -> dict:
+    basket = {
+        "userName": user_name,
+        "items": [
+            {"productId": "p-1", "productName": "Pen", "price": 1.25, "quantity": 4, "color": "blue"},
+            {"productId": "p-2", "productName": "Ink", "price": 3.5, "quantity": 1, "color": "black"},
+        ],
+    }
+    assert http.post(f"{basket_api}/basket", json=basket).status_code == 201
+    return basket

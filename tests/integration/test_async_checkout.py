@@ -1,0 +1,139 @@
+"""Asynchronous path: checkout publishes one CheckoutBasket event; EventBridge invokes the
+notification function asynchronously, which sends the confirmation email through SES."""
+
+import json
+import urllib.request
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from shop import settings
+from shop.aws import client
+from shop.resources import (
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, LAMBDA_RUNTIME,
+)
+from tests.integration.conftest import checkout_request
+from tests.waiting import eventually
+
+
+@pytest.fixture
+def checkout_listener(queues, user_name):
+    """A second rule on the bus, for this test's user only, feeding a queue of its own."""
+    events, sqs = client("events"), client("sqs")
+    name = f"test-{user_name}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": [CHECKOUT_SOURCE], "detail": {"userName": [user_name]}}
+    events.put_rule(Name=name, EventBusName=EVENT_BUS.name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, EventBusName=EVENT_BUS.name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    yield name
+    events.remove_targets(Rule=name, EventBusName=EVENT_BUS.name, Ids=["queue"])
+    events.delete_rule(Name=name, EventBusName=EVENT_BUS.name)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, basket_api, queues, checkout_listener, filled_basket, user_name):
+    response = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
+
+    assert response.status_code == 202
+    checkout_id = response.json()["checkoutId"]
+    event = queues.take(checkout_listener, lambda body: True)
+    detail = event["detail"]
+    assert event["detail-type"] == "CheckoutBasket" and event["source"] == CHECKOUT_SOURCE
+    assert detail["checkoutId"] == checkout_id
+    assert Decimal(str(detail["totalPrice"])) == Decimal("8.50")  # 1.25 x 4 + 3.5 x 1
+    assert detail["cardLast4"] == "1111"
+    assert "4111111111111111" not in json.dumps(event) and "cardInfo" not in detail
+    with pytest.raises(TimeoutError):  # a second event would arrive within the same deadline
+        queues.take(checkout_listener, lambda body: True, timeout=2)
+    assert http.get(f"{basket_api}/basket/{user_name}").status_code == 404
+
+
+def test_checkout_of_a_missing_basket_is_404_and_of_an_empty_one_400(http, basket_api, user_name):
+    missing = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
+    http.post(f"{basket_api}/basket", json={"userName": user_name, "items": []})
+    empty = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
+
+    assert missing.status_code == 404
+    assert empty.status_code == 400 and empty.json()["errors"]
+
+
+@pytest.mark.parametrize("change", [{"cardInfo": "4111"}, {"email": "not-an-email"}, {"paymentMethod": "card"}])
+def test_invalid_checkout_request_is_400(http, basket_api, filled_basket, user_name, change):
+    response = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name) | change)
+
+    assert response.status_code == 400
+    assert http.get(f"{basket_api}/basket/{user_name}").status_code == 200, "the basket stays"
+
+
+def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(filled_basket, user_name, test_role_arn):
+    # The real basket archive, with EventBridge out of reach (LocalStack accepts events for any bus
+    # name, so an unknown bus would not fail).
+    lambda_client = client("lambda")
+    name = f"basket-no-eventbridge-{uuid.uuid4().hex[:6]}"
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime=LAMBDA_RUNTIME,
+        Handler=BASKET_FUNCTION.handler,
+        Role=test_role_arn,
+        Code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
+        Environment={
+            "Variables": {
+                "TABLE_NAME": BASKET_TABLE.name,
+                "EVENT_BUS_NAME": EVENT_BUS.name,
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:9",  # nothing listens on the discard port
+                "AWS_MAX_ATTEMPTS": "1",
+                "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
+                "CHECKOUT_DETAIL_TYPE": "CheckoutBasket",
+            }
+        },
+    )
+    try:
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
+        event = {
+            "httpMethod": "POST",
+            "path": "/basket/checkout",
+            "resource": "/basket/checkout",
+            "headers": {"Content-Type": "application/json"},
+            "requestContext": {"requestId": "test", "stage": "prod"},
+            "body": json.dumps(checkout_request(user_name)),
+            "isBase64Encoded": False,
+        }
+        result = json.load(lambda_client.invoke(FunctionName=name, Payload=json.dumps(event))["Payload"])
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+
+    assert result["statusCode"] == 503, result
+    stored = client("dynamodb").get_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})
+    assert "Item" in stored, "the basket stays when the event could not be published"
+
+
+def sent_emails() -> list[dict]:
+    url = f"{settings.ENDPOINT_URL}/_aws/ses?email={EMAIL_SENDER.address}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)["messages"]
+
+
+def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_basket, user_name):
+    checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name)).json()["checkoutId"]
+
+    emails = eventually(
+        lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=20, what="the confirmation email"
+    )
+
+    email = emails[0]
+    assert email["Destination"]["ToAddresses"] == [f"{user_name}@example.com"]
+    assert "ending in 1111" in email["Body"]["text_part"]
+    assert "4111111111111111" not in json.dumps(email)
+
+
+def test_card_number_never_reaches_logs(http, basket_api, filled_basket, user_name, logs_client):
+    card = "5500000000000004"
+    checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()["checkoutId"]
+    eventually(lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=20, what="the email")
+
+    for group in ("/aws/lambda/basket", "/aws/lambda/notification"):
+        messages = [e["message"] for e in logs_client.filter_log_events(logGroupName=group)["events"]]
+        assert any(checkout_id in m for m in messages), f"{group} logged this checkout"
+        assert not [m for m in messages if card in m], group

@@ -1,0 +1,55 @@
+"""S3 ObjectCreated -> image-metadata (async invoke) -> image-metadata queue -> product-image-updater
+(event source mapping) -> the product's image fields. Nothing is lost: an image of an unknown product
+ends in the dead-letter queue."""
+
+import struct
+import uuid
+import zlib
+
+from shop.aws import client
+from shop.resources import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_QUEUE
+from tests.waiting import eventually
+
+
+def png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_uploaded_image_updates_the_product(http, product_api, create_product):
+    product = create_product()
+    key = f"products/{product['id']}/front.png"
+    image = png(7, 3)
+
+    client("s3").put_object(Bucket=IMAGE_BUCKET.name, Key=key, Body=image, ContentType="image/png")
+
+    def updated():
+        found = http.get(f"{product_api}/product/{product['id']}").json()
+        return found if "image" in found else None
+
+    stored = eventually(updated, timeout=30, what="the product's image fields")
+    assert stored["imageFile"] == key
+    assert stored["image"] == {
+        "bucket": IMAGE_BUCKET.name,
+        "key": key,
+        "size": len(image),
+        "contentType": "image/png",
+        "format": "png",
+        "width": 7,
+        "height": 3,
+    }
+
+
+def test_image_of_an_unknown_product_ends_in_the_dead_letter_queue(queues):
+    key = f"products/no-such-product-{uuid.uuid4().hex[:8]}/x.png"
+
+    client("s3").put_object(Bucket=IMAGE_BUCKET.name, Key=key, Body=png(1, 1), ContentType="image/png")
+
+    # Three receives, each after the visibility timeout, then SQS moves the message.
+    timeout = IMAGE_METADATA_QUEUE.visibility_timeout * (IMAGE_METADATA_QUEUE.max_receive_count + 1) + 15
+    message = queues.take(IMAGE_DLQ.name, lambda body: body.get("key") == key, timeout=timeout)
+    assert message["productId"].startswith("no-such-product-")

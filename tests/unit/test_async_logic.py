@@ -1,0 +1,107 @@
+"""Domain rules of the asynchronous paths, without AWS."""
+
+import struct
+from decimal import Decimal
+
+import pytest
+
+from basket import logic as basket
+from invoice.logic import invoice_for
+from notification.email import confirmation
+from product_images.image_headers import dimensions
+from product_images.object_keys import product_id_of
+from shared.errors import InvalidInput, NotFound
+from tests.unit.in_memory_table import InMemoryTable
+
+REQUEST = {
+    "userName": "ann",
+    "firstName": "Ann",
+    "lastName": "Lee",
+    "email": "ann@example.com",
+    "address": "1 Road",
+    "paymentMethod": 1,
+    "cardInfo": "4111111111111111",
+}
+ITEMS = [{"productId": "p1", "productName": "Pen", "price": Decimal("1.25"), "quantity": Decimal(4)}]
+
+
+def test_checkout_publishes_one_event_without_the_card_number_and_deletes_the_basket():
+    baskets, published = InMemoryTable("userName"), []
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    accepted = basket.checkout(baskets, published.append, REQUEST, correlation_id="req-1")
+
+    assert len(published) == 1
+    detail = published[0]
+    assert detail["checkoutId"] == accepted["checkoutId"]
+    assert detail["totalPrice"] == Decimal("5.00")
+    assert detail["cardLast4"] == "1111" and "cardInfo" not in detail
+    assert "4111111111111111" not in repr(detail)
+    assert detail["correlationId"] == "req-1"
+    assert baskets.get("ann") is None
+
+
+def test_failed_publish_keeps_the_basket():
+    baskets = InMemoryTable("userName")
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    def unavailable(detail):
+        raise RuntimeError("EventBridge is down")
+
+    with pytest.raises(RuntimeError):
+        basket.checkout(baskets, unavailable, REQUEST)
+    assert baskets.get("ann") is not None
+
+
+def test_checkout_of_an_empty_basket_is_invalid_and_of_none_not_found():
+    baskets = InMemoryTable("userName")
+    with pytest.raises(NotFound):
+        basket.checkout(baskets, print, REQUEST)
+    baskets.put({"userName": "ann", "items": []})
+    with pytest.raises(InvalidInput):
+        basket.checkout(baskets, print, REQUEST)
+
+
+def test_fault_injection_key_defaults_to_the_checkout_id():
+    baskets, published = InMemoryTable("userName"), []
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    accepted = basket.checkout(baskets, published.append, REQUEST | {"faultInjection": {"failFirst": 1}})
+
+    assert published[0]["faultInjection"] == {"key": accepted["checkoutId"], "failFirst": 1}
+
+
+def test_confirmation_email_shows_lines_total_and_only_the_last_four_digits():
+    detail = {"checkoutId": "c1", "firstName": "Ann", "items": ITEMS, "totalPrice": 5, "cardLast4": "1111", "address": "1 Road"}
+
+    subject, body = confirmation(detail)
+
+    assert "c1" in subject
+    assert "4 x Pen  5.00" in body and "Total: 5.00" in body and "ending in 1111" in body
+
+
+def test_invoice_lines_multiply_price_by_quantity():
+    orders = InMemoryTable("userName", sort_key="orderDate")
+    orders.put({"userName": "ann", "orderDate": "d1", "checkoutId": "c1", "items": ITEMS})
+
+    invoice = invoice_for(orders, "ann", "d1")
+
+    assert invoice["total"] == Decimal("5.00") and invoice["invoiceNumber"] == "INV-c1"
+    with pytest.raises(NotFound, match="^no order "):
+        invoice_for(orders, "ann", "d2")
+
+
+def test_png_and_jpeg_dimensions_come_from_the_headers():
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 480) + b"\x08\x02\x00\x00\x00"
+    jpeg = b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 4) + b"JF" + b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 200, 300)
+
+    assert dimensions(png) == ("png", 640, 480)
+    assert dimensions(jpeg) == ("jpeg", 300, 200)
+    assert dimensions(b"GIF89a....") is None
+    assert dimensions(b"\xff\xd8\xff") is None
+
+
+def test_image_keys_name_their_product():
+    assert product_id_of("products/p-1/front.png") == "p-1"
+    with pytest.raises(ValueError):
+        product_id_of("elsewhere/front.png")
