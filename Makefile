@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs test bench clean
+.PHONY: help up down status logs test bench urls dlq redrive clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,6 +22,15 @@ test: ## run unit and integration tests (starts LocalStack if needed, and stops 
 
 bench: ## run the benchmarks and print their table (starts LocalStack if needed)
 	@scripts/bench.sh
+
+urls: ## print the API base URLs
+	@scripts/venv.sh && .venv/bin/python -m shop.urls
+
+dlq: ## list what sits in each dead-letter queue, with the first messages and why they failed
+	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters list
+
+redrive: ## move dead-letter messages back to their source queue (QUEUE=<name> for one)
+	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters redrive $(QUEUE)
 
 clean: down ## stop, then remove the virtual environment and the state directory
 	rm -rf .venv .state

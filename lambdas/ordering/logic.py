@@ -13,3 +13,15 @@ def get_orders(orders, user_name: str, order_date: str | None = None) -> list[di
     if order_date is not None and not found:
         raise NotFound(f"no order of user {user_name} at {order_date}")
     return sorted(found, key=lambda order: order["orderDate"], reverse=True)
+
+
+ORDER_FIELDS = ("userName", "checkoutId", "items", "totalPrice", "firstName", "lastName", "email", "address", "paymentMethod", "cardLast4")
+
+
+def order_from_checkout(checkout: dict) -> dict:
+    """The order a CheckoutBasket event's detail becomes. Its orderDate is the checkout's time, so a
+    redelivered event names the same order rather than a new one."""
+    missing = [field for field in (*ORDER_FIELDS, "checkedOutAt") if field not in checkout]
+    if missing:
+        raise ValueError(f"checkout event lacks {', '.join(missing)}")
+    return {field: checkout[field] for field in ORDER_FIELDS} | {"orderDate": checkout["checkedOutAt"], "status": "PLACED"}

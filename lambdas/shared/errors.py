@@ -11,9 +11,5 @@ class InvalidInput(Exception):
         self.errors = errors or []
 
 
-class NotImplementedYet(Exception):
-    pass
-
-
 class ServiceUnavailable(Exception):
     """A dependency failed; the client may retry. Nothing was changed."""

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from shared.contract import allowed_methods
-from shared.errors import InvalidInput, NotFound, NotImplementedYet, ServiceUnavailable
+from shared.errors import InvalidInput, NotFound, ServiceUnavailable
 
 
 def _json_default(value):
@@ -42,10 +42,6 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(NotFound)
     def not_found(e: NotFound):
         return error(HTTPStatus.NOT_FOUND, str(e))
-
-    @app.exception_handler(NotImplementedYet)
-    def not_implemented(e: NotImplementedYet):
-        return error(HTTPStatus.NOT_IMPLEMENTED, str(e))
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(e: ServiceUnavailable):

@@ -7,7 +7,7 @@ import pytest
 from basket import logic as basket
 from ordering import logic as ordering
 from product import logic as product
-from shared.errors import NotFound, NotImplementedYet
+from shared.errors import NotFound
 from tests.unit.in_memory_table import InMemoryTable
 
 
@@ -58,11 +58,6 @@ def test_missing_basket_is_not_found():
         basket.get_basket(InMemoryTable("userName"), "nobody")
     with pytest.raises(NotFound):
         basket.delete_basket(InMemoryTable("userName"), "nobody")
-
-
-def test_checkout_is_not_implemented_on_the_synchronous_path():
-    with pytest.raises(NotImplementedYet):
-        basket.checkout(InMemoryTable("userName"), {})
 
 
 def test_orders_of_a_user_come_newest_first_and_one_date_selects_one():

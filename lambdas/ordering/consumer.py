@@ -1,0 +1,52 @@
+"""Order creation (poll-based: an event source mapping hands this function batches from OrderQueue,
+whose messages are CheckoutBasket events delivered by EventBridge).
+
+Only failed records are reported back (Powertools batch processing), so one poison message neither
+blocks nor re-processes its batch-mates. SQS delivers at least once, so creating an order is
+idempotent per checkoutId (Powertools idempotency, records in the idempotency table)."""
+
+import json
+from decimal import Decimal
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from ordering.logic import order_from_checkout
+from shared import faults
+from shared.config import require_env
+from shared.dynamo import KeyValueTable
+
+logger = Logger(service="ordering")
+orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+processor = BatchProcessor(event_type=EventType.SQS)
+idempotency = IdempotencyConfig(event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400)
+persistence = DynamoDBPersistenceLayer(table_name=require_env("IDEMPOTENCY_TABLE"))
+
+
+@idempotent_function(data_keyword_argument="checkout", config=idempotency, persistence_store=persistence)
+def create_order(checkout: dict) -> dict:
+    faults.apply(checkout, default_key=checkout["checkoutId"])
+    order = order_from_checkout(checkout)
+    orders.put(order)
+    logger.info("order created", checkout_id=order["checkoutId"], user_name=order["userName"], order_date=order["orderDate"])
+    return {"userName": order["userName"], "orderDate": order["orderDate"]}
+
+
+def record_handler(record: SQSRecord) -> dict:
+    event = json.loads(record.body, parse_float=Decimal)
+    checkout = event["detail"]
+    logger.set_correlation_id(checkout.get("correlationId"))
+    logger.append_keys(checkout_id=checkout.get("checkoutId"), receive_count=record.attributes.approximate_receive_count)
+    return create_order(checkout=checkout)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
