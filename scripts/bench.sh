@@ -9,7 +9,4 @@ else
   scripts/localenv.sh up
   trap 'scripts/localenv.sh down' EXIT
 fi
-for bench in bench/bench_*.py; do
-  echo "==> $bench"
-  .venv/bin/python "$bench"
-done
+.venv/bin/python -m bench

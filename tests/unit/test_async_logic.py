@@ -105,3 +105,19 @@ def test_image_keys_name_their_product():
     assert product_id_of("products/p-1/front.png") == "p-1"
     with pytest.raises(ValueError):
         product_id_of("elsewhere/front.png")
+
+
+def test_an_order_takes_its_date_from_the_checkout_so_redelivery_names_the_same_order():
+    from ordering.logic import order_from_checkout
+
+    checkout = {
+        "userName": "ann", "checkoutId": "c1", "items": ITEMS, "totalPrice": Decimal(5), "firstName": "Ann", "lastName": "Lee",
+        "email": "a@example.com", "address": "1 Road", "paymentMethod": 1, "cardLast4": "1111", "checkedOutAt": "2026-11-23T10:00:00.000Z",
+    }
+
+    order = order_from_checkout(checkout)
+
+    assert order["orderDate"] == "2026-11-23T10:00:00.000Z" and order["status"] == "PLACED"
+    assert order_from_checkout(dict(checkout)) == order
+    with pytest.raises(ValueError, match="checkedOutAt"):
+        order_from_checkout({k: v for k, v in checkout.items() if k != "checkedOutAt"})

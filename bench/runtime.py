@@ -1,0 +1,81 @@
+"""The embedded runtime: ready time, cold start, warm direct and API Gateway proxy invokes."""
+
+import json
+import os
+import uuid
+
+import requests
+
+from bench.measure import Row, latency_row, private_instance, timed_ms
+from shop import settings
+from shop.aws import client
+from tests.integration.conftest import FUNCTIONS, zip_folder
+
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+
+
+def create_probe(lambda_client, role_arn: str) -> str:
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=role_arn,
+        Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe")},
+    )
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def proxy_api(function_arn: str) -> str:
+    apigateway = client("apigateway")
+    api_id = apigateway.create_rest_api(name=f"bench-{uuid.uuid4().hex[:6]}")["id"]
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
+    apigateway.put_method(restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="NONE")
+    apigateway.put_integration(
+        restApiId=api_id,
+        resourceId=resource,
+        httpMethod="ANY",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{settings.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+    )
+    apigateway.create_deployment(restApiId=api_id, stageName="prod")
+    return api_id
+
+
+def rows() -> list[Row]:
+    ready = []
+    for _ in range(3):
+        with private_instance() as (_, seconds):
+            ready.append(seconds * 1000)
+
+    lambda_client = client("lambda")
+    role = client("iam").create_role(
+        RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    colds = []
+    names = [create_probe(lambda_client, role) for _ in range(5)]
+    for name in names:
+        colds.append(timed_ms(lambda: lambda_client.invoke(FunctionName=name)["Payload"].read()))
+    name = names[-1]
+    for _ in range(20):
+        lambda_client.invoke(FunctionName=name)["Payload"].read()
+    warm = [timed_ms(lambda: lambda_client.invoke(FunctionName=name)["Payload"].read()) for _ in range(SAMPLES)]
+
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    url = f"{settings.ENDPOINT_URL}/_aws/execute-api/{proxy_api(arn)}/prod/bench"
+    http = requests.Session()
+    for _ in range(20):
+        http.get(url).raise_for_status()
+    proxied = [timed_ms(lambda: http.get(url).raise_for_status()) for _ in range(SAMPLES)]
+    for created in names:
+        lambda_client.delete_function(FunctionName=created)
+
+    return [
+        latency_row("ready", "`make up` -> ready, embedded, no installs, no hooks", ready, "<= 5000"),
+        latency_row("cold start", "first invoke of a new function (client side)", colds, "<= 250"),
+        latency_row("sync", "warm direct invoke (boto3)", warm, "p50 <= 10"),
+        latency_row("sync", "warm API Gateway proxy invoke", proxied, "p50 <= 20"),
+    ]

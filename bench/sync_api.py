@@ -1,0 +1,39 @@
+"""The shop's synchronous path: warm GET /product/{id}, and provisioning from empty."""
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+from bench.measure import Row, latency_row, private_instance, timed_ms
+from shop import settings
+from shop.resources import PRODUCT_API, PROJECT_DIR, api_url
+
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+
+
+def provisioning_ms() -> float:
+    with private_instance() as (env, _):
+        env = env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{env['LOCALSTACK_PORT']}"}
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "shop.provision"], env=env, cwd=PROJECT_DIR, check=True, capture_output=True)
+        return (time.perf_counter() - started) * 1000
+
+
+def rows() -> list[Row]:
+    base = api_url(settings.ENDPOINT_URL, PRODUCT_API)
+    http = requests.Session()
+    created = http.post(f"{base}/product", json={"name": "Bench", "category": "bench", "price": 1.5})
+    created.raise_for_status()
+    url = f"{base}/product/{created.json()['id']}"
+    for _ in range(20):
+        http.get(url).raise_for_status()
+    samples = [timed_ms(lambda: http.get(url).raise_for_status()) for _ in range(SAMPLES)]
+    http.delete(url)
+    provisioning = provisioning_ms()
+    return [
+        latency_row("sync", "warm GET /product/{id} via API Gateway", samples, "p50 <= 25, p99 <= 60"),
+        Row("ready", "provision everything into an empty LocalStack", provisioning, provisioning, 1, "ms", "reported"),
+    ]
