@@ -32,5 +32,5 @@ dlq: ## list what sits in each dead-letter queue, with the first messages and wh
 redrive: ## move dead-letter messages back to their source queue (QUEUE=<name> for one)
 	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters redrive $(QUEUE)
 
-clean: down ## stop, then remove the virtual environment and the state directory
-	rm -rf .venv .state
+clean: down ## stop, then remove the virtual environment, the state directory and the built archives
+	rm -rf .venv .state build lambdas/shared/openapi.json

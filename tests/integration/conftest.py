@@ -146,7 +146,8 @@ def create_product(http, product_api):
 
 
 class Queues:
-    """Reads the shop's queues in tests. Other tests' messages are put back at once, untouched."""
+    """Reads the shop's queues in tests. Messages that do not match are left in the queue; they stay
+    hidden for a moment so that a queue holding more than one receive's worth is read through."""
 
     def __init__(self):
         self.sqs = client("sqs")
@@ -169,7 +170,7 @@ class Queues:
                     found = body
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 else:
-                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=3)
             return found
 
         return eventually(poll, timeout=timeout, interval=0, what=f"a matching message on {name}")

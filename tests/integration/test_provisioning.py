@@ -36,15 +36,23 @@ def test_deployed_routes_match_the_openapi_document():
 
 def test_every_function_is_active_with_its_own_least_privilege_role():
     lambda_client, iam = client("lambda"), client("iam")
+    arns = provision.Arns("000000000000")
     for function in FUNCTIONS:
         config = lambda_client.get_function_configuration(FunctionName=function.name)
         role = config["Role"].rsplit("/", 1)[1]
         policy = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
         policy = json.loads(policy) if isinstance(policy, str) else policy
+        statements = policy["Statement"]
 
         assert config["State"] == "Active"
-        for statement in policy["Statement"]:
+        for statement in statements:
             assert all("*" not in action for action in statement["Action"]), statement
-            assert all(not resource.endswith(":*") or "log-group" in resource for resource in statement["Resource"])
-        table_statement = next(s for s in policy["Statement"] if s["Sid"] == "OwnTable")
-        assert table_statement["Resource"] == [f"arn:aws:dynamodb:us-east-1:000000000000:table/{function.table.name}"]
+            assert all(resource != "*" and ":*:" not in resource for resource in statement["Resource"]), statement
+        granted = {(action, resource) for s in statements for action in s["Action"] for resource in s["Resource"]}
+        for grant in function.grants:
+            assert {(action, arns(grant.resource)) for action in grant.actions} <= granted, function.name
+        resources = {resource for s in statements for resource in s["Resource"]}
+        own = {arns(g.resource) for g in function.grants}
+        destinations = {arns(q) for q in (function.async_invoke.on_success, function.async_invoke.on_failure) if q} if function.async_invoke else set()
+        logs = {r for r in resources if f"log-group:/aws/lambda/{function.name}" in r}
+        assert resources == own | destinations | logs, f"{function.name} may touch only its own resources"
