@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs test bench urls dlq redrive clean
+.PHONY: help up down status logs test bench urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ dlq: ## list what sits in each dead-letter queue, with the first messages and wh
 
 redrive: ## move dead-letter messages back to their source queue (QUEUE=<name> for one)
 	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters redrive $(QUEUE)
+
+demo: ## a scripted shopping session through every path, printing each call (needs `make up`)
+	@scripts/venv.sh && .venv/bin/python -m shop.demo
+
+trace: ## one checkout's path with the duration of each hop, from CloudWatch Logs (ID=<checkoutId>)
+	@scripts/venv.sh && .venv/bin/python -m shop.trace $(ID)
 
 clean: down ## stop, then remove the virtual environment, the state directory and the built archives
 	rm -rf .venv .state build lambdas/shared/openapi.json

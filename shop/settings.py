@@ -3,14 +3,16 @@
 import os
 import urllib.parse
 
+ALLOW_REAL_AWS = os.environ.get("ALLOW_REAL_AWS") == "1"
 LOCALSTACK_PORT = int(os.environ.get("LOCALSTACK_PORT") or 4566)
 # Inside the LocalStack container and on the host alike, LocalStack answers on the loopback address.
-ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{LOCALSTACK_PORT}"
+# With ALLOW_REAL_AWS=1 and no AWS_ENDPOINT_URL, boto3 uses AWS's own endpoints (None).
+ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or (None if ALLOW_REAL_AWS else f"http://127.0.0.1:{LOCALSTACK_PORT}")
 REGION = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
-# Dummy credentials: LocalStack accepts any, and "test" maps to its default account 000000000000.
-ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or "test"
-SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or "test"
-ALLOW_REAL_AWS = os.environ.get("ALLOW_REAL_AWS") == "1"
+# Dummy credentials for LocalStack, which accepts any ("test" is its default account 000000000000).
+# Against real AWS, boto3's own credential chain applies (profile, SSO, environment).
+ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or (None if ALLOW_REAL_AWS else "test")
+SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or (None if ALLOW_REAL_AWS else "test")
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "localstack", "localhost.localstack.cloud"}
 
@@ -24,16 +26,16 @@ class RealAwsRefused(RuntimeError):
     pass
 
 
-def is_local(endpoint_url: str) -> bool:
-    host = urllib.parse.urlsplit(endpoint_url).hostname or ""
+def is_local(endpoint_url: str | None) -> bool:
+    host = urllib.parse.urlsplit(endpoint_url or "").hostname or ""
     return host in LOCAL_HOSTS or host.endswith(".localhost.localstack.cloud") or host.startswith("127.")
 
 
-def require_local_endpoint(endpoint_url: str = ENDPOINT_URL) -> str:
+def require_local_endpoint(endpoint_url: str | None = ENDPOINT_URL) -> str | None:
     """Everything here talks to LocalStack; a real account only when ALLOW_REAL_AWS=1 says so."""
     if not is_local(endpoint_url) and not ALLOW_REAL_AWS:
         raise RealAwsRefused(
-            f"refusing to talk to {endpoint_url}: it is not a local LocalStack endpoint. "
+            f"refusing to talk to {endpoint_url or 'AWS'}: it is not a local LocalStack endpoint. "
             "Set ALLOW_REAL_AWS=1 to use a real AWS account on purpose."
         )
     return endpoint_url

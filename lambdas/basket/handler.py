@@ -19,7 +19,9 @@ CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE = require_env("CHECKOUT_SOURCE"), require_
 
 
 def publish_checkout(detail: dict) -> str:
-    return publisher.publish(CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE, detail)
+    event_id = publisher.publish(CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE, detail)
+    logger.info("checkout event published", checkout_id=detail["checkoutId"], event_id=event_id, checked_out_at=detail["checkedOutAt"])
+    return event_id
 
 
 @app.get("/basket")

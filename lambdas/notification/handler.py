@@ -18,12 +18,16 @@ def lambda_handler(event, context):
     detail = event["detail"]
     logger.set_correlation_id(detail.get("correlationId"))
     logger.append_keys(checkout_id=detail["checkoutId"])
-    faults.apply(detail, default_key=detail["checkoutId"])
-    subject, body = confirmation(detail)
-    message_id = ses.send_email(
-        Source=SENDER,
-        Destination={"ToAddresses": [detail["email"]]},
-        Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}},
-    )["MessageId"]
+    try:
+        faults.apply(detail, default_key=detail["checkoutId"])
+        subject, body = confirmation(detail)
+        message_id = ses.send_email(
+            Source=SENDER,
+            Destination={"ToAddresses": [detail["email"]]},
+            Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}},
+        )["MessageId"]
+    except Exception as e:  # Lambda retries the event; logged for make trace
+        logger.warning("notification attempt failed", error=f"{type(e).__name__}: {e}")
+        raise
     logger.info("confirmation email sent", message_id=message_id)
     return {"messageId": message_id}

@@ -42,8 +42,16 @@ def record_handler(record: SQSRecord) -> dict:
     event = json.loads(record.body, parse_float=Decimal)
     checkout = event["detail"]
     logger.set_correlation_id(checkout.get("correlationId"))
-    logger.append_keys(checkout_id=checkout.get("checkoutId"), receive_count=record.attributes.approximate_receive_count)
-    return create_order(checkout=checkout)
+    logger.append_keys(
+        checkout_id=checkout.get("checkoutId"),
+        receive_count=record.attributes.approximate_receive_count,
+        queued_at_ms=record.attributes.sent_timestamp,
+    )
+    try:
+        return create_order(checkout=checkout)
+    except Exception as e:  # reported to the mapping as a batch item failure; logged for make trace
+        logger.warning("order attempt failed", error=f"{type(e).__name__}: {e}")
+        raise
 
 
 @logger.inject_lambda_context
