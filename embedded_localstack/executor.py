@@ -216,7 +216,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 def code_signature(folder: str) -> tuple[int, int, int]:
     """Changes when a file in the folder is edited, added or removed."""
     count = newest = size = 0
-    for root, _, files in os.walk(folder):
+    # Hot-reload folders may be made of symlinks into a source tree (see shop/archives.py).
+    for root, folders, files in os.walk(folder, followlinks=True):
+        folders[:] = [name for name in folders if name != "__pycache__"]  # written by the imports themselves
         for name in files:
             try:
                 stat = os.stat(os.path.join(root, name))

@@ -15,8 +15,9 @@ if [ "$command" = up ]; then
   scripts/venv.sh
   .venv/bin/python -m shop.archives
 fi
-# Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop).
-export SHOP_PROJECT_DIR="$PWD"
+# Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop),
+# and the project's path on this machine, for hot-reload functions.
+export SHOP_PROJECT_DIR="$PWD" HOST_PROJECT_DIR="$PWD"
 
 case "$mode" in
   docker)

@@ -7,7 +7,8 @@ scripts/venv.sh
 if scripts/localenv.sh status >/dev/null 2>&1; then
   echo "==> using the LocalStack that is already running"
 else
-  scripts/localenv.sh up
+  # The tests of the archives: deploy the built archives, not hot-reload folders.
+  HOT_RELOAD=0 scripts/localenv.sh up
   trap 'scripts/localenv.sh down' EXIT
 fi
 start=$(date +%s)

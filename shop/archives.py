@@ -1,6 +1,7 @@
 """Builds one zip per function under build/lambdas/: the service package, lambdas/shared, the API
 contract as JSON, and the pinned third-party packages. Both modes deploy these same archives, so the
-Docker mode needs no network inside the LocalStack container. Run: python -m shop.archives"""
+Docker mode needs no network inside the LocalStack container. Also links the same contents into
+build/hot-reload/<function>/ for hot reload. Run: python -m shop.archives"""
 
 import hashlib
 import io
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from shop.resources import ARCHIVES_DIR, FUNCTIONS, LAMBDA_RUNTIME, LAMBDA_SOURCES, OPENAPI_DOCUMENT, Function
+from shop.resources import ARCHIVES_DIR, FUNCTIONS, HOT_RELOAD_DIR, LAMBDA_RUNTIME, LAMBDA_SOURCES, OPENAPI_DOCUMENT, Function
 
 REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
 DEPENDENCIES = ARCHIVES_DIR / "dependencies"
@@ -66,6 +67,27 @@ def build(function: Function) -> Path:
     return target
 
 
+def link_hot_reload_folder(function: Function, sources: Path = LAMBDA_SOURCES, target_root: Path = HOT_RELOAD_DIR) -> Path:
+    """The function's code as an archive would hold it, made of absolute symlinks into lambdas/ and
+    the installed dependencies, so edits under lambdas/ reach the running function at once. Docker
+    mode mounts the project at the same absolute path into Lambda containers, so the links resolve
+    there too."""
+    folder = target_root / function.name
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {name: sources / name for name in ("shared", function.package)}
+    wanted |= {entry.name: entry for entry in DEPENDENCIES.iterdir() if entry.name not in (".requirements.sha256", "__pycache__", "bin")}
+    for existing in folder.iterdir():
+        if existing.name == "__pycache__":  # Python's own, for the top-level modules
+            continue
+        if existing.name not in wanted or existing.resolve() != wanted[existing.name].resolve():
+            existing.unlink()
+    for name, source in wanted.items():
+        link = folder / name
+        if not link.is_symlink():
+            link.symlink_to(source.resolve())
+    return folder
+
+
 def write_contract() -> None:
     """The functions read the contract as JSON (no YAML parser in the archive); generated, not committed."""
     contract = json.dumps(yaml.safe_load(OPENAPI_DOCUMENT.read_text()), sort_keys=True, indent=1)
@@ -80,6 +102,7 @@ def main() -> None:
     write_contract()
     for function in FUNCTIONS:
         build(function)
+        link_hot_reload_folder(function)
     print(f"==> function archives built in {time.monotonic() - started:.1f} s: {ARCHIVES_DIR}")
 
 

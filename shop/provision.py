@@ -152,31 +152,45 @@ def function_configuration(function: Function, role_arn: str, queue_urls: dict[s
     }
 
 
+def function_code(function: Function) -> dict:
+    if settings.HOT_RELOAD:
+        # LocalStack's hot-reload bucket: the key is a folder on the machine that runs the functions.
+        return {"S3Bucket": "hot-reload", "S3Key": f"{settings.HOST_PROJECT_DIR}/build/hot-reload/{function.name}"}
+    return {"ZipFile": (ARCHIVES_DIR / f"{function.name}.zip").read_bytes()}
+
+
+def _deployed(lambda_client, function: Function, code: dict) -> bool:
+    """Whether the function already runs this code: the same archive, or the same hot-reload folder."""
+    current = lambda_client.get_function(FunctionName=function.name)
+    if "ZipFile" in code:
+        return current["Configuration"]["CodeSha256"] == base64.b64encode(hashlib.sha256(code["ZipFile"]).digest()).decode()
+    return current["Code"].get("Location") == f"file://{code['S3Key']}"
+
+
 def ensure_function(lambda_client, function: Function, configuration: dict) -> None:
-    code = (ARCHIVES_DIR / f"{function.name}.zip").read_bytes()
-    sha = base64.b64encode(hashlib.sha256(code).digest()).decode()
+    code = function_code(function)
     try:
         current = lambda_client.get_function_configuration(FunctionName=function.name)
     except lambda_client.exceptions.ResourceNotFoundException:
         _create_function(lambda_client, configuration, code)
-        log(f"function {function.name} created")
+        log(f"function {function.name} created{' (hot reload)' if 'S3Key' in code else ''}")
         return
-    if current["CodeSha256"] != sha:
-        lambda_client.update_function_code(FunctionName=function.name, ZipFile=code)
+    if not _deployed(lambda_client, function, code):
+        lambda_client.update_function_code(FunctionName=function.name, **code)
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function.name)
-        log(f"function {function.name}: code updated")
+        log(f"function {function.name}: code updated{' (hot reload)' if 'S3Key' in code else ''}")
     if any(current.get(key) != value for key, value in configuration.items()):
         lambda_client.update_function_configuration(**configuration)
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function.name)
         log(f"function {function.name}: configuration updated")
 
 
-def _create_function(lambda_client, configuration: dict, code: bytes) -> None:
+def _create_function(lambda_client, configuration: dict, code: dict) -> None:
     # On AWS a new role takes a few seconds before Lambda may assume it.
     deadline = time.monotonic() + 30
     while True:
         try:
-            lambda_client.create_function(Code={"ZipFile": code}, **configuration)
+            lambda_client.create_function(Code=code, **configuration)
             return
         except lambda_client.exceptions.InvalidParameterValueException as e:
             if "cannot be assumed" not in str(e) or time.monotonic() > deadline:

@@ -9,6 +9,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 OPENAPI_DOCUMENT = PROJECT_DIR / "api" / "openapi.yaml"
 LAMBDA_SOURCES = PROJECT_DIR / "lambdas"
 ARCHIVES_DIR = PROJECT_DIR / "build" / "lambdas"
+HOT_RELOAD_DIR = PROJECT_DIR / "build" / "hot-reload"
 
 STAGE = "prod"
 # OrderQueue's event source mapping waits up to this long to fill a batch (0: hand over what is there).

@@ -2,6 +2,7 @@
 
 import os
 import urllib.parse
+from pathlib import Path
 
 ALLOW_REAL_AWS = os.environ.get("ALLOW_REAL_AWS") == "1"
 LOCALSTACK_PORT = int(os.environ.get("LOCALSTACK_PORT") or 4566)
@@ -44,3 +45,10 @@ def require_local_endpoint(endpoint_url: str | None = ENDPOINT_URL) -> str | Non
 # Failure injection (a testing aid, see FaultInjection in api/openapi.yaml): on for LocalStack,
 # off for any other endpoint unless SHOP_FAULT_INJECTION=1.
 FAULT_INJECTION = _flag("SHOP_FAULT_INJECTION", default=is_local(ENDPOINT_URL))
+
+# Hot reload (development): functions run straight from lambdas/ through build/hot-reload/<function>,
+# so an edit applies on the next invoke. HOT_RELOAD=0 deploys the archives. Never on real AWS.
+HOT_RELOAD = _flag("HOT_RELOAD", default=True) and is_local(ENDPOINT_URL)
+# The project folder as the machine running the functions sees it: in Docker mode the init hook runs
+# in the LocalStack container, but Lambda containers mount this host path (docker-compose.yml).
+HOST_PROJECT_DIR = os.environ.get("HOST_PROJECT_DIR") or str(Path(__file__).resolve().parents[1])

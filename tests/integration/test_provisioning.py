@@ -4,12 +4,16 @@ import json
 
 import yaml
 
-from shop import provision
+from shop import provision, settings
 from shop.aws import client
 from shop.resources import APIS, FUNCTIONS, OPENAPI_DOCUMENT
 
 
-def test_provisioning_again_changes_nothing_and_fails_nothing(capsys):
+def test_provisioning_again_changes_nothing_and_fails_nothing(capsys, monkeypatch):
+    # Provision the way the running environment was provisioned: archives or hot-reload folders.
+    deployed = client("lambda").get_function(FunctionName=FUNCTIONS[0].name)["Code"].get("Location", "")
+    monkeypatch.setattr(settings, "HOT_RELOAD", deployed.startswith("file://"))
+
     provision.provision()
 
     output = capsys.readouterr().out

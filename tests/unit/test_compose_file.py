@@ -32,9 +32,16 @@ def test_compose_file_is_valid():
             pytest.fail("no Compose validator on this CI machine; .ci/run installs docker-compose")
         pytest.skip("no Compose validator installed (apt-get install docker-compose)")
 
-    result = subprocess.run([*validator, "-f", str(COMPOSE_FILE), "config", "-q"], capture_output=True, text=True)
+    env = os.environ | {"HOST_PROJECT_DIR": str(PROJECT)}  # as `make up` sets it
+    result = subprocess.run([*validator, "-f", str(COMPOSE_FILE), "config", "-q"], capture_output=True, text=True, env=env)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_lambda_containers_see_the_project_at_its_host_path_for_hot_reload():
+    environment = rendered()["environment"]
+    assert environment["HOST_PROJECT_DIR"].startswith("${HOST_PROJECT_DIR:?")
+    assert environment["LAMBDA_DOCKER_FLAGS"] == "-v ${HOST_PROJECT_DIR}:${HOST_PROJECT_DIR}:ro"
 
 
 def test_image_is_pinned_to_the_last_release_that_runs_without_an_account():

@@ -79,3 +79,20 @@ def test_shared_settings_file_parses_to_fast_feedback_values():
     assert settings["LAMBDA_RETRY_BASE_DELAY"] == "1"
     assert settings["LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC"] == "1"
     assert settings["LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC"] == "1"
+
+
+def test_code_signature_ignores_bytecode_caches_and_follows_symlinks(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "logic.py").write_text("v1")
+    folder = tmp_path / "function"
+    folder.mkdir()
+    (folder / "pkg").symlink_to(source)
+    before = code_signature(str(folder))
+
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "x.pyc").write_text("cache")
+    assert code_signature(str(folder)) == before
+
+    (source / "logic.py").write_text("v2, longer")
+    assert code_signature(str(folder)) != before
