@@ -1,4 +1,5 @@
-"""Poll-based path: checkout -> order visible; a burst of checkouts drained with nothing lost or doubled."""
+"""Poll-based path: checkout -> order visible; a burst of checkouts, and a larger load with injected
+failures, each drained with nothing lost or doubled."""
 
 import os
 import time
@@ -11,18 +12,19 @@ from boto3.dynamodb.conditions import Attr
 from bench.measure import Row, latency_row
 from shop import settings
 from shop.aws import client
-from shop.resources import BASKET_API, ORDER_API, ORDER_TABLE, api_url
+from shop.resources import BASKET_API, ORDER_API, ORDER_QUEUE_DLQ, ORDER_TABLE, api_url
 from tests.integration.conftest import checkout_request
 
 SEQUENTIAL = int(os.environ.get("BENCH_CHECKOUTS", "50"))
 BURST = int(os.environ.get("BENCH_BURST", "500"))
+FAULT_LOAD = int(os.environ.get("BENCH_FAULT_LOAD", "1000"))
 ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
 BASKETS, ORDERS = api_url(settings.ENDPOINT_URL, BASKET_API), api_url(settings.ENDPOINT_URL, ORDER_API)
 
 
-def checkout(http: requests.Session, user: str) -> None:
+def checkout(http: requests.Session, user: str, **extra) -> None:
     http.post(f"{BASKETS}/basket", json={"userName": user, "items": [ITEM]}).raise_for_status()
-    response = http.post(f"{BASKETS}/basket/checkout", json=checkout_request(user))
+    response = http.post(f"{BASKETS}/basket/checkout", json=checkout_request(user, **extra))
     assert response.status_code == 202, response.text
 
 
@@ -49,36 +51,61 @@ def orders_with_prefix(prefix: str) -> list[dict]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def burst() -> tuple[float, int, int]:
-    """(seconds from the first checkout until every order exists, lost, duplicated)."""
-    prefix = f"burst-{uuid.uuid4().hex[:6]}-"
-    users = [f"{prefix}{i}" for i in range(BURST)]
+def drive(count: int, fault=lambda index: None) -> tuple[float, int, int]:
+    """Checks out `count` baskets from 8 threads, `fault(i)` giving the i-th one's faultInjection.
+    Returns (seconds from the first checkout until every order exists, lost, duplicated)."""
+    prefix = f"load-{uuid.uuid4().hex[:6]}-"
+    users = [f"{prefix}{i}" for i in range(count)]
     sessions = [requests.Session() for _ in range(8)]
+
+    def one(index: int) -> None:
+        spec = fault(index)
+        checkout(sessions[index % 8], users[index], **({"faultInjection": spec} if spec else {}))
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         started = time.perf_counter()
-        list(pool.map(lambda pair: checkout(sessions[pair[0] % 8], pair[1]), enumerate(users)))
-    deadline = time.perf_counter() + 300
+        list(pool.map(one, range(count)))
+    deadline = time.perf_counter() + 600
     while True:
         orders = orders_with_prefix(prefix)
-        if len({o["userName"]["S"] for o in orders}) == BURST or time.perf_counter() > deadline:
+        if len({o["userName"]["S"] for o in orders}) == count or time.perf_counter() > deadline:
             break
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
     per_user: dict[str, int] = {}
     for order in orders:
         per_user[order["userName"]["S"]] = per_user.get(order["userName"]["S"], 0) + 1
-    lost = BURST - len(per_user)
-    duplicated = sum(count - 1 for count in per_user.values())
-    return elapsed, lost, duplicated
+    return elapsed, count - len(per_user), sum(n - 1 for n in per_user.values())
+
+
+def dead_letters() -> int:
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=ORDER_QUEUE_DLQ.name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def faults(index: int) -> dict | None:
+    """2% fail their first two attempts, another 10% their first: all recover within maxReceiveCount 3."""
+    if index % 50 == 0:
+        return {"failFirst": 2}
+    if index % 10 == 5:
+        return {"failFirst": 1}
+    return None
 
 
 def rows() -> list[Row]:
     http = requests.Session()
     latencies = [checkout_to_order_ms(http) for _ in range(SEQUENTIAL)]
-    elapsed, lost, duplicated = burst()
+    elapsed, lost, duplicated = drive(BURST)
+    dead_before = dead_letters()
+    fault_elapsed, fault_lost, fault_duplicated = drive(FAULT_LOAD, faults)
+    new_dead = dead_letters() - dead_before
     return [
         latency_row("poll-based", "checkout -> order visible via GET /order/{user}", latencies, "p50 <= 1500, p99 <= 3000"),
-        Row("poll-based", f"burst of {BURST} checkouts: lost orders", lost, lost, BURST, "orders", "0"),
-        Row("poll-based", f"burst of {BURST} checkouts: duplicated orders", duplicated, duplicated, BURST, "orders", "0"),
+        Row("poll-based", f"burst of {BURST} checkouts: lost / duplicated orders", lost, duplicated, BURST, "orders", "0 / 0"),
         Row("poll-based", f"burst of {BURST}: checkout to last order (sustained {BURST / elapsed:.1f} orders/s)", elapsed * 1000, elapsed * 1000, BURST, "ms", "reported"),
+        Row("poll-based", f"{FAULT_LOAD} checkouts, 12% failing 1-2 attempts: lost / duplicated", fault_lost, fault_duplicated, FAULT_LOAD, "orders", "0 / 0"),
+        Row("poll-based", f"{FAULT_LOAD} checkouts with faults: new dead letters", new_dead, new_dead, FAULT_LOAD, "messages", "0"),
+        Row("poll-based", f"{FAULT_LOAD} checkouts with faults: checkout to last order ({FAULT_LOAD / fault_elapsed:.1f} orders/s)", fault_elapsed * 1000, fault_elapsed * 1000, FAULT_LOAD, "ms", "reported"),
     ]

@@ -36,6 +36,8 @@ BOOTSTRAP = Path(bootstrap.__file__)
 # Environment variables of the host that a function process keeps; everything else comes from LocalStack,
 # as in a container.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+# How often a running invocation's memory is compared with the function's MemorySize.
+MEMORY_CHECK_SECONDS = 0.1
 
 
 def gateway_host() -> str:
@@ -158,12 +160,38 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         response = self.http.post(f"http://127.0.0.1:{endpoint.container_port}/invoke", json=payload, timeout=10)
         if not response.ok:
             raise LambdaRuntimeException(f"Environment {self.id} refused the invocation: {response.status_code}")
+        deadline = started + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return endpoint.invocation_future.result(timeout=max(0, min(remaining, MEMORY_CHECK_SECONDS)))
+            except FutureTimeout:
+                pass
+            if remaining <= MEMORY_CHECK_SECONDS:
+                return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
+            if self._memory_used_mb() > self.function_version.config.memory_size:
+                return self._out_of_memory(payload["invoke-id"], time.monotonic() - started)
+
+    def _memory_used_mb(self) -> float:
         try:
-            return endpoint.invocation_future.result(timeout=timeout)
-        except FutureTimeout:
-            if endpoint.invocation_future.done():  # finished right at the deadline
-                return endpoint.invocation_future.result()
-            return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
+            process = psutil.Process(self.process.pid)
+            return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+        except psutil.NoSuchProcess:
+            return 0
+
+    def _out_of_memory(self, request_id: str, elapsed: float) -> InvocationResult:
+        # As on AWS: the sandbox is killed once the function uses more than its MemorySize.
+        used = self._memory_used_mb()
+        self._kill()
+        memory = self.function_version.config.memory_size
+        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        logs = bootstrap.read_logs(str(self.log_path)) + (
+            f"{message}\nEND RequestId: {request_id}\n"
+            f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+            f"Billed Duration: {int(elapsed * 1000) + 1} ms\tMemory Size: {memory} MB\tMax Memory Used: {used:.0f} MB\n"
+        )
+        payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+        return InvocationResult(request_id, payload, is_error=True, logs=logs)
 
     def _timed_out(self, request_id: str, timeout: float, elapsed: float) -> InvocationResult:
         self._kill()

@@ -9,7 +9,7 @@ from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
 from shared.events import EventPublisher
-from shared.http import create_app, no_content
+from shared.http import create_app, no_content, request_body
 
 logger = Logger(service="basket")
 app = create_app(logger)
@@ -31,12 +31,12 @@ def list_baskets():
 
 @app.post("/basket")
 def save_basket():
-    return logic.save_basket(baskets, parse_body(app.current_event.decoded_body, "Basket")), 201
+    return logic.save_basket(baskets, parse_body(request_body(app), "Basket")), 201
 
 
 @app.post("/basket/checkout")
 def checkout():
-    request = parse_body(app.current_event.decoded_body, "CheckoutRequest")
+    request = parse_body(request_body(app), "CheckoutRequest")
     accepted = logic.checkout(baskets, publish_checkout, request, logger.get_correlation_id())
     logger.info("basket checked out", checkout_id=accepted["checkoutId"], user_name=request["userName"])
     return accepted, 202

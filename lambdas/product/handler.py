@@ -7,7 +7,7 @@ from product import logic
 from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
-from shared.http import create_app, no_content
+from shared.http import create_app, no_content, request_body
 
 logger = Logger(service="product")
 app = create_app(logger)
@@ -21,7 +21,7 @@ def list_products():
 
 @app.post("/product")
 def create_product():
-    product = logic.create_product(products, parse_body(app.current_event.decoded_body, "ProductInput"))
+    product = logic.create_product(products, parse_body(request_body(app), "ProductInput"))
     logger.info("product created", product_id=product["id"])
     return product, 201
 
@@ -33,7 +33,7 @@ def get_product(product_id: str):
 
 @app.put("/product/<product_id>")
 def update_product(product_id: str):
-    return logic.update_product(products, product_id, parse_body(app.current_event.decoded_body, "ProductInput"))
+    return logic.update_product(products, product_id, parse_body(request_body(app), "ProductInput"))
 
 
 @app.delete("/product/<product_id>")

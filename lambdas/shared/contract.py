@@ -35,11 +35,16 @@ def parse_body(body: str | None, schema_name: str) -> dict:
     if len(body.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidInput("request body is too large", [{"message": f"limit is {MAX_BODY_BYTES} bytes"}])
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
     check(data, schema_name)
     return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+
+
+def _refuse_constant(name: str):
+    # Python's json accepts NaN and Infinity, which are not JSON and which DynamoDB cannot store.
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def check(data: dict, schema_name: str) -> None:

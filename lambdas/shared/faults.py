@@ -34,4 +34,6 @@ def apply(request: dict, default_key: str = "") -> None:
         ReturnValues="UPDATED_NEW",
     )["Attributes"]["attempts"]
     if attempt <= fail_first:
+        if spec.get("crash"):
+            os._exit(70)  # the runtime dies mid-invocation, as on an out-of-memory kill
         raise InjectedFault(f"injected failure: attempt {attempt} of the first {fail_first} fails ({key})")

@@ -31,6 +31,14 @@ def no_content() -> Response:
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
+def request_body(app: APIGatewayRestResolver) -> str | None:
+    """The body as text. API Gateway hands over bytes it cannot pass as text in base64."""
+    try:
+        return app.current_event.decoded_body
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("request body is not UTF-8 text", [{"message": "send JSON encoded as UTF-8"}]) from None
+
+
 def create_app(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(serializer=to_json)
 

@@ -204,3 +204,13 @@ def filled_basket(http, basket_api, user_name) -> dict:
     }
     assert http.post(f"{basket_api}/basket", json=basket).status_code == 201
     return basket
+
+
+@pytest.fixture(scope="session")
+def embedded_only():
+    """For checks of the embedded runtime itself (LocalStack's Docker executor does not enforce
+    MemorySize, for one)."""
+    from embedded_localstack.cli import Instance
+
+    if Instance.from_env().pid() is None:
+        pytest.skip("checks the embedded runtime; LocalStack is not running in embedded mode")

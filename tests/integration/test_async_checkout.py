@@ -11,7 +11,7 @@ import pytest
 from shop import settings
 from shop.aws import client
 from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, LAMBDA_RUNTIME,
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, LAMBDA_RUNTIME, TABLES,
 )
 from tests.integration.conftest import checkout_request
 from tests.waiting import eventually
@@ -128,12 +128,18 @@ def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_bask
     assert "4111111111111111" not in json.dumps(email)
 
 
-def test_card_number_never_reaches_logs(http, basket_api, filled_basket, user_name, logs_client):
+def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(http, basket_api, order_api, filled_basket, user_name, logs_client):
     card = "5500000000000004"
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()["checkoutId"]
     eventually(lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=20, what="the email")
+    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=20, what="the order")
 
-    for group in ("/aws/lambda/basket", "/aws/lambda/notification"):
-        messages = [e["message"] for e in logs_client.filter_log_events(logGroupName=group)["events"]]
-        assert any(checkout_id in m for m in messages), f"{group} logged this checkout"
-        assert not [m for m in messages if card in m], group
+    assert order[0]["cardLast4"] == "0004"
+    dynamodb = client("dynamodb")
+    for table in TABLES:
+        items = dynamodb.scan(TableName=table.name)["Items"]
+        assert card not in json.dumps(items), f"table {table.name}"
+    for function in ("basket", "ordering", "notification"):
+        messages = [e["message"] for e in logs_client.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]]
+        assert any(checkout_id in m for m in messages), f"{function} logged this checkout"
+        assert not [m for m in messages if card in m], function

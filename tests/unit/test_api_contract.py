@@ -48,3 +48,9 @@ def test_basket_items_need_a_positive_whole_quantity():
 def test_allowed_methods_come_from_the_contract():
     assert contract.allowed_methods("/product/{id}") == ["DELETE", "GET", "PUT"]
     assert contract.allowed_methods("/{proxy+}") == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_not_json(constant):
+    with pytest.raises(InvalidInput, match="not valid JSON"):
+        contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {constant}}}', "ProductInput")

@@ -23,6 +23,15 @@ def handler(event, context):
         time.sleep(event["seconds"])
     if action == "exit":
         raise SystemExit(event.get("code", 3))
+    if action == "print":  # a flood of output
+        chunk = "x" * 1023 + "\n"
+        for _ in range(event["bytes"] // 1024):
+            print(chunk, end="")
+    if action == "leak":  # allocate until something stops us
+        hoard = []
+        while True:
+            hoard.append(bytearray(8 * 2**20))
+            time.sleep(0.01)
     if action == "ping":  # reach LocalStack through the endpoint the runtime hands the function
         with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/_localstack/health", timeout=5) as r:
             return {"services": sorted(json.load(r)["services"])}
