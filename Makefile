@@ -39,4 +39,4 @@ trace: ## one checkout's path with the duration of each hop, from CloudWatch Log
 	@scripts/venv.sh && .venv/bin/python -m shop.trace $(ID)
 
 clean: down ## stop, then remove the virtual environment, the state directory and the built archives
-	rm -rf .venv .state build lambdas/shared/openapi.json
+	rm -rf .venv .venv-fuzz .state build lambdas/shared/openapi.json

@@ -7,7 +7,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from boto3.dynamodb.conditions import Attr
 
 from bench.measure import Row, latency_row
 from shop import settings

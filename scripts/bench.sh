@@ -1,12 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark against a running LocalStack, starting (and afterwards stopping) one if needed.
+# Every benchmark, against a running LocalStack (started and stopped if needed); see bench/__main__.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/venv.sh
-if scripts/localenv.sh status >/dev/null 2>&1; then
-  echo "==> using the LocalStack that is already running"
-else
-  scripts/localenv.sh up
-  trap 'scripts/localenv.sh down' EXIT
-fi
-.venv/bin/python -m bench
+exec scripts/with-localstack.sh .venv/bin/python -m bench

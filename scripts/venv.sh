@@ -45,5 +45,12 @@ if ! { "$VENV/bin/pip" install --no-deps -r requirements/dev.txt && "$VENV/bin/p
   echo "installing the pinned requirements failed (full log: $log)" >&2
   exit 1
 fi
+# Schemathesis, for API fuzzing, in a venv of its own: its dependencies are newer than LocalStack's pins.
+rm -rf .venv-fuzz
+if ! { "$python" -m venv .venv-fuzz && .venv-fuzz/bin/pip install --no-deps -r requirements/fuzz.txt; } >"$log" 2>&1; then
+  grep -v '^WARNING: Location' "$log" | tail -40 >&2
+  echo "installing schemathesis into .venv-fuzz failed (full log: $log)" >&2
+  exit 1
+fi
 echo "$want" > "$STAMP"
 echo "==> $VENV ready in $(( $(date +%s) - start )) s"

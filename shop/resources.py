@@ -118,7 +118,7 @@ EVENT_BUS = EventBus("SwnEventBus")
 CHECKOUT_RULE = "CheckoutBasketRule"
 CHECKOUT_SOURCE = "com.swn.basket.checkoutbasket"
 CHECKOUT_DETAIL_TYPE = "CheckoutBasket"
-ORDERING_TIMEOUT = 2
+ORDERING_TIMEOUT = 4  # seconds; under a saturated 2-core LocalStack a batch of 10 took up to 2.6 s
 ORDER_QUEUE_DLQ = Queue("OrderQueue-dlq")
 # AWS advises a visibility timeout of at least 6 x the consumer's timeout.
 ORDER_QUEUE = Queue("OrderQueue", visibility_timeout=6 * ORDERING_TIMEOUT, dead_letter=ORDER_QUEUE_DLQ)

@@ -1,6 +1,6 @@
 """Order rules, free of HTTP and of AWS: `orders` is anything with the KeyValueTable methods."""
 
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 
 
 def list_orders(orders) -> list[dict]:
@@ -9,6 +9,8 @@ def list_orders(orders) -> list[dict]:
 
 def get_orders(orders, user_name: str, order_date: str | None = None) -> list[dict]:
     """A user's orders, newest first; with order_date, just that one (404 if there is none)."""
+    if order_date == "":
+        raise InvalidInput("orderDate must not be empty", [{"field": "orderDate", "message": "give an ISO-8601 date or leave it out"}])
     found = orders.query(user_name, "orderDate", order_date)
     if order_date is not None and not found:
         raise NotFound(f"no order of user {user_name} at {order_date}")

@@ -1,11 +1,13 @@
 """Request validation against the OpenAPI document (api/openapi.yaml, shipped as openapi.json)."""
 
+import decimal
 import functools
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import fastjsonschema
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 
 from shared.errors import InvalidInput
 
@@ -39,7 +41,30 @@ def parse_body(body: str | None, schema_name: str) -> dict:
     except (ValueError, RecursionError) as e:
         raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
     check(data, schema_name)
-    return json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    exact = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    if unstorable := [str(number) for number in _numbers(exact) if not _storable(number)]:
+        message = "numbers must have at most 38 digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
+        raise InvalidInput("request body has a number out of range", [{"message": message, "values": unstorable[:5]}])
+    return exact
+
+
+def _numbers(value):
+    if isinstance(value, Decimal):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+
+
+def _storable(number: Decimal) -> bool:
+    try:
+        DYNAMODB_CONTEXT.create_decimal(number)  # traps every lossy conversion
+    except decimal.DecimalException:
+        return False
+    return True
 
 
 def _refuse_constant(name: str):

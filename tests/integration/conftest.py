@@ -68,13 +68,14 @@ def create_function(lambda_client, test_role_arn):
     until it is Active, and deletes it after the test."""
     created = []
 
-    def create(source: str = "runtime_probe", *, hot_reload_path: Path | None = None, **overrides) -> str:
+    def create(source: str = "runtime_probe", *, hot_reload_path: Path | None = None, code: dict | None = None, **overrides) -> str:
         name = f"{source.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
-        code = (
-            {"S3Bucket": "hot-reload", "S3Key": str(hot_reload_path)}
-            if hot_reload_path
-            else {"ZipFile": zip_folder(FUNCTIONS / source)}
-        )
+        if code is None:
+            code = (
+                {"S3Bucket": "hot-reload", "S3Key": str(hot_reload_path)}
+                if hot_reload_path
+                else {"ZipFile": zip_folder(FUNCTIONS / source)}
+            )
         settings = {"Runtime": "python3.12", "Handler": "app.handler", "Timeout": 10} | overrides
         lambda_client.create_function(FunctionName=name, Role=test_role_arn, Code=code, **settings)
         created.append(name)
@@ -84,6 +85,20 @@ def create_function(lambda_client, test_role_arn):
     yield create
     for name in created:
         lambda_client.delete_function(FunctionName=name)
+
+
+def proxy_event(method: str, path: str, resource: str, body: str | None = None, path_parameters: dict | None = None) -> dict:
+    """An API Gateway proxy event, for invoking an API function directly."""
+    return {
+        "httpMethod": method,
+        "path": path,
+        "resource": resource,
+        "pathParameters": path_parameters,
+        "headers": {"Content-Type": "application/json"},
+        "requestContext": {"requestId": f"test-{uuid.uuid4().hex[:8]}", "stage": "prod"},
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
 
 @pytest.fixture

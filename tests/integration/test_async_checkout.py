@@ -3,7 +3,6 @@ notification function asynchronously, which sends the confirmation email through
 
 import json
 import urllib.request
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -11,9 +10,9 @@ import pytest
 from shop import settings
 from shop.aws import client
 from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, LAMBDA_RUNTIME, TABLES,
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, TABLES,
 )
-from tests.integration.conftest import checkout_request
+from tests.integration.conftest import checkout_request, proxy_event
 from tests.waiting import eventually
 
 
@@ -67,17 +66,13 @@ def test_invalid_checkout_request_is_400(http, basket_api, filled_basket, user_n
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 200, "the basket stays"
 
 
-def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(filled_basket, user_name, test_role_arn):
+def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_function, invoke, filled_basket, user_name):
     # The real basket archive, with EventBridge out of reach (LocalStack accepts events for any bus
     # name, so an unknown bus would not fail).
-    lambda_client = client("lambda")
-    name = f"basket-no-eventbridge-{uuid.uuid4().hex[:6]}"
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime=LAMBDA_RUNTIME,
+    name = create_function(
+        "basket-no-eventbridge",
+        code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
         Handler=BASKET_FUNCTION.handler,
-        Role=test_role_arn,
-        Code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
         Environment={
             "Variables": {
                 "TABLE_NAME": BASKET_TABLE.name,
@@ -89,20 +84,8 @@ def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(filled_b
             }
         },
     )
-    try:
-        lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
-        event = {
-            "httpMethod": "POST",
-            "path": "/basket/checkout",
-            "resource": "/basket/checkout",
-            "headers": {"Content-Type": "application/json"},
-            "requestContext": {"requestId": "test", "stage": "prod"},
-            "body": json.dumps(checkout_request(user_name)),
-            "isBase64Encoded": False,
-        }
-        result = json.load(lambda_client.invoke(FunctionName=name, Payload=json.dumps(event))["Payload"])
-    finally:
-        lambda_client.delete_function(FunctionName=name)
+
+    result, _ = invoke(name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name))))
 
     assert result["statusCode"] == 503, result
     stored = client("dynamodb").get_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})

@@ -6,6 +6,7 @@ import uuid
 
 from shop.aws import client
 from shop.resources import ORDER_QUEUE, ORDER_QUEUE_DLQ
+from tests.integration.conftest import checkout_request
 from tests.integration.test_poll_orders import POISON_DEADLINE, checkout_envelope, orders_of
 from tests.waiting import eventually
 
@@ -75,3 +76,27 @@ def test_function_process_dying_mid_batch_stores_every_order_once(http, order_ap
         what="every message stored",
     )
     assert set(final.values()) == {"stored"}, "the crash hit one attempt only; the retry stores it"
+
+
+def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead_lettered(http, basket_api, order_api, queues):
+    # A reduced `make bench` load: 12% of the checkouts fail their first one or two attempts, which
+    # maxReceiveCount 3 absorbs.
+    users = [f"load-{uuid.uuid4().hex[:8]}" for _ in range(50)]
+    faults = {0: 2, 5: 1, 15: 1, 25: 1, 35: 1, 45: 1}
+    checkout_ids = set()
+    for index, user in enumerate(users):
+        basket = {"userName": user, "items": [{"productId": "p-1", "price": 2, "quantity": 1}]}
+        assert http.post(f"{basket_api}/basket", json=basket).status_code == 201
+        request = checkout_request(user) | ({"faultInjection": {"failFirst": faults[index]}} if index in faults else {})
+        response = http.post(f"{basket_api}/basket/checkout", json=request)
+        assert response.status_code == 202
+        checkout_ids.add(response.json()["checkoutId"])
+
+    counts = eventually(
+        lambda: (lambda c: c if all(c.values()) else None)({u: len(orders_of(http, order_api, u)) for u in users}),
+        timeout=ORDER_QUEUE.visibility_timeout * 3 + 30,
+        interval=1,
+        what="an order for each checkout",
+    )
+    assert set(counts.values()) == {1}
+    assert dead_lettered(queues, checkout_ids) == set()
