@@ -36,7 +36,8 @@ case "$mode" in
       logs) docker compose logs --tail "${LINES:-200}" localstack ;;
     esac ;;
   embedded)
-    scripts/venv.sh
+    # Only `up` refreshes .venv: rebuilding it under a running LocalStack would pull its files away.
+    if [ "$command" = up ] || [ ! -x .venv/bin/python ]; then scripts/venv.sh; fi
     case "$command" in
       up) echo "==> no Docker engine answers: embedded mode (LocalStack as a host process)"
           exec .venv/bin/python -m embedded_localstack up ;;

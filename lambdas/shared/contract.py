@@ -1,13 +1,11 @@
 """Request validation against the OpenAPI document (api/openapi.yaml, shipped as openapi.json)."""
 
-import decimal
 import functools
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import fastjsonschema
-from boto3.dynamodb.types import DYNAMODB_CONTEXT
 
 from shared.errors import InvalidInput
 
@@ -60,11 +58,11 @@ def _numbers(value):
 
 
 def _storable(number: Decimal) -> bool:
-    try:
-        DYNAMODB_CONTEXT.create_decimal(number)  # traps every lossy conversion
-    except decimal.DecimalException:
-        return False
-    return True
+    """DynamoDB's number range: up to 38 significant digits, magnitude 1E-130 to 9.99...E+125."""
+    if number.is_zero():
+        return True
+    digits = len(number.normalize().as_tuple().digits)
+    return number.is_finite() and digits <= 38 and Decimal("1E-130") <= abs(number) < Decimal("1E+126")
 
 
 def _refuse_constant(name: str):

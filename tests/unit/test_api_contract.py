@@ -56,7 +56,7 @@ def test_non_finite_numbers_are_not_json(constant):
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {constant}}}', "ProductInput")
 
 
-@pytest.mark.parametrize("price", ["1.1125369292536007e-308", "1e-200", "1.000000000000000000000000000000000000001"])
+@pytest.mark.parametrize("price", ["1.1125369292536007e-308", "5.907349098994989e-132", "1.000000000000000000000000000000000000001"])
 def test_numbers_dynamodb_cannot_store_exactly_are_refused(price):
     with pytest.raises(InvalidInput, match="out of range"):
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {price}}}', "ProductInput")
