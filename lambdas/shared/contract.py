@@ -61,7 +61,7 @@ def _storable(number: Decimal) -> bool:
     """DynamoDB's number range: up to 38 significant digits, magnitude 1E-130 to 9.99...E+125."""
     if number.is_zero():
         return True
-    digits = len(number.normalize().as_tuple().digits)
+    digits = len("".join(map(str, number.as_tuple().digits)).strip("0"))  # normalize() would round to 28
     return number.is_finite() and digits <= 38 and Decimal("1E-130") <= abs(number) < Decimal("1E+126")
 
 
