@@ -30,15 +30,10 @@ def exactly_one_order(http, order_api, user_name: str, timeout: float = 20) -> d
 
 def checkout_envelope(user_name: str) -> dict:
     """A CheckoutBasket event as EventBridge puts it on OrderQueue."""
-    detail = {
+    request = checkout_request(user_name)
+    detail = {key: value for key, value in request.items() if key != "cardInfo"} | {
         "checkoutId": str(uuid.uuid4()),
-        "userName": user_name,
-        "firstName": "Ann",
-        "lastName": "Lee",
-        "email": f"{user_name}@example.com",
-        "address": "1 Market Street",
-        "paymentMethod": 1,
-        "cardLast4": "1111",
+        "cardLast4": request["cardInfo"][-4:],
         "items": [{"productId": "p-1", "productName": "Pen", "price": 1.25, "quantity": 2}],
         "totalPrice": 2.5,
         "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
