@@ -101,6 +101,23 @@ def redrive(sqs, dead_letter: Queue, source: Queue, timeout: float = 60) -> int:
     return int(task.get("ApproximateNumberOfMessagesMoved", before))
 
 
+def move_matching(sqs, dead_letter: Queue, source: Queue, match, timeout: float = 30) -> int:
+    """Moves back only the messages whose body satisfies match (send, then delete: never lost).
+    The others are left where they are."""
+    dead_url, source_url = queue_url(sqs, dead_letter), queue_url(sqs, source)
+    moved, deadline = 0, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=dead_url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1).get("Messages", [])
+        for message in messages:
+            if match(message["Body"]):
+                sqs.send_message(QueueUrl=source_url, MessageBody=message["Body"])
+                sqs.delete_message(QueueUrl=dead_url, ReceiptHandle=message["ReceiptHandle"])
+                moved += 1
+        if moved or not messages:
+            return moved
+    return moved
+
+
 def redrive_all(only: str | None) -> int:
     sqs = client("sqs")
     chosen = {q: s for q, s in DEAD_LETTER_QUEUES.items() if only in (None, q.name)}

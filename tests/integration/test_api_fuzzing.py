@@ -2,7 +2,9 @@
 APIs: no input gets a 5xx, and every response the contract documents has the documented shape
 (errors: {"message": ..., "errors": [...]})."""
 
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from shop import settings
 from shop.resources import APIS, OPENAPI_DOCUMENT, PROJECT_DIR, api_url
 
 SCHEMATHESIS = PROJECT_DIR / ".venv-fuzz" / "bin" / "schemathesis"
+HOOKS = Path(__file__).with_name("fuzz_hooks.py")
 EXAMPLES_PER_OPERATION = 30
 
 
@@ -29,6 +32,7 @@ def test_generated_requests_never_get_a_5xx_and_match_the_contract(api):
         "--generation-deterministic",
         "--suppress-health-check", "all",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_DIR)
+    env = os.environ | {"SCHEMATHESIS_HOOKS": str(HOOKS)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_DIR, env=env)
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
