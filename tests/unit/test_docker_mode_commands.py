@@ -18,7 +18,7 @@ STAND_IN = r"""#!/usr/bin/env bash
 # Records each call; answers from FAKE_* variables.
 echo "$*" >> "$FAKE_DOCKER_LOG"
 case "$*" in
-  info*) exit 0 ;;
+  info*) [ "$FAKE_NO_ENGINE" != 1 ] || exit 1 ;;
   "compose version"*)
     [ -n "$FAKE_COMPOSE_VERSION" ] || { echo "docker: unknown command: docker compose" >&2; exit 1; }
     echo "$FAKE_COMPOSE_VERSION" ;;
@@ -144,3 +144,15 @@ def test_compose_gets_the_region_the_hook_would_use_in_embedded_mode(docker):
 
     assert at_up["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert default["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+@pytest.mark.parametrize(
+    ("fake", "why"),
+    [({"FAKE_NO_ENGINE": "1"}, "no Docker engine answers"), ({"FAKE_COMPOSE_VERSION": "1.29.2"}, "does not report Compose v2")],
+)
+def test_make_test_docker_skips_saying_why_where_docker_mode_cannot_run(docker, fake, why):
+    result, commands, _ = docker("make", "-s", "test-docker", **fake)
+
+    assert result.returncode == 0, result.stderr
+    assert "make test-docker skipped: " in result.stdout and why in result.stdout
+    assert not any(c.startswith(("compose up", "pull")) for c in commands)
