@@ -68,6 +68,8 @@ def ensure_table(dynamodb, table: Table) -> None:
         AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
     )
     dynamodb.get_waiter("table_exists").wait(TableName=table.name)
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
     log(f"table {table.name} created")
 
 

@@ -22,6 +22,7 @@ class Table:
     name: str
     partition_key: str
     sort_key: str | None = None
+    ttl_attribute: str | None = None  # DynamoDB deletes items once this epoch-seconds attribute has passed
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,9 @@ ORDER_TABLE = Table("order", partition_key="userName", sort_key="orderDate")
 FAULT_TABLE = Table("fault-injection", partition_key="key")
 # Powertools idempotency records of the ordering function, keyed by checkoutId (expire after a day).
 IDEMPOTENCY_TABLE = Table("idempotency", partition_key="id")
-TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE, FAULT_TABLE, IDEMPOTENCY_TABLE)
+# Checkout answers per Idempotency-Key, and each user's last checkout (expire after a day).
+CHECKOUT_TABLE = Table("checkout", partition_key="id", ttl_attribute="expiration")
+TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE, FAULT_TABLE, IDEMPOTENCY_TABLE, CHECKOUT_TABLE)
 FAULT_GRANT = Grant(("dynamodb:UpdateItem",), FAULT_TABLE)
 
 # -- events and queues ----------------------------------------------------------------------------
@@ -166,9 +169,14 @@ PRODUCT_FUNCTION = Function(
 BASKET_FUNCTION = Function(
     name="basket",
     handler="basket.handler.lambda_handler",
-    grants=(Grant(READ_WRITE, BASKET_TABLE), Grant(("events:PutEvents",), EVENT_BUS)),
+    grants=(
+        Grant(READ_WRITE + ("dynamodb:UpdateItem",), BASKET_TABLE),
+        Grant(("dynamodb:GetItem", "dynamodb:PutItem"), CHECKOUT_TABLE),
+        Grant(("events:PutEvents",), EVENT_BUS),
+    ),
     environment={
         "TABLE_NAME": BASKET_TABLE,
+        "CHECKOUT_TABLE": CHECKOUT_TABLE,
         "EVENT_BUS_NAME": EVENT_BUS,
         "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
         "CHECKOUT_DETAIL_TYPE": CHECKOUT_DETAIL_TYPE,
