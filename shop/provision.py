@@ -262,8 +262,8 @@ def _either_way_integration(function_arn: str) -> dict:
         "responses": {
             "default": {"statusCode": "200", "responseTemplates": {"application/json": either_way}},
             "^no order [\\s\\S]*": {"statusCode": "404", "responseTemplates": {"application/json": error}},
-            "^request body [\\s\\S]*": {"statusCode": "400", "responseTemplates": {"application/json": error}},
-            "^(?!no order |request body )[\\s\\S]+": {"statusCode": "502", "responseTemplates": {"application/json": error}},
+            "^request (body|parameter) [\\s\\S]*": {"statusCode": "400", "responseTemplates": {"application/json": error}},
+            "^(?!no order |request body |request parameter )[\\s\\S]+": {"statusCode": "502", "responseTemplates": {"application/json": error}},
         },
     }
 

@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from shared import money
+from shared.contract import storable
 from shared.errors import Claimed, Conflict, InvalidInput, NotFound
 
 # The attribute a checkout in progress sets on the basket (never shown to clients).
@@ -36,6 +38,7 @@ def get_basket(baskets, user_name: str) -> dict:
 
 
 def save_basket(baskets, basket: dict) -> dict:
+    basket_total(basket["items"])  # refused now rather than at checkout
     baskets.put(basket)
     return basket
 
@@ -47,17 +50,31 @@ def delete_basket(baskets, user_name: str) -> None:
 
 def total_price(items: list[dict]) -> Decimal:
     """Price times quantity, summed exactly (the original ignored quantity)."""
-    return sum((Decimal(item["price"]) * Decimal(item["quantity"]) for item in items), Decimal(0))
+    return money.total(money.amount(item["price"], item["quantity"]) for item in items)
+
+
+def basket_total(items: list[dict]) -> Decimal:
+    """The total, or InvalidInput when DynamoDB could not store it (more than 38 significant digits)."""
+    total = total_price(items)
+    if not storable(total):
+        message = f"the total {total} would have more than 38 significant digits, which DynamoDB cannot store"
+        raise InvalidInput("the basket's total cannot be stored", [{"field": "items", "message": message}])
+    return total
 
 
 def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id: str | None) -> dict:
     """The CheckoutBasket event's detail. The card number stays here: only its last four digits travel."""
-    detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address", "paymentMethod")}
+    detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address")}
     detail |= {
+        # The reference app sends "1" as well as 1; the event and the order always carry the number.
+        "paymentMethod": int(request["paymentMethod"]),
         "checkoutId": checkout_id,
         "cardLast4": request["cardInfo"][-4:],
-        "items": basket["items"],
-        "totalPrice": total_price(basket["items"]),
+        # Money travels as decimal text: EventBridge parses the detail as JSON (LocalStack with
+        # Python floats), which would round numbers beyond 17 significant digits.
+        "items": [item | {"price": str(item["price"])} for item in basket["items"]],
+        # A totalPrice in the request is the client's own sum: the basket's prices decide.
+        "totalPrice": str(basket_total(basket["items"])),
         "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "correlationId": correlation_id,
     }

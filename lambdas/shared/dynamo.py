@@ -25,6 +25,23 @@ class KeyValueTable:
             return False
         return True
 
+    def update(self, key_value: str, changes: dict) -> dict | None:
+        """Sets the given attributes of an existing item, leaving the others; returns the whole
+        updated item, or None when there is no such item."""
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        try:
+            return self.table.update_item(
+                Key={self.key: key_value},
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                ConditionExpression="attribute_exists(#key)",
+                ExpressionAttributeNames=names | {"#key": self.key},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return None
+
     def delete(self, key_value: str) -> bool:
         """False when there was nothing to delete."""
         response = self.table.delete_item(Key={self.key: key_value}, ReturnValues="ALL_OLD")

@@ -10,7 +10,7 @@ from http import HTTPStatus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from shared.contract import allowed_methods
+from shared.contract import allowed_methods, refuse_unstorable_parameters
 from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 
 
@@ -50,8 +50,17 @@ def request_body(app: APIGatewayRestResolver) -> str | None:
         raise InvalidInput("request body is not UTF-8 text", [{"message": "send JSON encoded as UTF-8"}]) from None
 
 
+def _storable_parameters(app: APIGatewayRestResolver, next_middleware):
+    """Path and query parameters that DynamoDB could not store or look up are 400, naming the
+    parameter, rather than a DynamoDB error (500) or retries until the function times out."""
+    event = app.current_event
+    refuse_unstorable_parameters(event.path_parameters or {}, event.query_string_parameters or {})
+    return next_middleware(app)
+
+
 def create_app(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(serializer=to_json)
+    app.use(middlewares=[_storable_parameters])
 
     @app.exception_handler(InvalidInput)
     def invalid_input(e: InvalidInput):

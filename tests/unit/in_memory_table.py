@@ -25,6 +25,13 @@ class InMemoryTable:
         self.put(item)
         return True
 
+    def update(self, key_value, changes):
+        item = self.items.get((key_value, None))
+        if item is None:
+            return None
+        item.update(copy.deepcopy(changes))
+        return copy.deepcopy(item)
+
     def delete(self, key_value):
         return self.items.pop((key_value, None), None) is not None
 

@@ -34,7 +34,7 @@ def test_checkout_publishes_one_event_without_the_card_number_and_deletes_the_ba
     assert len(published) == 1
     detail = published[0]
     assert detail["checkoutId"] == accepted["checkoutId"]
-    assert detail["totalPrice"] == Decimal("5.00")
+    assert detail["totalPrice"] == "5.00", "money travels as decimal text"
     assert detail["cardLast4"] == "1111" and "cardInfo" not in detail
     assert "4111111111111111" not in repr(detail)
     assert detail["correlationId"] == "req-1"
@@ -164,3 +164,22 @@ def test_an_order_takes_its_date_from_the_checkout_so_redelivery_names_the_same_
     assert order_from_checkout(dict(checkout)) == order
     with pytest.raises(ValueError, match="checkedOutAt"):
         order_from_checkout({k: v for k, v in checkout.items() if k != "checkedOutAt"})
+
+
+def test_totals_are_exact_beyond_decimals_default_28_digits_and_refused_beyond_38():
+    price = Decimal("1.23456789012345678901234567891")  # 30 significant digits
+    assert basket.total_price([{"price": price, "quantity": Decimal(7)}]) == Decimal("8.64197523086419752308641975237")
+    too_wide = {"userName": "ann", "items": [{"productId": "p", "price": Decimal("999999999.12345678901234567890123456789"), "quantity": Decimal(3)}]}
+    with pytest.raises(InvalidInput) as refused:
+        basket.save_basket(InMemoryTable("userName"), too_wide)
+    assert refused.value.errors[0]["field"] == "items"
+
+
+def test_checkout_event_carries_the_payment_method_as_a_number_and_the_servers_total():
+    baskets, published = InMemoryTable("userName"), []
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST | {"paymentMethod": "2", "totalPrice": Decimal(1)})
+
+    assert published[0]["paymentMethod"] == 2
+    assert published[0]["totalPrice"] == "5.00", "the client's totalPrice is ignored"
