@@ -139,6 +139,10 @@ def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, 
                 values[key] = str(value)
     if not settings.FAULT_INJECTION:
         values.pop("FAULT_TABLE", None)
+    if settings.is_local(settings.ENDPOINT_URL):
+        # Each AWS call the function makes goes to its log, for the suite's privilege check
+        # (lambdas/shared/aws_calls.py, tests/integration/test_least_privilege_calls.py).
+        values["AUDIT_AWS_CALLS"] = "1"
     return values
 
 

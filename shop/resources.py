@@ -215,7 +215,7 @@ NOTIFICATION_FUNCTION = Function(
 INVOICE_FUNCTION = Function(
     name="invoice",
     handler="invoice.handler.lambda_handler",
-    grants=(Grant(("dynamodb:GetItem",), ORDER_TABLE), FAULT_GRANT),
+    grants=(Grant(("dynamodb:Query",), ORDER_TABLE), FAULT_GRANT),
     environment={"TABLE_NAME": ORDER_TABLE, "FAULT_TABLE": FAULT_TABLE},
     async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_success=INVOICE_RESULTS, on_failure=INVOICE_FAILURES),
 )
