@@ -16,7 +16,6 @@ elsewhere only the between-records deadline applies."""
 
 import os
 import signal
-import sys
 import threading
 from contextlib import contextmanager
 
@@ -87,7 +86,5 @@ class TimeBudgetedBatchProcessor(BatchProcessor):
             return self._fail(record, e)
 
     def _fail(self, record: dict, exception: Exception):
-        try:
-            raise exception
-        except type(exception):
-            return self.failure_handler(record=self._to_batch_type(record=record, event_type=self.event_type), exception=sys.exc_info())
+        data = self._to_batch_type(record=record, event_type=self.event_type)
+        return self.failure_handler(record=data, exception=(type(exception), exception, exception.__traceback__))
