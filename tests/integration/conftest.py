@@ -233,4 +233,4 @@ def embedded_only():
 
 def pytest_collection_modifyitems(items):
     # The privilege check reads what every other test made the functions call, so it runs last.
-    items.sort(key=lambda item: item.module.__name__.endswith("test_least_privilege_calls"))
+    items.sort(key=lambda item: getattr(item.module, "__name__", "").endswith("test_least_privilege_calls"))
