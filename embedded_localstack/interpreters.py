@@ -64,8 +64,8 @@ def find_interpreter(version: str) -> str | None:
 
 def interpreter_for_runtime(runtime: str | None) -> str:
     """The interpreter for a python3.X runtime: a Python 3.X, as on Lambda. Without one the function
-    cannot run (LocalStack sets its State to Failed with this error as the reason), unless the
-    fallback is asked for."""
+    cannot run (LocalStack sets its State to Failed with this error as the reason, and 4.14 can then
+    neither update nor delete it until it restarts), unless the fallback is asked for."""
     match = re.fullmatch(r"python(\d+\.\d+)", runtime or "")
     if not match:
         raise UnsupportedRuntime(
@@ -88,6 +88,6 @@ def interpreter_for_runtime(runtime: str | None) -> str:
         return own
     raise UnsupportedRuntime(
         f"Runtime {runtime} needs Python {version}, which embedded mode found neither on PATH "
-        f"(python{version}) nor in pyenv. Install it (pyenv install {version}) and update or create the "
-        f"function again, or start LocalStack with {FALLBACK_VARIABLE}=1 to run it on Python {own_version} instead"
+        f"(python{version}) nor in pyenv. Install it (pyenv install {version}) and restart LocalStack "
+        f"(make down && make up), or start LocalStack with {FALLBACK_VARIABLE}=1 to run it on Python {own_version} instead"
     )
