@@ -283,6 +283,8 @@ def test_python_logging_uses_the_runtime_handler_and_format_and_powertools_logs_
     assert '"service":"logging-probe"' in powertools[0] and '"level":"INFO"' in powertools[0]
 
 
+# Embedded only: in Docker mode LocalStack's own shipper sends the output in one call, long lines whole.
+@pytest.mark.usefixtures("embedded_only")
 def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_function, invoke, logs_client):
     # Given output past every CloudWatch limit: 12,000 lines (more events than one call takes,
     # more than 1 MiB) and one line longer than an event
