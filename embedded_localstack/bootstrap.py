@@ -63,6 +63,7 @@ ERROR_INDENT = "\u00a0"
 # The invocation in progress, for the log handler; empty while the handler module is imported.
 _request_id = ""
 
+
 class LocalStackConnection:
     """Reports to LocalStack over one kept-alive connection: a new TCP connection per report costs
     more than the rest of a warm invocation."""
@@ -104,7 +105,9 @@ def error_body(error: BaseException, error_type: str | None = None) -> dict:
 def error_log_line(body: dict) -> str:
     """The log line AWS's runtime writes for an error: ``[ERROR] Type: message`` and the trace,
     as one line, so that CloudWatch keeps it as one event."""
-    lines = [f"[ERROR] {body['errorType']}: {body['errorMessage']}", "Traceback (most recent call last):"]
+    error_type, message = body["errorType"], body["errorMessage"]
+    head = "[ERROR]" + (f" {error_type}" if error_type else "") + (":" if error_type and message else "")
+    lines = [head + (f" {message}" if message else ""), "Traceback (most recent call last):"]
     for frame in body["stackTrace"]:
         for line in frame.splitlines():
             stripped = line.lstrip(" ")
