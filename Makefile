@@ -1,11 +1,11 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs test test-unit test-fast bench urls dlq redrive demo trace clean
+.PHONY: help up down status logs test test-unit test-fast test-docker bench urls dlq redrive demo trace clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-up: ## start LocalStack (Docker if an engine answers, else embedded) and wait for the init hooks
+up: ## start LocalStack (Docker if an engine and Compose v2 answer, else embedded) and wait for the init hooks
 	@scripts/localenv.sh up
 
 down: ## stop LocalStack and every function process it started
@@ -26,6 +26,9 @@ test-unit: ## unit tests only: domain code, handlers and tools, no LocalStack (s
 test-fast: ## unit tests plus the synchronous path (API Gateway -> Lambda -> DynamoDB), under a minute
 	@scripts/test.sh -q tests/unit tests/integration/test_sync_product_api.py tests/integration/test_sync_basket_and_order_api.py
 
+test-docker: ## Docker-mode smoke test: up, checkout, order, hot reload, down (skips without an engine)
+	@scripts/test-docker.sh
+
 bench: ## run the benchmarks and print their table (starts LocalStack if needed)
 	@scripts/bench.sh
 
@@ -45,4 +48,7 @@ trace: ## one checkout's path with the duration of each hop, from CloudWatch Log
 	@scripts/venv.sh && .venv/bin/python -m shop.trace $(ID)
 
 clean: down ## stop, then remove the virtual environment, the state directory and the built archives
+	@# Docker mode's .state/docker holds files the container made as root (Linux): remove them through it.
+	@if [ -d .state/docker ] && ! rm -rf .state/docker 2>/dev/null; then \
+	  docker run --rm -v "$$(pwd -P)/.state:/state" --entrypoint rm $${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0} -rf /state/docker; fi
 	rm -rf .venv .venv-fuzz .state build lambdas/shared/openapi.json

@@ -7,13 +7,21 @@ then takes invocations from LocalStack and reports back over the protocol in Loc
 which can kill this process; a Python thread cannot be stopped from the inside.
 
 The host passes a listening socket (``_EMBEDDED_LISTEN_FD``) so that no port has to be guessed,
-and points stdout/stderr at the environment's log file (``_EMBEDDED_LOG_PATH``).
+and points stdout/stderr at the environment's log file; the host reads that file once an invocation
+has ended and hands it to LocalStack whole (``read_logs``).
+
+What the function's code sees follows AWS's Python runtime (awslambdaric): LocalStack's internal
+variables are gone before the handler is imported, the root logger already has the runtime's handler,
+and errors have the runtime's types, messages and log lines.
 """
+
+from __future__ import annotations  # the function's interpreter may be older than this file's syntax
 
 import decimal
 import http.client
 import importlib
 import json
+import logging
 import math
 import os
 import queue
@@ -26,8 +34,35 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-# A function that prints megabytes must not ship megabytes per invocation to CloudWatch.
-MAX_LOG_BYTES = 256 * 1024
+# LocalStack's internal variables: read here, then removed before the function's code runs, as
+# LocalStack's runtime-init does in a container (UnsetLsEnvs); AWS_ENDPOINT_URL, LOCALSTACK_HOSTNAME
+# and EDGE_PORT stay, as they do there.
+LOCALSTACK_INTERNAL_ENV = (
+    "LOCALSTACK_RUNTIME_ENDPOINT",
+    "LOCALSTACK_RUNTIME_ID",
+    "LOCALSTACK_INTEROP_PORT",
+    "LOCALSTACK_RUNTIME_TRACING_PORT",
+    "LOCALSTACK_USER",
+    "LOCALSTACK_CODE_ARCHIVES",
+    "LOCALSTACK_HOT_RELOADING_PATHS",
+    "LOCALSTACK_ENABLE_XRAY_TELEMETRY",
+    "LOCALSTACK_INIT_LOG_LEVEL",
+    "LOCALSTACK_POST_INVOKE_WAIT_MS",
+    "LOCALSTACK_FUNCTION_ACCOUNT_ID",
+    "LOCALSTACK_MAX_PAYLOAD_SIZE",
+    "LOCALSTACK_CHMOD_PATHS",
+)
+
+# The text format of the Python runtime's log handler on AWS (AWS_LAMBDA_LOG_FORMAT=Text).
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# The runtime writes an error report as one log line: its lines joined by CR, indentation as NBSP.
+ERROR_LINE_SEPARATOR = "\r"
+ERROR_INDENT = "\u00a0"
+
+# The invocation in progress, for the log handler; empty while the handler module is imported.
+_request_id = ""
+
 
 class LocalStackConnection:
     """Reports to LocalStack over one kept-alive connection: a new TCP connection per report costs
@@ -55,13 +90,29 @@ class LocalStackConnection:
 
 
 def error_body(error: BaseException, error_type: str | None = None) -> dict:
-    """AWS's error shape for the Python runtime; the trace starts in the function's code."""
+    """AWS's error shape for the Python runtime; the trace starts in the function's code. The
+    runtime's own faults (``RuntimeFault``) carry their own trace, usually none."""
+    if isinstance(error, RuntimeFault):
+        return {"errorMessage": str(error), "errorType": error.error_type, "requestId": "", "stackTrace": error.trace}
     return {
         "errorMessage": str(error),
         "errorType": error_type or type(error).__name__,
         "requestId": "",
         "stackTrace": traceback.format_list(traceback.extract_tb(_user_frames(error))),
     }
+
+
+def error_log_line(body: dict) -> str:
+    """The log line AWS's runtime writes for an error: ``[ERROR] Type: message`` and the trace,
+    as one line, so that CloudWatch keeps it as one event."""
+    error_type, message = body["errorType"], body["errorMessage"]
+    head = "[ERROR]" + (f" {error_type}" if error_type else "") + (":" if error_type and message else "")
+    lines = [head + (f" {message}" if message else ""), "Traceback (most recent call last):"]
+    for frame in body["stackTrace"]:
+        for line in frame.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append(ERROR_INDENT * (len(line) - len(stripped)) + stripped)
+    return ERROR_LINE_SEPARATOR.join(lines) + "\n"
 
 
 def _user_frames(error: BaseException):
@@ -109,24 +160,70 @@ def _json_default(value):
 
 
 def load_handler(spec: str):
-    module_name, _, function_name = spec.rpartition(".")
-    module_name = module_name.replace("/", ".")
+    """Imports the handler as AWS's Python runtime does. Only the runtime's own faults get a
+    ``Runtime.*`` type: any other exception raised by the module's code propagates as it is, and is
+    reported with its own type and message."""
+    module_name, dot, function_name = spec.rpartition(".")
+    if not dot:
+        raise RuntimeFault(
+            f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)", "Runtime.MalformedHandlerName"
+        )
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise RuntimeFault(f"Cannot use built-in module {module_name} as a handler module", "Runtime.BuiltInModuleConflict")
     try:
-        module = importlib.import_module(module_name)
-    except Exception as e:
-        raise _InitError(f"Unable to import module '{module_name}': {e}", "Runtime.ImportModuleError") from e
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as e:
+        raise RuntimeFault(f"Unable to import module '{module_name}': {e}", "Runtime.ImportModuleError") from None
+    except SyntaxError as e:
+        trace = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
+        raise RuntimeFault(f"Syntax error in module '{module_name}': {e}", "Runtime.UserCodeSyntaxError", trace) from None
     try:
         return getattr(module, function_name)
     except AttributeError:
-        raise _InitError(
+        raise RuntimeFault(
             f"Handler '{function_name}' missing on module '{module_name}'", "Runtime.HandlerNotFound"
         ) from None
 
 
-class _InitError(Exception):
-    def __init__(self, message: str, error_type: str):
+class RuntimeFault(Exception):
+    """A failure the runtime reports under its own ``Runtime.*`` type rather than the exception's."""
+
+    def __init__(self, message: str, error_type: str, trace: list[str] | None = None):
         super().__init__(message)
         self.error_type = error_type
+        self.trace = trace or []
+
+
+class LambdaLogHandler(logging.Handler):
+    """The root logger's handler on AWS: each record to stdout, which is the function's log, in
+    the runtime's format with the current request id."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = _request_id
+        return True
+
+
+def install_log_handler() -> None:
+    """Gives the root logger the runtime's handler before the function's code runs, so that, as on
+    AWS, ``logging.basicConfig`` in that code does nothing and Powertools' Logger finds a root handler
+    to keep its own records off (no duplicate lines)."""
+    logging.Formatter.converter = time.gmtime  # the runtime's timestamps are UTC, for every formatter
+    handler = LambdaLogHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.addFilter(_RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()  # advanced logging controls
+    if isinstance(logging.getLevelName(level), int):
+        root.setLevel(level)
 
 
 class Runtime:
@@ -134,13 +231,18 @@ class Runtime:
         env = os.environ
         self.localstack = LocalStackConnection(env["LOCALSTACK_RUNTIME_ENDPOINT"])
         self.runtime_id = env["LOCALSTACK_RUNTIME_ID"]
-        self.log_path = env.pop("_EMBEDDED_LOG_PATH")
+        # LocalStack's LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES, passed on by the executor.
+        self.max_payload_size = int(env.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or 0)
+        for name in LOCALSTACK_INTERNAL_ENV:
+            env.pop(name, None)
         self.timeout = float(env.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
         self.memory_size = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.inbox: queue.Queue[dict] = queue.Queue()
         self.init_duration_ms: float | None = None
         self.handler = None
+        # Output of the handler module's import belongs to the first invocation's log, before START.
+        self.keep_init_output = True
 
     # -- start-up ---------------------------------------------------------------------------
     def serve(self, listen_fd: int) -> None:
@@ -164,6 +266,9 @@ class Runtime:
         server = HTTPServer(("127.0.0.1", 0), InvokeHandler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=listen_fd)
+        # Lambda's variable, host:port of the environment's runtime endpoint. Here that is this
+        # listener, which speaks LocalStack's executor protocol rather than the Runtime API.
+        os.environ["AWS_LAMBDA_RUNTIME_API"] = "%s:%d" % server.socket.getsockname()[:2]
         threading.Thread(target=server.serve_forever, name="invoke-listener", daemon=True).start()
 
     def init(self) -> bool:
@@ -174,11 +279,14 @@ class Runtime:
         if runtime_packages:
             sys.path.append(runtime_packages)
         os.chdir(task_root)
+        install_log_handler()
         try:
             self.handler = load_handler(os.environ["_HANDLER"])
-        except _InitError as e:
-            traceback.print_exc()
-            self._report(f"/status/{self.runtime_id}/error", error_body(e, e.error_type))
+        except Exception as e:  # as on AWS: SystemExit and the like end the process instead
+            body = error_body(e)
+            sys.stdout.write(error_log_line(body))
+            sys.stdout.flush()
+            self._report(f"/status/{self.runtime_id}/error", body)
             return False
         self.init_duration_ms = (time.monotonic() - started) * 1000
         self._report(f"/status/{self.runtime_id}/ready", {})
@@ -190,12 +298,17 @@ class Runtime:
             self.invoke(self.inbox.get())
 
     def invoke(self, invocation: dict) -> None:
-        request_id = invocation["invoke-id"]
+        global _request_id
+        request_id = _request_id = invocation["invoke-id"]
         os.environ["_X_AMZN_TRACE_ID"] = invocation.get("trace-id") or ""
-        # Each invocation's logs start from an empty file; the host reads the same file on timeout.
+        # Each invocation's logs start from an empty file, except for the first, whose log begins
+        # with what the module's import printed. The host reads the file once the invocation ended.
         sys.stdout.flush()
         sys.stderr.flush()
-        os.ftruncate(1, 0)
+        if self.keep_init_output:
+            self.keep_init_output = False
+        else:
+            os.ftruncate(1, 0)
         print(f"START RequestId: {request_id} Version: {self.version}", flush=True)
 
         started = time.monotonic()
@@ -207,17 +320,21 @@ class Runtime:
             try:
                 body = json.dumps(result, default=_json_default).encode()
             except (TypeError, ValueError) as e:
-                raise _InitError(f"Unable to marshal response: {e}", "Runtime.MarshalError") from None
+                raise RuntimeFault(f"Unable to marshal response: {e}", "Runtime.MarshalError") from None
             outcome = "response"
+            if self.max_payload_size and len(body) > self.max_payload_size:
+                # What LocalStack's runtime-init (and AWS) answer instead of the response.
+                message = f"Response payload size exceeded maximum allowed payload size ({self.max_payload_size} bytes)."
+                body = json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}).encode()
+                outcome = "error"
         except SystemExit as e:
             exit_code = e.code if isinstance(e.code, int) else 1
             error = RuntimeError(f"RequestId: {request_id} Error: Runtime exited with error: exit status {exit_code}")
-            body, outcome = self._error(error, "Runtime.ExitError", request_id), "error"
+            body, outcome = self._error(error, request_id, "Runtime.ExitError"), "error"
         except Exception as e:  # the function's own failure, reported in AWS's shape
-            error_type = e.error_type if isinstance(e, _InitError) else None
-            print(f"[ERROR] {error_type or type(e).__name__}: {e}")
-            traceback.print_exception(type(e), e, _user_frames(e))
-            body, outcome = self._error(e, error_type, request_id), "error"
+            error = error_body(e)
+            sys.stdout.write(error_log_line(error))
+            body, outcome = self._error(error, request_id), "error"
 
         duration_ms = (time.monotonic() - started) * 1000
         self._finish(request_id, duration_ms)
@@ -225,8 +342,8 @@ class Runtime:
         if exit_code is not None:
             os._exit(exit_code)
 
-    def _error(self, error: BaseException, error_type: str | None, request_id: str) -> bytes:
-        body = error_body(error, error_type)
+    def _error(self, error: BaseException | dict, request_id: str, error_type: str | None = None) -> bytes:
+        body = error if isinstance(error, dict) else error_body(error, error_type)
         body["requestId"] = request_id
         return json.dumps(body).encode()
 
@@ -242,23 +359,16 @@ class Runtime:
             self.init_duration_ms = None
         print(f"END RequestId: {request_id}\n{report}", flush=True)
         sys.stderr.flush()
-        self._report(f"/invocations/{request_id}/logs", {"logs": read_logs(self.log_path)})
 
     def _report(self, path: str, body: object) -> None:
         self.localstack.post(path, body)
 
 
 def read_logs(log_path: str) -> str:
-    """The current invocation's output, cut to its last MAX_LOG_BYTES (shared with the host side)."""
+    """The current invocation's whole output (read by the host side, outside the function's memory).
+    Splitting it into CloudWatch events within the service's limits is ``log_events``' job."""
     with open(log_path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        f.seek(max(0, size - MAX_LOG_BYTES))
-        data = f.read()
-    text = data.decode("utf-8", errors="replace")
-    if size > MAX_LOG_BYTES:
-        text = f"[embedded runtime: {size - MAX_LOG_BYTES} bytes of earlier output dropped]\n" + text
-    return text
+        return f.read().decode("utf-8", errors="replace")
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -271,6 +381,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def main() -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    os.ftruncate(1, 0)  # a replaced process's log file still holds its predecessor's last invocation
     runtime = Runtime()
     runtime.serve(int(os.environ.pop("_EMBEDDED_LISTEN_FD")))
     if not runtime.init():

@@ -33,9 +33,8 @@ from embedded_localstack.interpreters import interpreter_for_runtime
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(bootstrap.__file__)
-# Environment variables of the host that a function process keeps; everything else comes from LocalStack,
-# as in a container.
-INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+# Lambda's PATH after the runtime's own bin folder (/var/lang/bin on Lambda: here, the interpreter's).
+LAMBDA_PATH_TAIL = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
 
@@ -66,15 +65,28 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         code = self.function_version.config.code
         tmp = self.workdir / "tmp"
         tmp.mkdir()
-        self.env = {key: value for key, value in os.environ.items() if key in INHERITED_ENV}
+        runtime = self.function_version.config.runtime
+        python = Path(interpreter_for_runtime(runtime))
+        task_root, runtime_dir = str(code.get_unzipped_code_location()), str(BOOTSTRAP.parent)
+        # Nothing of the host's environment: Lambda's variables only, in Lambda's shape with this
+        # machine's paths (/var/lang -> the interpreter's prefix, /var/task -> the code's folder).
+        # LANG, PATH and LD_LIBRARY_PATH are unreserved on Lambda: the function's own settings win.
+        self.env = {
+            "LANG": "en_US.UTF-8",
+            "PATH": f"{python.parent}:{LAMBDA_PATH_TAIL}",
+            "LD_LIBRARY_PATH": ":".join(
+                (f"{python.parent.parent}/lib", "/lib64", "/usr/lib64", runtime_dir, f"{runtime_dir}/lib",
+                 task_root, f"{task_root}/lib", "/opt/lib")
+            ),
+        }
         self.env |= {key: str(value) for key, value in env_vars.items()}
         self.env |= {
-            # Where /var/task and /tmp are in a container.
-            "LAMBDA_TASK_ROOT": str(code.get_unzipped_code_location()),
-            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
+            # Where /var/task and /tmp are in a container. HOME too, so that ~ is scratch space.
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": runtime_dir,
             "TMPDIR": str(tmp),
             "HOME": str(tmp),
-            "_EMBEDDED_LOG_PATH": str(self.log_path),
             # boto3 and friends, which the AWS runtime provides (/var/runtime); after the function's own code.
             "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
@@ -164,9 +176,14 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         while True:
             remaining = deadline - time.monotonic()
             try:
-                return endpoint.invocation_future.result(timeout=max(0, min(remaining, MEMORY_CHECK_SECONDS)))
+                result = endpoint.invocation_future.result(timeout=max(0, min(remaining, MEMORY_CHECK_SECONDS)))
             except FutureTimeout:
                 pass
+            else:
+                # Read here rather than sent by the environment: megabytes of output then cost the
+                # function neither memory nor time. The environment waits for the next invocation.
+                result.logs = self.get_logs()
+                return result
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
             if self._memory_used_mb() > self.function_version.config.memory_size:

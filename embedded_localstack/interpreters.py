@@ -1,6 +1,5 @@
 """Which local Python runs a function of a given Lambda runtime (``python3.12`` -> a Python 3.12)."""
 
-import functools
 import logging
 import os
 import re
@@ -47,8 +46,26 @@ def candidates(version: str) -> list[str]:
     return found
 
 
-@functools.cache
+# Opt-in: run a function whose Python version is not installed on another Python, with a warning.
+FALLBACK_VARIABLE = "EMBEDDED_LAMBDA_PYTHON_FALLBACK"
+
+_found: dict[str, str] = {}  # version -> interpreter; a missing one is looked for again next time
+
+
+def find_interpreter(version: str) -> str | None:
+    """A Python of exactly this version (``3.12``) on this machine, or None."""
+    if version not in _found:
+        python = next((p for p in candidates(version) if _version_of(p) == version), None)
+        if python is None:
+            return None
+        _found[version] = python
+    return _found[version]
+
+
 def interpreter_for_runtime(runtime: str | None) -> str:
+    """The interpreter for a python3.X runtime: a Python 3.X, as on Lambda. Without one the function
+    cannot run (LocalStack sets its State to Failed with this error as the reason, and 4.14 can then
+    neither update nor delete it until it restarts), unless the fallback is asked for."""
     match = re.fullmatch(r"python(\d+\.\d+)", runtime or "")
     if not match:
         raise UnsupportedRuntime(
@@ -56,17 +73,21 @@ def interpreter_for_runtime(runtime: str | None) -> str:
             "use Docker mode for other runtimes"
         )
     version = match.group(1)
-    for python in candidates(version):
-        if _version_of(python) == version:
-            return python
-    own = "%d.%d" % sys.version_info[:2]
-    LOG.warning(
-        "No Python %s found for runtime %s; running it with this Python %s (%s). "
-        "Install it (e.g. pyenv install %s) to match the declared runtime.",
-        version,
-        runtime,
-        own,
-        sys.executable,
-        version,
+    python = find_interpreter(version)
+    if python:
+        return python
+    # The base interpreter, not LocalStack's virtual environment, whose packages the function must not see.
+    own, own_version = getattr(sys, "_base_executable", sys.executable), "%d.%d" % sys.version_info[:2]
+    if os.environ.get(FALLBACK_VARIABLE) == "1":
+        LOG.warning(
+            "No Python %s found for runtime %s; running it on Python %s (%s) because %s=1. "
+            "Install Python %s (e.g. pyenv install %s) to run it as Lambda does.",
+            version, runtime, own_version, own, FALLBACK_VARIABLE, version, version,
+        )
+        _found[version] = own
+        return own
+    raise UnsupportedRuntime(
+        f"Runtime {runtime} needs Python {version}, which embedded mode found neither on PATH "
+        f"(python{version}) nor in pyenv. Install it (pyenv install {version}) and restart LocalStack "
+        f"(make down && make up), or start LocalStack with {FALLBACK_VARIABLE}=1 to run it on Python {own_version} instead"
     )
-    return sys.executable

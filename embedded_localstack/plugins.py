@@ -14,7 +14,9 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args, **kwargs):
         from embedded_localstack.executor import LocalProcessRuntimeExecutor
+        from embedded_localstack.log_events import ship_within_cloudwatch_limits
 
+        ship_within_cloudwatch_limits()  # whole invocation logs, however large (see log_events.py)
         return LocalProcessRuntimeExecutor
 
 

@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# up | down | status | logs for whichever mode applies: Docker Compose when a Docker engine answers,
-# the embedded LocalStack otherwise. LOCALSTACK_MODE=docker|embedded forces one.
+# up | down | status | logs for whichever mode applies: Docker Compose when a Docker engine answers
+# and Compose v2 is installed, the embedded LocalStack otherwise. LOCALSTACK_MODE=docker|embedded forces one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command=${1:?usage: localenv.sh up|down|status|logs}
 
+# `docker compose up --wait` needs Compose v2 (the docker-compose v1 tool has no --wait). Compose
+# went from 2.x to 5.x, so any major version from 2 on will do.
+compose_v2() {
+  local version
+  version=$(timeout 10 docker compose version --short 2>/dev/null) || return 1
+  [[ $version =~ ^v?([0-9]+)\. ]] && [ "${BASH_REMATCH[1]}" -ge 2 ]
+}
 mode=${LOCALSTACK_MODE:-auto}
-if [ "$mode" = auto ]; then
-  if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then mode=docker; else mode=embedded; fi
+if [ "$mode" = auto ] || [ "$mode" = docker ]; then
+  if ! command -v docker >/dev/null || ! timeout 5 docker info >/dev/null 2>&1; then
+    why="no Docker engine answers"
+  elif ! compose_v2; then
+    why="a Docker engine answers, but 'docker compose version' does not report Compose v2 (install the Compose plugin: docker-compose-plugin or docker-compose-v2)"
+  else
+    why=""
+  fi
+  if [ -z "$why" ]; then
+    mode=docker
+  elif [ "$mode" = docker ]; then
+    echo "LOCALSTACK_MODE=docker, but $why" >&2
+    exit 2
+  else
+    mode=embedded
+    # (Without an engine, the embedded branch says so itself.)
+    if [ "$command" = up ] && [[ $why != no* ]]; then echo "==> $why: embedded mode"; fi
+  fi
 fi
 
 if [ "$command" = up ]; then
@@ -16,15 +39,40 @@ if [ "$command" = up ]; then
   .venv/bin/python -m shop.archives
 fi
 # Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop),
-# and the project's path on this machine, for hot-reload functions.
-export SHOP_PROJECT_DIR="$PWD" HOST_PROJECT_DIR="$PWD"
+# and the project's path on this machine, for hot-reload functions: resolved, as the hot-reload
+# symlinks are (shop/archives.py), so a checkout reached through a symlink works too.
+project_dir=$(pwd -P)
+export SHOP_PROJECT_DIR="$project_dir" HOST_PROJECT_DIR="$project_dir"
 
 case "$mode" in
   docker)
+    # docker-compose.yml requires these (${...:?}), for every command. The region is the one the
+    # ready hook would use in embedded mode (shop/settings.py); the flags are checked against
+    # LocalStack's own parser, which refuses a project path they cannot carry.
+    [ -x .venv/bin/python ] || scripts/venv.sh
+    AWS_DEFAULT_REGION=$(.venv/bin/python -c 'from shop.settings import REGION; print(REGION)')
+    SHOP_LAMBDA_DOCKER_FLAGS=$(.venv/bin/python -m shop.docker_mode lambda-docker-flags "$project_dir") || exit 1
+    export AWS_DEFAULT_REGION SHOP_LAMBDA_DOCKER_FLAGS
     case "$command" in
       up)
-        echo "==> Docker engine found: docker compose up (image ${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0})"
+        echo "==> Docker engine and Compose v2 found: Docker mode (image ${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0})"
         start=$(date +%s)
+        # LocalStack pulls the functions' runtime image when it creates them; pulling it here, while
+        # online, lets later starts run offline (init/ready.d/05_runtime_images_offline.py).
+        images=$(.venv/bin/python -m shop.docker_mode runtime-images)
+        while read -r platform image; do
+          if [ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image" 2>/dev/null)" = "$platform" ]; then
+            # Present: refresh it if the registry answers, within a bound, else go on offline.
+            timeout 120 docker pull --quiet --platform "$platform" "$image" >/dev/null 2>&1 \
+              || echo "    could not refresh $image (offline?): using the local copy"
+          elif ! docker pull --platform "$platform" "$image"; then
+            echo "could not pull the Lambda runtime image $image ($platform), and there is no local copy;" \
+                 "connect to the network once, or 'docker pull --platform $platform $image'" >&2
+            exit 1
+          fi
+        done <<< "$images"
+        echo "==> runtime images ready in $(( $(date +%s) - start )) s"
+        mkdir -p .state/docker
         if ! docker compose up -d --wait; then
           docker compose logs --tail 80 localstack >&2
           echo "LocalStack did not become healthy; see the log above, fix it, then 'make down && make up'" >&2

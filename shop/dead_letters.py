@@ -1,7 +1,10 @@
 """What sits in the dead-letter queues, and moving it back. `make dlq`, `make redrive [QUEUE=name]`.
 
-python -m shop.dead_letters list [--show N]
+python -m shop.dead_letters list [--show N] [QUEUE]
 python -m shop.dead_letters redrive [QUEUE]
+
+QUEUE is one of the shop's dead-letter queues, or any other queue that some queue's RedrivePolicy
+names (its source is then found with ListDeadLetterSourceQueues): tests use their own pairs.
 """
 
 import argparse
@@ -63,10 +66,32 @@ def peek(sqs, queue: Queue, count: int) -> list[dict]:
     ).get("Messages", [])
 
 
-def list_dead_letters(show: int) -> int:
+def dead_letter_queues(sqs, only: str | None) -> dict[Queue, Queue | None]:
+    """The shop's dead-letter queues with their sources, or just the one named (which need not be
+    the shop's); empty when there is no such dead-letter queue."""
+    if only is None:
+        return dict(DEAD_LETTER_QUEUES)
+    chosen = {q: s for q, s in DEAD_LETTER_QUEUES.items() if q.name == only}
+    if chosen:
+        return chosen
+    try:
+        url = sqs.get_queue_url(QueueName=only)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        return {}
+    sources = sqs.list_dead_letter_source_queues(QueueUrl=url).get("queueUrls", [])
+    if len(sources) != 1:  # not a dead-letter queue, or one shared by several sources: no single way back
+        return {}
+    return {Queue(only): Queue(sources[0].rsplit("/", 1)[-1])}
+
+
+def list_dead_letters(show: int, only: str | None = None) -> int:
     sqs = client("sqs")
     total = 0
-    for queue, source in DEAD_LETTER_QUEUES.items():
+    chosen = dead_letter_queues(sqs, only)
+    if not chosen:
+        print(f"no dead-letter queue named {only!r}", file=sys.stderr)
+        return 2
+    for queue, source in chosen.items():
         count = depth(sqs, queue)
         total += count
         target = f" (redrive to {source.name})" if source else ""
@@ -120,7 +145,7 @@ def move_matching(sqs, dead_letter: Queue, source: Queue, match, timeout: float 
 
 def redrive_all(only: str | None) -> int:
     sqs = client("sqs")
-    chosen = {q: s for q, s in DEAD_LETTER_QUEUES.items() if only in (None, q.name)}
+    chosen = dead_letter_queues(sqs, only)
     if not chosen:
         names = ", ".join(q.name for q in DEAD_LETTER_QUEUES)
         print(f"no dead-letter queue named {only!r}; choose one of: {names}", file=sys.stderr)
@@ -141,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="count per dead-letter queue, with the first messages and why they failed")
     listing.add_argument("--show", type=int, default=3, help="messages to show per queue")
+    listing.add_argument("queue", nargs="?", help="one dead-letter queue (default: the shop's)")
     move = commands.add_parser("redrive", help="move messages back to their source queue")
     move.add_argument("queue", nargs="?", help="one dead-letter queue (default: every one that has a source)")
     args = parser.parse_args(argv)
-    return list_dead_letters(args.show) if args.command == "list" else redrive_all(args.queue or None)
+    return list_dead_letters(args.show, args.queue or None) if args.command == "list" else redrive_all(args.queue or None)
 
 
 if __name__ == "__main__":

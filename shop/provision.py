@@ -68,6 +68,8 @@ def ensure_table(dynamodb, table: Table) -> None:
         AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
     )
     dynamodb.get_waiter("table_exists").wait(TableName=table.name)
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
     log(f"table {table.name} created")
 
 
@@ -137,6 +139,10 @@ def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, 
                 values[key] = str(value)
     if not settings.FAULT_INJECTION:
         values.pop("FAULT_TABLE", None)
+    if settings.is_local(settings.ENDPOINT_URL):
+        # Each AWS call the function makes goes to its log, for the suite's privilege check
+        # (lambdas/shared/aws_calls.py, tests/integration/test_least_privilege_calls.py).
+        values["AUDIT_AWS_CALLS"] = "1"
     return values
 
 
@@ -260,8 +266,8 @@ def _either_way_integration(function_arn: str) -> dict:
         "responses": {
             "default": {"statusCode": "200", "responseTemplates": {"application/json": either_way}},
             "^no order [\\s\\S]*": {"statusCode": "404", "responseTemplates": {"application/json": error}},
-            "^request body [\\s\\S]*": {"statusCode": "400", "responseTemplates": {"application/json": error}},
-            "^(?!no order |request body )[\\s\\S]+": {"statusCode": "502", "responseTemplates": {"application/json": error}},
+            "^request (body|parameter) [\\s\\S]*": {"statusCode": "400", "responseTemplates": {"application/json": error}},
+            "^(?!no order |request body |request parameter )[\\s\\S]+": {"statusCode": "502", "responseTemplates": {"application/json": error}},
         },
     }
 

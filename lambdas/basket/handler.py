@@ -1,7 +1,11 @@
 """Basket API (synchronous: API Gateway -> this function -> DynamoDB). Checkout starts the
 asynchronous path: one CheckoutBasket event on the bus."""
 
+import re
+from http import HTTPStatus
+
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
 from basket import logic
@@ -9,11 +13,15 @@ from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
 from shared.events import EventPublisher
-from shared.http import create_app, no_content, request_body
+from shared.errors import InvalidInput
+from shared.http import create_app, no_content, request_body, to_json
 
 logger = Logger(service="basket")
 app = create_app(logger)
 baskets = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+checkouts = KeyValueTable(require_env("CHECKOUT_TABLE"), key="id")
+# As in the contract (IdempotencyKey): printable ASCII without spaces, such as a UUID.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 publisher = EventPublisher(require_env("EVENT_BUS_NAME"))
 CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE = require_env("CHECKOUT_SOURCE"), require_env("CHECKOUT_DETAIL_TYPE")
 
@@ -34,10 +42,21 @@ def save_basket():
     return logic.save_basket(baskets, parse_body(request_body(app), "Basket")), 201
 
 
+def idempotency_key() -> str | None:
+    key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("Idempotency-Key is invalid", [{"field": "Idempotency-Key", "message": "1 to 255 printable ASCII characters, no spaces"}])
+    return key
+
+
 @app.post("/basket/checkout")
 def checkout():
     request = parse_body(request_body(app), "CheckoutRequest")
-    accepted = logic.checkout(baskets, publish_checkout, request, logger.get_correlation_id())
+    key = idempotency_key()
+    accepted, replayed = logic.checkout(baskets, checkouts, publish_checkout, request, logger.get_correlation_id(), key)
+    if replayed:
+        logger.info("checkout answer replayed", checkout_id=accepted["checkoutId"], user_name=request["userName"])
+        return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, to_json(accepted), headers={"Idempotent-Replayed": "true"})
     logger.info("basket checked out", checkout_id=accepted["checkoutId"], user_name=request["userName"])
     return accepted, 202
 

@@ -1,24 +1,44 @@
 """Basket rules, free of HTTP and of AWS: `baskets` is anything with the KeyValueTable methods and
-`publish_checkout` any callable that publishes one CheckoutBasket event's detail."""
+`publish_checkout` any callable that publishes one CheckoutBasket event's detail; `checkouts` is a
+KeyValueTable keyed by "id" that remembers checkout answers."""
 
+import time
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from shared.errors import InvalidInput, NotFound
+from shared import money
+from shared.contract import storable
+from shared.errors import Claimed, Conflict, InvalidInput, NotFound
+
+# The attribute a checkout in progress sets on the basket (never shown to clients).
+CLAIM = "checkoutClaim"
+# A checkout holds its basket at most this long (above the basket function's timeout), so one that
+# crashed between claiming and publishing blocks the basket only briefly.
+CLAIM_SECONDS = 30
+# How long a checkout's answer is replayed for its idempotency key, and a repeat is told it is one.
+ANSWER_SECONDS = 24 * 3600
+# A request with the idempotency key of a checkout in flight waits this long for its answer.
+WAIT_FOR_WINNER_SECONDS = 5
+
+
+def _shown(basket: dict) -> dict:
+    return {key: value for key, value in basket.items() if key != CLAIM}
+
 
 def list_baskets(baskets) -> list[dict]:
-    return baskets.scan()
+    return [_shown(basket) for basket in baskets.scan()]
 
 
 def get_basket(baskets, user_name: str) -> dict:
     basket = baskets.get(user_name)
     if basket is None:
         raise NotFound(f"no basket for user {user_name}")
-    return basket
+    return _shown(basket)
 
 
 def save_basket(baskets, basket: dict) -> dict:
+    basket_total(basket["items"])  # refused now rather than at checkout
     baskets.put(basket)
     return basket
 
@@ -30,17 +50,31 @@ def delete_basket(baskets, user_name: str) -> None:
 
 def total_price(items: list[dict]) -> Decimal:
     """Price times quantity, summed exactly (the original ignored quantity)."""
-    return sum((Decimal(item["price"]) * Decimal(item["quantity"]) for item in items), Decimal(0))
+    return money.total(money.amount(item["price"], item["quantity"]) for item in items)
+
+
+def basket_total(items: list[dict]) -> Decimal:
+    """The total, or InvalidInput when DynamoDB could not store it (more than 38 significant digits)."""
+    total = total_price(items)
+    if not storable(total):
+        message = f"the total {total} would have more than 38 significant digits, which DynamoDB cannot store"
+        raise InvalidInput("the basket's total cannot be stored", [{"field": "items", "message": message}])
+    return total
 
 
 def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id: str | None) -> dict:
     """The CheckoutBasket event's detail. The card number stays here: only its last four digits travel."""
-    detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address", "paymentMethod")}
+    detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address")}
     detail |= {
+        # The reference app sends "1" as well as 1; the event and the order always carry the number.
+        "paymentMethod": int(request["paymentMethod"]),
         "checkoutId": checkout_id,
         "cardLast4": request["cardInfo"][-4:],
-        "items": basket["items"],
-        "totalPrice": total_price(basket["items"]),
+        # Money travels as decimal text: EventBridge parses the detail as JSON (LocalStack with
+        # Python floats), which would round numbers beyond 17 significant digits.
+        "items": [item | {"price": str(item["price"])} for item in basket["items"]],
+        # A totalPrice in the request is the client's own sum: the basket's prices decide.
+        "totalPrice": str(basket_total(basket["items"])),
         "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "correlationId": correlation_id,
     }
@@ -49,13 +83,60 @@ def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id
     return detail
 
 
-def checkout(baskets, publish_checkout, request: dict, correlation_id: str | None = None) -> dict:
-    """Publishes exactly one CheckoutBasket event, then empties the basket. If publishing fails the
-    basket stays (ServiceUnavailable); the order itself is written later, by the ordering service."""
-    basket = get_basket(baskets, request["userName"])
-    if not basket.get("items"):
-        raise InvalidInput("the basket is empty", [{"field": "items", "message": "nothing to check out"}])
-    checkout_id = str(uuid.uuid4())
-    publish_checkout(checkout_event(basket, request, checkout_id, correlation_id))
-    baskets.delete(request["userName"])
-    return {"checkoutId": checkout_id}
+def _answer_id(user_name: str, idempotency_key: str) -> str:
+    return f"answer#{user_name}#{idempotency_key}"
+
+
+def _last_checkout_id(user_name: str) -> str:
+    return f"last#{user_name}"
+
+
+def checkout(
+    baskets, checkouts, publish_checkout, request: dict, correlation_id: str | None = None, idempotency_key: str | None = None,
+    *, clock=time.time, sleep=time.sleep,
+) -> tuple[dict, bool]:
+    """Publishes exactly one CheckoutBasket event per basket, then empties the basket. Returns the
+    answer and whether it is a replay of an earlier one.
+
+    The basket is claimed first, in one conditional write: of concurrent checkouts one wins, the
+    others get Conflict. A request with the winner's idempotency key waits for the winner and gets
+    its answer instead. If publishing fails the claim is released, so the basket stays
+    (ServiceUnavailable). `checkouts` keeps each answer per idempotency key, and the last checkout
+    per user, so a repeat after the basket is gone is a Conflict rather than a NotFound. The order
+    itself is written later, by the ordering service."""
+    user_name = request["userName"]
+    deadline = clock() + WAIT_FOR_WINNER_SECONDS
+    while True:
+        if idempotency_key and (saved := checkouts.get(_answer_id(user_name, idempotency_key))):
+            return saved["answer"], True
+        checkout_id, now = str(uuid.uuid4()), int(clock())
+        claim = {"id": checkout_id, "until": now + CLAIM_SECONDS, "idempotencyKey": idempotency_key or ""}
+        try:
+            basket = baskets.claim(user_name, CLAIM, claim, now)
+        except Claimed as e:
+            if idempotency_key and e.claim.get("idempotencyKey") == idempotency_key and clock() < deadline:
+                sleep(0.05)  # the same request, still in flight: answer as it will
+                continue
+            raise Conflict(f"the basket of {user_name} is being checked out by another request") from None
+        if basket is not None:
+            break
+        if idempotency_key and (saved := checkouts.get(_answer_id(user_name, idempotency_key))):
+            return saved["answer"], True  # the winner finished between our two reads
+        if last := checkouts.get(_last_checkout_id(user_name)):
+            raise Conflict(f"the basket of {user_name} was already checked out (checkoutId {last['checkoutId']})")
+        raise NotFound(f"no basket for user {user_name}")
+
+    try:
+        if not basket.get("items"):
+            raise InvalidInput("the basket is empty", [{"field": "items", "message": "nothing to check out"}])
+        publish_checkout(checkout_event(basket, request, checkout_id, correlation_id))
+    except BaseException:
+        baskets.release(user_name, CLAIM, checkout_id)
+        raise
+    answer = {"checkoutId": checkout_id}
+    expiration = int(clock()) + ANSWER_SECONDS
+    if idempotency_key:
+        checkouts.put({"id": _answer_id(user_name, idempotency_key), "answer": answer, "expiration": expiration})
+    checkouts.put({"id": _last_checkout_id(user_name), "checkoutId": checkout_id, "expiration": expiration})
+    baskets.delete_claimed(user_name, CLAIM, checkout_id)
+    return answer, False

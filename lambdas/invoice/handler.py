@@ -20,6 +20,8 @@ orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
 def lambda_handler(event, context):
     # The API's request template sends {"userName": <path>, "request": <body>}.
     request = event["request"]
+    contract.refuse_unstorable_parameters({"userName": event["userName"]})
+    contract.refuse_unstorable_text(request)
     contract.check(request, "InvoiceRequest")
     faults.apply(request, default_key=f"invoice:{event['userName']}:{request['orderDate']}")
     invoice = invoice_for(orders, event["userName"], request["orderDate"])

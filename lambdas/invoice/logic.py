@@ -1,7 +1,6 @@
 """Invoices from orders, free of AWS: `orders` is anything with KeyValueTable.query."""
 
-from decimal import Decimal
-
+from shared import money
 from shared.errors import NotFound
 
 
@@ -17,7 +16,7 @@ def invoice_for(orders, user_name: str, order_date: str) -> dict:
             "productName": item.get("productName", ""),
             "quantity": item["quantity"],
             "price": item["price"],
-            "amount": Decimal(item["price"]) * Decimal(item["quantity"]),
+            "amount": money.amount(item["price"], item["quantity"]),
         }
         for item in order["items"]
     ]
@@ -26,5 +25,5 @@ def invoice_for(orders, user_name: str, order_date: str) -> dict:
         "userName": user_name,
         "orderDate": order_date,
         "lines": lines,
-        "total": sum((line["amount"] for line in lines), Decimal(0)),
+        "total": money.total(line["amount"] for line in lines),
     }

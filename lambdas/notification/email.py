@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from shared import money
+
 
 def confirmation(detail: dict) -> tuple[str, str]:
     lines = [
@@ -11,7 +13,7 @@ def confirmation(detail: dict) -> tuple[str, str]:
         "",
     ]
     for item in detail["items"]:
-        amount = Decimal(str(item["price"])) * int(item["quantity"])
+        amount = money.amount(Decimal(str(item["price"])), int(item["quantity"]))
         lines.append(f"  {item['quantity']} x {item.get('productName') or item['productId']}  {amount:.2f}")
     lines += [
         "",

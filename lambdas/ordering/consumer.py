@@ -1,15 +1,15 @@
 """Order creation (poll-based: an event source mapping hands this function batches from OrderQueue,
 whose messages are CheckoutBasket events delivered by EventBridge).
 
-Only failed records are reported back (Powertools batch processing), so one poison message neither
-blocks nor re-processes its batch-mates. SQS delivers at least once, so creating an order is
+Only failed records are reported back (Powertools batch processing, within a time budget:
+shared/batches.py), so one poison or slow message neither blocks nor re-processes its batch-mates. SQS delivers at least once, so creating an order is
 idempotent per checkoutId (Powertools idempotency, records in the idempotency table)."""
 
 import json
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -19,12 +19,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from ordering.logic import order_from_checkout
 from shared import faults
+from shared.batches import TimeBudgetedBatchProcessor, record_timeout_from_env
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
 
 logger = Logger(service="ordering")
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout_from_env())
 idempotency = IdempotencyConfig(event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400)
 persistence = DynamoDBPersistenceLayer(table_name=require_env("IDEMPOTENCY_TABLE"))
 

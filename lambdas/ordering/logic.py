@@ -1,5 +1,7 @@
 """Order rules, free of HTTP and of AWS: `orders` is anything with the KeyValueTable methods."""
 
+from decimal import Decimal
+
 from shared.errors import InvalidInput, NotFound
 
 
@@ -26,4 +28,12 @@ def order_from_checkout(checkout: dict) -> dict:
     missing = [field for field in (*ORDER_FIELDS, "checkedOutAt") if field not in checkout]
     if missing:
         raise ValueError(f"checkout event lacks {', '.join(missing)}")
-    return {field: checkout[field] for field in ORDER_FIELDS} | {"orderDate": checkout["checkedOutAt"], "status": "PLACED"}
+    order = {field: checkout[field] for field in ORDER_FIELDS} | {"orderDate": checkout["checkedOutAt"], "status": "PLACED"}
+    # The event carries money as decimal text (see basket.logic.checkout_event); the order stores numbers.
+    order["items"] = [item | {"price": _money(item["price"])} for item in checkout["items"]]
+    order["totalPrice"] = _money(checkout["totalPrice"])
+    return order
+
+
+def _money(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))

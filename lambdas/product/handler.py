@@ -28,12 +28,15 @@ def create_product():
 
 @app.get("/product/<product_id>")
 def get_product(product_id: str):
+    category = app.current_event.get_query_string_value("category")
+    if category is not None:
+        return logic.get_product_in_category(products, product_id, category)
     return logic.get_product(products, product_id)
 
 
 @app.put("/product/<product_id>")
 def update_product(product_id: str):
-    return logic.update_product(products, product_id, parse_body(request_body(app), "ProductInput"))
+    return logic.update_product(products, product_id, parse_body(request_body(app), "ProductUpdate"))
 
 
 @app.delete("/product/<product_id>")

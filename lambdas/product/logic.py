@@ -22,9 +22,17 @@ def create_product(products, data: dict) -> dict:
     return product
 
 
-def update_product(products, product_id: str, data: dict) -> dict:
-    product = data | {"id": product_id}
-    if not products.replace(product):
+def get_product_in_category(products, product_id: str, category: str) -> list[dict]:
+    """GET /product/{id}?category=, as the reference app answers it: a list holding the product if
+    its category contains the given text, else an empty list."""
+    product = products.get(product_id)
+    return [product] if product is not None and category in product.get("category", "") else []
+
+
+def update_product(products, product_id: str, changes: dict) -> dict:
+    """Changes only the given fields (the reference app sends just what changed, {"price": 899})."""
+    product = products.update(product_id, {name: value for name, value in changes.items() if name != "id"})
+    if product is None:
         raise NotFound(f"product {product_id} not found")
     return product
 

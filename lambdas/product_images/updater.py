@@ -1,18 +1,19 @@
 """Product image fields (poll-based: an event source mapping hands this function batches from the
-image-metadata queue). A record for an unknown product fails alone; after three receives SQS moves
-it to the dead-letter queue."""
+image-metadata queue). A record for an unknown product, or one that runs past its time limit
+(shared/batches.py), fails alone; after three receives SQS moves it to the dead-letter queue."""
 
 import json
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 
+from shared.batches import TimeBudgetedBatchProcessor, record_timeout_from_env
 from shared.config import require_env
 
 logger = Logger(service="product-image-updater")
 products = boto3.resource("dynamodb").Table(require_env("TABLE_NAME"))
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout_from_env())
 
 
 class UnknownProduct(Exception):

@@ -38,26 +38,78 @@ def parse_body(body: str | None, schema_name: str) -> dict:
         data = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
+    refuse_unstorable_text(data)
     check(data, schema_name)
     exact = json.loads(body, parse_float=Decimal, parse_int=Decimal)
-    if unstorable := [str(number) for number in _numbers(exact) if not _storable(number)]:
-        message = "numbers must have at most 38 digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
-        raise InvalidInput("request body has a number out of range", [{"message": message, "values": unstorable[:5]}])
+    if unstorable := [(field, str(number)) for field, number in _numbers(exact) if not storable(number)]:
+        message = "numbers must have at most 38 significant digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
+        errors = [{"field": field, "message": message, "value": value} for field, value in unstorable[:5]]
+        raise InvalidInput("request body has a number out of range", errors)
     return exact
 
 
-def _numbers(value):
-    if isinstance(value, Decimal):
-        yield value
+def unstorable_text(value, path: str = "") -> list[str]:
+    """The fields (dotted paths, keys included) holding text that is not Unicode: JSON's \\ud800
+    escapes decode to lone surrogates, which have no UTF-8 form, so DynamoDB cannot store them."""
+    found = []
+    if isinstance(value, str):
+        if not _encodable(value):
+            found.append(path or "(body)")
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _numbers(item)
+        for key, item in value.items():
+            field = f"{path}.{key}" if path else str(key)
+            if not _encodable(str(key)):
+                found.append(field.encode("utf-8", "backslashreplace").decode())
+            else:
+                found += unstorable_text(item, field)
     elif isinstance(value, list):
-        for item in value:
-            yield from _numbers(item)
+        for index, item in enumerate(value):
+            found += unstorable_text(item, f"{path}[{index}]")
+    return found
 
 
-def _storable(number: Decimal) -> bool:
+def refuse_unstorable_text(data, where: str = "request body") -> None:
+    if fields := unstorable_text(data):
+        errors = [{"field": field, "message": "lone surrogate: not Unicode text, DynamoDB cannot store it"} for field in fields[:5]]
+        # The message names the fields too: the invoice's API Gateway integration passes on only the message.
+        raise InvalidInput(f"{where} has text that cannot be stored: {', '.join(fields[:5])}", errors)
+
+
+# Path parameters become partition keys (at most 2048 bytes in DynamoDB), query parameters sort keys
+# or filters (a sort key holds at most 1024 bytes).
+MAX_PATH_PARAMETER_BYTES, MAX_QUERY_PARAMETER_BYTES = 2048, 1024
+
+
+def refuse_unstorable_parameters(path: dict[str, str], query: dict[str, str] | None = None) -> None:
+    query = query or {}
+    refuse_unstorable_text(path | query, where="request parameter")
+    limits = [(name, value, MAX_PATH_PARAMETER_BYTES) for name, value in path.items()]
+    limits += [(name, value, MAX_QUERY_PARAMETER_BYTES) for name, value in query.items()]
+    if long := [(name, limit) for name, value, limit in limits if len(value.encode("utf-8")) > limit]:
+        errors = [{"field": name, "message": f"at most {limit} bytes"} for name, limit in long]
+        raise InvalidInput(f"request parameter too long: {', '.join(name for name, _ in long)}", errors)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _numbers(value, path: str = ""):
+    if isinstance(value, Decimal):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{path}[{index}]")
+
+
+def storable(number: Decimal) -> bool:
     """DynamoDB's number range: up to 38 significant digits, magnitude 1E-130 to 9.99...E+125."""
     if number.is_zero():
         return True
@@ -74,4 +126,5 @@ def check(data: dict, schema_name: str) -> None:
     try:
         validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as e:
-        raise InvalidInput("request body does not match the schema", [{"field": e.name, "message": e.message}]) from None
+        field = e.name.removeprefix("data.").removeprefix("data")
+        raise InvalidInput(f"request body does not match the schema: {e.message}", [{"field": field or "(body)", "message": e.message}]) from None

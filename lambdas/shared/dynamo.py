@@ -3,6 +3,8 @@
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
 
+from shared.errors import Claimed
+
 
 class KeyValueTable:
     def __init__(self, table_name: str, key: str):
@@ -23,10 +25,76 @@ class KeyValueTable:
             return False
         return True
 
+    def update(self, key_value: str, changes: dict) -> dict | None:
+        """Sets the given attributes of an existing item, leaving the others; returns the whole
+        updated item, or None when there is no such item."""
+        names = {f"#f{i}": name for i, name in enumerate(changes)}
+        values = {f":v{i}": value for i, value in enumerate(changes.values())}
+        try:
+            return self.table.update_item(
+                Key={self.key: key_value},
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                ConditionExpression="attribute_exists(#key)",
+                ExpressionAttributeNames=names | {"#key": self.key},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return None
+
     def delete(self, key_value: str) -> bool:
         """False when there was nothing to delete."""
         response = self.table.delete_item(Key={self.key: key_value}, ReturnValues="ALL_OLD")
         return bool(response.get("Attributes"))
+
+    def claim(self, key_value: str, attribute: str, claim: dict, now: int) -> dict | None:
+        """Sets attribute to claim (a dict with "id" and "until", epoch seconds) in one conditional
+        write, unless an unexpired claim holds the item. Returns the claimed item, None when there is
+        no item, or raises Claimed with the holder's claim."""
+        for _ in range(3):  # a holder may release between our write and our read
+            try:
+                return self.table.update_item(
+                    Key={self.key: key_value},
+                    UpdateExpression="SET #claim = :claim",
+                    ConditionExpression="attribute_exists(#key) AND (attribute_not_exists(#claim) OR #claim.#until < :now)",
+                    ExpressionAttributeNames={"#claim": attribute, "#key": self.key, "#until": "until"},
+                    ExpressionAttributeValues={":claim": claim, ":now": now},
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                item = self.get(key_value)
+                if item is None:
+                    return None
+                if attribute in item and item[attribute]["until"] >= now:
+                    raise Claimed(item[attribute]) from None
+        raise Claimed({})
+
+    def release(self, key_value: str, attribute: str, claim_id: str) -> bool:
+        """Removes our claim; False when it is no longer ours."""
+        try:
+            self.table.update_item(
+                Key={self.key: key_value},
+                UpdateExpression="REMOVE #claim",
+                ConditionExpression="#claim.#id = :id",
+                ExpressionAttributeNames={"#claim": attribute, "#id": "id"},
+                ExpressionAttributeValues={":id": claim_id},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def delete_claimed(self, key_value: str, attribute: str, claim_id: str) -> bool:
+        """Deletes the item if our claim still holds it (not if it was saved anew meanwhile)."""
+        try:
+            self.table.delete_item(
+                Key={self.key: key_value},
+                ConditionExpression="#claim.#id = :id",
+                ExpressionAttributeNames={"#claim": attribute, "#id": "id"},
+                ExpressionAttributeValues={":id": claim_id},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def scan(self, **filters) -> list[dict]:
         kwargs = {}

@@ -13,3 +13,15 @@ class InvalidInput(Exception):
 
 class ServiceUnavailable(Exception):
     """A dependency failed; the client may retry. Nothing was changed."""
+
+
+class Conflict(Exception):
+    """The request contradicts the resource's current state (a basket already being checked out)."""
+
+
+class Claimed(Exception):
+    """An item is claimed by another request (not an HTTP error by itself: the rules decide)."""
+
+    def __init__(self, claim: dict):
+        super().__init__(f"claimed: {claim}")
+        self.claim = claim

@@ -2,24 +2,35 @@
 and no error leaves with a stack trace."""
 
 import json
+import re
+import uuid
 from decimal import Decimal
 from http import HTTPStatus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from shared.contract import allowed_methods
-from shared.errors import InvalidInput, NotFound, ServiceUnavailable
+from shared.contract import allowed_methods, refuse_unstorable_parameters
+from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+
+
+# json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each
+# Decimal is written as a string carrying this marker, and the marked strings become bare numbers
+# afterwards. The marker holds a random part no client can guess, so no stored string is mistaken for one.
+_EXACT_MARK = f"\ue000{uuid.uuid4().hex}:"
+_MARKED_NUMBER = re.compile(r'"\\ue000' + _EXACT_MARK[1:] + r'([-+0-9.Ee]+)"')
 
 
 def _json_default(value):
-    if isinstance(value, Decimal):  # DynamoDB numbers; int or float keeps them JSON numbers
-        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Decimal):  # DynamoDB numbers, written exactly (finite only: parse_body refuses others)
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        return _EXACT_MARK + str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def to_json(value) -> str:
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return _MARKED_NUMBER.sub(r"\1", json.dumps(value, default=_json_default, separators=(",", ":")))
 
 
 def error(status: HTTPStatus, message: str, errors: list | None = None, headers: dict | None = None) -> Response:
@@ -39,8 +50,17 @@ def request_body(app: APIGatewayRestResolver) -> str | None:
         raise InvalidInput("request body is not UTF-8 text", [{"message": "send JSON encoded as UTF-8"}]) from None
 
 
+def _storable_parameters(app: APIGatewayRestResolver, next_middleware):
+    """Path and query parameters that DynamoDB could not store or look up are 400, naming the
+    parameter, rather than a DynamoDB error (500) or retries until the function times out."""
+    event = app.current_event
+    refuse_unstorable_parameters(event.path_parameters or {}, event.query_string_parameters or {})
+    return next_middleware(app)
+
+
 def create_app(logger: Logger) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(serializer=to_json)
+    app.use(middlewares=[_storable_parameters])
 
     @app.exception_handler(InvalidInput)
     def invalid_input(e: InvalidInput):
@@ -50,6 +70,10 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(NotFound)
     def not_found(e: NotFound):
         return error(HTTPStatus.NOT_FOUND, str(e))
+
+    @app.exception_handler(Conflict)
+    def conflict(e: Conflict):
+        return error(HTTPStatus.CONFLICT, str(e))
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(e: ServiceUnavailable):

@@ -229,3 +229,8 @@ def embedded_only():
 
     if Instance.from_env().pid() is None:
         pytest.skip("checks the embedded runtime; LocalStack is not running in embedded mode")
+
+
+def pytest_collection_modifyitems(items):
+    # The privilege check reads what every other test made the functions call, so it runs last.
+    items.sort(key=lambda item: getattr(item.module, "__name__", "").endswith("test_least_privilege_calls"))

@@ -3,6 +3,8 @@ notification function asynchronously, which sends the confirmation email through
 
 import json
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -10,9 +12,10 @@ import pytest
 from shop import settings
 from shop.aws import client
 from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, TABLES,
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, CHECKOUT_TABLE, EMAIL_SENDER, EVENT_BUS, TABLES,
 )
 from tests.integration.conftest import checkout_request, proxy_event
+from tests.integration.test_poll_orders import exactly_one_order
 from tests.waiting import eventually
 
 
@@ -49,6 +52,61 @@ def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, baske
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 404
 
 
+def checkout_concurrently(http, basket_api, user_name: str, headers: list[dict]) -> list:
+    with ThreadPoolExecutor(max_workers=len(headers)) as pool:
+        return list(pool.map(lambda h: http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers=h), headers))
+
+
+def only_one_event(queues, listener: str) -> dict:
+    event = queues.take(listener, lambda body: True)
+    with pytest.raises(TimeoutError):  # a second event would arrive within the same deadline
+        queues.take(listener, lambda body: True, timeout=2)
+    return event["detail"]
+
+
+def test_ten_concurrent_checkouts_of_one_basket_publish_one_event_and_the_others_get_409(
+    http, basket_api, order_api, queues, checkout_listener, filled_basket, user_name
+):
+    responses = checkout_concurrently(http, basket_api, user_name, [{}] * 10)
+
+    assert sorted(r.status_code for r in responses) == [202] + [409] * 9, [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 202).json()
+    assert all(r.json()["message"] for r in responses if r.status_code == 409)
+    assert only_one_event(queues, checkout_listener)["checkoutId"] == winner["checkoutId"]
+    assert exactly_one_order(http, order_api, user_name)["checkoutId"] == winner["checkoutId"]
+    # A repeat after the basket is gone is told so, not "no basket".
+    late = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
+    assert late.status_code == 409 and winner["checkoutId"] in late.json()["message"]
+
+
+def test_ten_concurrent_checkouts_with_one_idempotency_key_all_get_the_winners_answer(
+    http, basket_api, order_api, queues, checkout_listener, filled_basket, user_name
+):
+    key = str(uuid.uuid4())
+
+    responses = checkout_concurrently(http, basket_api, user_name, [{"Idempotency-Key": key}] * 10)
+
+    assert [r.status_code for r in responses] == [202] * 10, [r.text for r in responses]
+    assert len({r.json()["checkoutId"] for r in responses}) == 1
+    assert sorted(r.headers.get("Idempotent-Replayed", "") for r in responses) == [""] + ["true"] * 9
+    checkout_id = responses[0].json()["checkoutId"]
+    assert only_one_event(queues, checkout_listener)["checkoutId"] == checkout_id
+    assert exactly_one_order(http, order_api, user_name)["checkoutId"] == checkout_id
+    again = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
+    other = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key + "-2"})
+    assert (again.status_code, again.json()) == (202, {"checkoutId": checkout_id})
+    assert other.status_code == 409
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 256], ids=["space", "too-long"])
+def test_an_invalid_idempotency_key_is_400_naming_the_header(http, basket_api, filled_basket, user_name, key):
+    response = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert http.get(f"{basket_api}/basket/{user_name}").status_code == 200, "the basket stays"
+
+
 def test_checkout_of_a_missing_basket_is_404_and_of_an_empty_one_400(http, basket_api, user_name):
     missing = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
     http.post(f"{basket_api}/basket", json={"userName": user_name, "items": []})
@@ -76,6 +134,7 @@ def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_f
         Environment={
             "Variables": {
                 "TABLE_NAME": BASKET_TABLE.name,
+                "CHECKOUT_TABLE": CHECKOUT_TABLE.name,
                 "EVENT_BUS_NAME": EVENT_BUS.name,
                 "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:9",  # nothing listens on the discard port
                 "AWS_MAX_ATTEMPTS": "1",
@@ -90,6 +149,7 @@ def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_f
     assert result["statusCode"] == 503, result
     stored = client("dynamodb").get_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})
     assert "Item" in stored, "the basket stays when the event could not be published"
+    assert "checkoutClaim" not in stored["Item"], "and is free for the next checkout"
 
 
 def sent_emails() -> list[dict]:
@@ -123,6 +183,8 @@ def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(http,
         items = dynamodb.scan(TableName=table.name)["Items"]
         assert card not in json.dumps(items), f"table {table.name}"
     for function in ("basket", "ordering", "notification"):
-        messages = [e["message"] for e in logs_client.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]]
+        # Every page: each function's log holds the whole suite's lines by now.
+        pages = logs_client.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
+        messages = [e["message"] for page in pages for e in page["events"]]
         assert any(checkout_id in m for m in messages), f"{function} logged this checkout"
         assert not [m for m in messages if card in m], function

@@ -5,15 +5,11 @@ import json
 import uuid
 
 from shop.aws import client
-from shop.resources import ORDER_QUEUE, ORDER_QUEUE_DLQ
+from shop.resources import ORDER_QUEUE, ORDER_QUEUE_DLQ, ORDERING_FUNCTION
 from tests.integration.conftest import checkout_request
-from tests.integration.test_poll_orders import POISON_DEADLINE, checkout_envelope, orders_of
+from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT, own_order_queue  # noqa: F401 (fixture)
+from tests.integration.test_poll_orders import checkout_envelope, exactly_one_order, orders_of
 from tests.waiting import eventually
-
-
-def send_batch(queues, envelopes: list[dict]) -> None:
-    entries = [{"Id": str(i), "MessageBody": json.dumps(e)} for i, e in enumerate(envelopes)]
-    client("sqs").send_message_batch(QueueUrl=queues.url(ORDER_QUEUE.name), Entries=entries)
 
 
 def dead_lettered(queues, checkout_ids: set[str]) -> set[str]:
@@ -27,59 +23,55 @@ def dead_lettered(queues, checkout_ids: set[str]) -> set[str]:
     return seen
 
 
-def outcome(http, order_api, queues, envelopes: list[dict]) -> dict[str, str]:
-    """Per checkout: 'stored' (exactly one order), 'dead-lettered', or missing from the dict."""
-    result = {}
-    for envelope in envelopes:
-        detail = envelope["detail"]
-        orders = [o for o in orders_of(http, order_api, detail["userName"]) if o["checkoutId"] == detail["checkoutId"]]
-        assert len(orders) <= 1, f"checkout {detail['checkoutId']} was stored {len(orders)} times"
-        if orders:
-            result[detail["checkoutId"]] = "stored"
-    for checkout_id in dead_lettered(queues, {e["detail"]["checkoutId"] for e in envelopes} - set(result)):
-        result[checkout_id] = "dead-lettered"
-    return result
-
-
 def with_fault(envelope: dict, **fault) -> dict:
     envelope["detail"]["faultInjection"] = {"key": envelope["detail"]["checkoutId"]} | fault
     return envelope
 
 
-def test_function_timing_out_mid_batch_loses_nothing(http, order_api, queues):
-    mates = [checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(3)]
-    slow = with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=5, failFirst=0)
-
-    send_batch(queues, [*mates, slow])
-
-    everything = [*mates, slow]
-    final = eventually(
-        lambda: (lambda r: r if len(r) == len(everything) else None)(outcome(http, order_api, queues, everything)),
-        timeout=POISON_DEADLINE + 20,
-        interval=1,
-        what="every message stored or dead-lettered",
-    )
-    assert final[slow["detail"]["checkoutId"]] == "dead-lettered", "it times out on every attempt"
-    # Out of the way: redriving it with others would time out their batches again.
-    for envelope in everything:
-        if final[envelope["detail"]["checkoutId"]] == "dead-lettered":
-            queues.take(ORDER_QUEUE_DLQ.name, lambda body, e=envelope: body.get("detail", {}).get("checkoutId") == e["detail"]["checkoutId"])
+SLOW_POSITIONS = {"first": 0, "middle": 2, "last": 4}
 
 
-def test_function_process_dying_mid_batch_stores_every_order_once(http, order_api, queues):
+def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_its_batch_mates_are_stored_once(http, order_api, own_order_queue):
+    # Given three batches of five, one per position of a record that runs past the function's timeout
+    batches = {}
+    for position, index in SLOW_POSITIONS.items():
+        mates = [checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(4)]
+        slow = with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2)
+        queue = own_order_queue()
+        queue.send_batch([*mates[:index], slow, *mates[index:]])
+        batches[position] = (queue, mates, slow)
+
+    # When the ordering function polls them (mapped after sending: the first receive takes the whole batch, in order)
+    for queue, _, _ in batches.values():
+        own_order_queue.subscribe(queue)
+
+    # Then every healthy record becomes exactly one order, and only the slow one is dead-lettered,
+    # after maxReceiveCount receives
+    for position, (queue, mates, slow) in batches.items():
+        for mate in mates:
+            exactly_one_order(http, order_api, mate["detail"]["userName"], timeout=DEAD_LETTER_DEADLINE)
+        dead = eventually(queue.dead_letters, timeout=DEAD_LETTER_DEADLINE, what=f"the slow record ({position}) in {queue.dlq_name}")
+        assert [json.loads(m["Body"])["detail"]["checkoutId"] for m in dead] == [slow["detail"]["checkoutId"]], position
+        assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
+        assert orders_of(http, order_api, slow["detail"]["userName"]) == [], "cut off every time, so never stored"
+    for position, (queue, mates, _) in batches.items():
+        assert queue.depth(queue.url) == 0, f"{position}: nothing left behind in {queue.name}"
+        for mate in mates:
+            assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
+
+
+def test_function_process_dying_mid_batch_stores_every_order_once(http, order_api, own_order_queue):
+    queue = own_order_queue()
     mates = [checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(2)]
     dying = with_fault(checkout_envelope(f"dying-{uuid.uuid4().hex[:8]}"), failFirst=1, crash=True)
+    queue.send_batch([mates[0], dying, mates[1]])
 
-    send_batch(queues, [mates[0], dying, mates[1]])
+    own_order_queue.subscribe(queue)
 
-    everything = [*mates, dying]
-    final = eventually(
-        lambda: (lambda r: r if len(r) == len(everything) else None)(outcome(http, order_api, queues, everything)),
-        timeout=ORDER_QUEUE.visibility_timeout * 2 + 20,
-        interval=1,
-        what="every message stored",
-    )
-    assert set(final.values()) == {"stored"}, "the crash hit one attempt only; the retry stores it"
+    for envelope in [*mates, dying]:
+        exactly_one_order(http, order_api, envelope["detail"]["userName"], timeout=VISIBILITY_TIMEOUT * 2 + 15)
+    eventually(lambda: queue.depth(queue.url) == 0, timeout=VISIBILITY_TIMEOUT * 2 + 15, what=f"{queue.name} to drain")
+    assert queue.dead_letters() == [], "the crash hit one attempt only; the retry stores it"
 
 
 def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead_lettered(http, basket_api, order_api, queues):

@@ -9,12 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from shop.aws import client
-from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_QUEUE, ORDER_QUEUE_DLQ, PROJECT_DIR
+from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_QUEUE, PROJECT_DIR
 from tests.integration.conftest import checkout_request
+from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT, own_order_queue  # noqa: F401 (fixture)
 from tests.waiting import eventually
-
-POISON_DEADLINE = ORDER_QUEUE.visibility_timeout * (ORDER_QUEUE.max_receive_count + 1) + 15
-
 
 def orders_of(http, order_api, user_name: str) -> list[dict]:
     response = http.get(f"{order_api}/order/{user_name}")
@@ -39,12 +37,6 @@ def checkout_envelope(user_name: str) -> dict:
         "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": CHECKOUT_DETAIL_TYPE, "source": CHECKOUT_SOURCE, "detail": detail}
-
-
-def queue_is_drained(sqs, url: str) -> bool:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return all(attributes[name] == "0" for name in names)
 
 
 def test_checkout_becomes_an_order(http, basket_api, order_api, filled_basket, user_name):
@@ -77,31 +69,34 @@ def test_fifty_concurrent_checkouts_make_exactly_fifty_orders(http, basket_api, 
     assert sum(counts.values()) == 50 and set(counts.values()) == {1}
 
 
-def test_the_same_event_delivered_twice_makes_one_order(http, order_api, queues, user_name):
-    sqs, url = client("sqs"), queues.url(ORDER_QUEUE.name)
-    envelope = json.dumps(checkout_envelope(user_name))
+def test_the_same_event_delivered_twice_makes_one_order(http, order_api, own_order_queue, user_name):
+    queue = own_order_queue()
+    own_order_queue.subscribe(queue)
+    envelope = checkout_envelope(user_name)
 
-    sqs.send_message(QueueUrl=url, MessageBody=envelope)
-    sqs.send_message(QueueUrl=url, MessageBody=envelope)
+    queue.send_batch([envelope])
+    queue.send_batch([envelope])
 
     exactly_one_order(http, order_api, user_name)
     # The duplicate may have been in flight alongside the first; once the queue is empty both were handled.
-    eventually(lambda: queue_is_drained(sqs, url), timeout=POISON_DEADLINE, what="OrderQueue to drain")
+    eventually(lambda: queue.depth(queue.url) == 0, timeout=DEAD_LETTER_DEADLINE, what=f"{queue.name} to drain")
     assert len(orders_of(http, order_api, user_name)) == 1
+    assert queue.dead_letters() == []
 
 
-def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mates_are_stored(http, order_api, queues):
-    sqs, url = client("sqs"), queues.url(ORDER_QUEUE.name)
+def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mates_are_stored(http, order_api, own_order_queue):
+    queue = own_order_queue()
     users = [f"mate-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     marker = uuid.uuid4().hex
-    entries = [{"Id": str(i), "MessageBody": json.dumps(checkout_envelope(u))} for i, u in enumerate(users)]
-    entries.append({"Id": "poison", "MessageBody": json.dumps({"poison": marker})})
+    queue.send_batch([{"poison": marker}, *(checkout_envelope(u) for u in users)])
 
-    sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    own_order_queue.subscribe(queue)  # after sending: the first receive takes the whole batch
 
     for user in users:
         exactly_one_order(http, order_api, user)
-    queues.take(ORDER_QUEUE_DLQ.name, lambda body: body.get("poison") == marker, timeout=POISON_DEADLINE)
+    dead = eventually(queue.dead_letters, timeout=DEAD_LETTER_DEADLINE, what=f"the poison message in {queue.dlq_name}")
+    assert [json.loads(m["Body"]) for m in dead] == [{"poison": marker}], "the poison message, and nothing else"
+    assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
 
 
 def test_a_message_that_fails_once_then_succeeds_is_stored_once(http, basket_api, order_api, filled_basket, user_name):
@@ -115,17 +110,21 @@ def test_a_message_that_fails_once_then_succeeds_is_stored_once(http, basket_api
     assert attempts["Item"]["attempts"]["N"] == "2", "the first attempt failed, the second stored the order"
 
 
-def test_redrive_moves_dead_letters_back_and_they_are_processed(http, order_api, queues, user_name):
-    sqs = client("sqs")
-    sqs.send_message(QueueUrl=queues.url(ORDER_QUEUE_DLQ.name), MessageBody=json.dumps(checkout_envelope(user_name)))
+def test_redrive_moves_dead_letters_back_and_they_are_processed(http, order_api, own_order_queue, user_name):
+    # Given a checkout sitting in a dead-letter queue of this test's own, whose source feeds the ordering function
+    queue = own_order_queue()
+    own_order_queue.subscribe(queue)
+    client("sqs").send_message(QueueUrl=queue.dlq_url, MessageBody=json.dumps(checkout_envelope(user_name)))
+    eventually(lambda: queue.depth(queue.dlq_url) == 1, timeout=10, what=f"the checkout in {queue.dlq_name}")
 
-    listing = subprocess.run([sys.executable, "-m", "shop.dead_letters", "list"], cwd=PROJECT_DIR, capture_output=True, text=True)
-    moved = subprocess.run([sys.executable, "-m", "shop.dead_letters", "redrive", ORDER_QUEUE_DLQ.name], cwd=PROJECT_DIR, capture_output=True, text=True)
+    # When `make dlq` and `make redrive` run for that queue
+    listing = subprocess.run([sys.executable, "-m", "shop.dead_letters", "list", queue.dlq_name], cwd=PROJECT_DIR, capture_output=True, text=True)
+    moved = subprocess.run([sys.executable, "-m", "shop.dead_letters", "redrive", queue.dlq_name], cwd=PROJECT_DIR, capture_output=True, text=True)
 
-    assert listing.returncode == 0
-    assert int(listing.stdout.split(f"{ORDER_QUEUE_DLQ.name}: ")[1].split()[0]) >= 1
+    # Then it is listed, moved back to its source, and becomes exactly one order
+    assert listing.returncode == 0, listing.stderr
+    assert f"{queue.dlq_name}: 1 message(s) (redrive to {queue.name})" in listing.stdout
     assert moved.returncode == 0, moved.stderr
-    assert f"{ORDER_QUEUE_DLQ.name}: moved" in moved.stdout
-    # Redrive moves whatever else sat there too; a slow poison message among it times out the batch
-    # it shares with ours once, and the batch comes back after the visibility timeout.
-    exactly_one_order(http, order_api, user_name, timeout=ORDER_QUEUE.visibility_timeout * 2 + 20)
+    assert f"{queue.dlq_name}: moved 1 message(s) back to {queue.name}" in moved.stdout
+    exactly_one_order(http, order_api, user_name, timeout=VISIBILITY_TIMEOUT + 15)
+    assert queue.depth(queue.dlq_url) == 0

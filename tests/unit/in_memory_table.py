@@ -2,6 +2,8 @@
 
 import copy
 
+from shared.errors import Claimed
+
 
 class InMemoryTable:
     def __init__(self, key: str, sort_key: str | None = None):
@@ -23,6 +25,13 @@ class InMemoryTable:
         self.put(item)
         return True
 
+    def update(self, key_value, changes):
+        item = self.items.get((key_value, None))
+        if item is None:
+            return None
+        item.update(copy.deepcopy(changes))
+        return copy.deepcopy(item)
+
     def delete(self, key_value):
         return self.items.pop((key_value, None), None) is not None
 
@@ -35,3 +44,25 @@ class InMemoryTable:
             for i in self.items.values()
             if i[self.key] == key_value and (sort_value is None or i.get(sort_key) == sort_value)
         ]
+
+    def claim(self, key_value, attribute, claim, now):
+        item = self.items.get((key_value, None))
+        if item is None:
+            return None
+        if attribute in item and item[attribute]["until"] >= now:
+            raise Claimed(copy.deepcopy(item[attribute]))
+        item[attribute] = copy.deepcopy(claim)
+        return copy.deepcopy(item)
+
+    def release(self, key_value, attribute, claim_id):
+        item = self.items.get((key_value, None))
+        if item is None or item.get(attribute, {}).get("id") != claim_id:
+            return False
+        del item[attribute]
+        return True
+
+    def delete_claimed(self, key_value, attribute, claim_id):
+        item = self.items.get((key_value, None))
+        if item is None or item.get(attribute, {}).get("id") != claim_id:
+            return False
+        return self.delete(key_value)

@@ -10,7 +10,7 @@ from invoice.logic import invoice_for
 from notification.email import confirmation
 from product_images.image_headers import dimensions
 from product_images.object_keys import product_id_of
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from tests.unit.in_memory_table import InMemoryTable
 
 REQUEST = {
@@ -29,16 +29,16 @@ def test_checkout_publishes_one_event_without_the_card_number_and_deletes_the_ba
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
 
-    accepted = basket.checkout(baskets, published.append, REQUEST, correlation_id="req-1")
+    accepted, replayed = basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST, correlation_id="req-1")
 
     assert len(published) == 1
     detail = published[0]
     assert detail["checkoutId"] == accepted["checkoutId"]
-    assert detail["totalPrice"] == Decimal("5.00")
+    assert detail["totalPrice"] == "5.00", "money travels as decimal text"
     assert detail["cardLast4"] == "1111" and "cardInfo" not in detail
     assert "4111111111111111" not in repr(detail)
     assert detail["correlationId"] == "req-1"
-    assert baskets.get("ann") is None
+    assert baskets.get("ann") is None and not replayed
 
 
 def test_failed_publish_keeps_the_basket():
@@ -49,26 +49,69 @@ def test_failed_publish_keeps_the_basket():
         raise RuntimeError("EventBridge is down")
 
     with pytest.raises(RuntimeError):
-        basket.checkout(baskets, unavailable, REQUEST)
-    assert baskets.get("ann") is not None
+        basket.checkout(baskets, InMemoryTable("id"), unavailable, REQUEST)
+    assert baskets.get("ann") == {"userName": "ann", "items": ITEMS}, "kept, and no longer claimed"
 
 
 def test_checkout_of_an_empty_basket_is_invalid_and_of_none_not_found():
     baskets = InMemoryTable("userName")
     with pytest.raises(NotFound):
-        basket.checkout(baskets, print, REQUEST)
+        basket.checkout(baskets, InMemoryTable("id"), print, REQUEST)
     baskets.put({"userName": "ann", "items": []})
     with pytest.raises(InvalidInput):
-        basket.checkout(baskets, print, REQUEST)
+        basket.checkout(baskets, InMemoryTable("id"), print, REQUEST)
+    assert basket.get_basket(baskets, "ann") == {"userName": "ann", "items": []}
 
 
 def test_fault_injection_key_defaults_to_the_checkout_id():
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
 
-    accepted = basket.checkout(baskets, published.append, REQUEST | {"faultInjection": {"failFirst": 1}})
+    accepted, _ = basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST | {"faultInjection": {"failFirst": 1}})
 
     assert published[0]["faultInjection"] == {"key": accepted["checkoutId"], "failFirst": 1}
+
+
+def test_a_repeated_checkout_is_a_conflict_unless_it_carries_the_winners_idempotency_key():
+    baskets, checkouts, published = InMemoryTable("userName"), InMemoryTable("id"), []
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    first, replayed_first = basket.checkout(baskets, checkouts, published.append, REQUEST, idempotency_key="k1")
+    again, replayed_again = basket.checkout(baskets, checkouts, published.append, REQUEST, idempotency_key="k1")
+    with pytest.raises(Conflict, match=first["checkoutId"]):
+        basket.checkout(baskets, checkouts, published.append, REQUEST, idempotency_key="k2")
+    with pytest.raises(Conflict):
+        basket.checkout(baskets, checkouts, published.append, REQUEST)
+
+    assert (again, replayed_first, replayed_again) == (first, False, True)
+    assert len(published) == 1
+
+
+def test_a_checkout_in_flight_holds_the_basket_against_others_and_its_claim_expires():
+    baskets, checkouts = InMemoryTable("userName"), InMemoryTable("id")
+    baskets.put({"userName": "ann", "items": ITEMS})
+    now = [1000.0]
+    baskets.claim("ann", basket.CLAIM, {"id": "crashed", "until": 1000 + basket.CLAIM_SECONDS, "idempotencyKey": "k1"}, 1000)
+
+    with pytest.raises(Conflict):
+        basket.checkout(baskets, checkouts, print, REQUEST, clock=lambda: now[0])
+    # The same key waits for the request in flight, then gives up with a conflict.
+    with pytest.raises(Conflict):
+        basket.checkout(baskets, checkouts, print, REQUEST, idempotency_key="k1", clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + 1))
+    now[0] = 1000 + basket.CLAIM_SECONDS + 1
+    published = []
+    accepted, _ = basket.checkout(baskets, checkouts, published.append, REQUEST, clock=lambda: now[0])
+    assert published[0]["checkoutId"] == accepted["checkoutId"]
+
+
+def test_a_basket_saved_anew_during_a_checkout_is_not_deleted_by_it():
+    baskets, checkouts = InMemoryTable("userName"), InMemoryTable("id")
+    baskets.put({"userName": "ann", "items": ITEMS})
+    newer = {"userName": "ann", "items": ITEMS * 2}
+
+    basket.checkout(baskets, checkouts, lambda detail: basket.save_basket(baskets, newer), REQUEST)
+
+    assert basket.get_basket(baskets, "ann") == newer
 
 
 def test_confirmation_email_shows_lines_total_and_only_the_last_four_digits():
@@ -121,3 +164,22 @@ def test_an_order_takes_its_date_from_the_checkout_so_redelivery_names_the_same_
     assert order_from_checkout(dict(checkout)) == order
     with pytest.raises(ValueError, match="checkedOutAt"):
         order_from_checkout({k: v for k, v in checkout.items() if k != "checkedOutAt"})
+
+
+def test_totals_are_exact_beyond_decimals_default_28_digits_and_refused_beyond_38():
+    price = Decimal("1.23456789012345678901234567891")  # 30 significant digits
+    assert basket.total_price([{"price": price, "quantity": Decimal(7)}]) == Decimal("8.64197523086419752308641975237")
+    too_wide = {"userName": "ann", "items": [{"productId": "p", "price": Decimal("999999999.12345678901234567890123456789"), "quantity": Decimal(3)}]}
+    with pytest.raises(InvalidInput) as refused:
+        basket.save_basket(InMemoryTable("userName"), too_wide)
+    assert refused.value.errors[0]["field"] == "items"
+
+
+def test_checkout_event_carries_the_payment_method_as_a_number_and_the_servers_total():
+    baskets, published = InMemoryTable("userName"), []
+    baskets.put({"userName": "ann", "items": ITEMS})
+
+    basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST | {"paymentMethod": "2", "totalPrice": Decimal(1)})
+
+    assert published[0]["paymentMethod"] == 2
+    assert published[0]["totalPrice"] == "5.00", "the client's totalPrice is ignored"

@@ -3,10 +3,11 @@
 import decimal
 import json
 import sys
+import uuid
 
 import pytest
 
-from embedded_localstack import bootstrap
+from embedded_localstack import bootstrap, interpreters, log_events
 from embedded_localstack.cli import load_env_file
 from embedded_localstack.executor import code_signature
 from embedded_localstack.interpreters import UnsupportedRuntime, interpreter_for_runtime
@@ -36,16 +37,124 @@ def test_unserialisable_result_is_refused():
         json.dumps({"when": object()}, default=bootstrap._json_default)
 
 
-def test_logs_of_one_invocation_are_capped(tmp_path, monkeypatch):
-    monkeypatch.setattr(bootstrap, "MAX_LOG_BYTES", 100)
+def test_the_host_reads_an_invocations_whole_output(tmp_path):
     log = tmp_path / "output.log"
-    log.write_text("x" * 1000 + "last line\n")
+    log.write_bytes(b"START\n" + b"x" * 2**20 + b"\nREPORT\n")
 
     logs = bootstrap.read_logs(str(log))
 
-    assert logs.endswith("last line\n")
-    assert "bytes of earlier output dropped" in logs
-    assert len(logs) < 200
+    assert logs.startswith("START\n") and logs.endswith("\nREPORT\n")
+    assert len(logs) == 2**20 + len("START\n\nREPORT\n")
+
+
+def _events(batch: str) -> list[str]:
+    # As LocalStack's log shipper makes them: one per non-empty line, newline kept.
+    return [line + "\n" for line in batch.split("\n") if line]
+
+
+def test_large_output_is_split_into_calls_within_cloudwatch_limits():
+    lines = [f"line {n} " + "y" * 100 for n in range(25_000)] + ["z" * 700_000, "", "last"]
+
+    batches = log_events.split_for_cloudwatch("\n".join(lines) + "\n")
+
+    events = [event for batch in batches for event in _events(batch)]
+    for batch in batches:
+        batch_events = _events(batch)
+        assert len(batch_events) <= 10_000
+        assert sum(len(event.encode()) + 26 for event in batch_events) <= 1024 * 1024
+    assert all(len(event.encode()) + 26 <= 256 * 1024 for event in events)
+    assert [event.rstrip("\n") for event in events if not event.startswith("z")] == lines[:-3] + ["last"]
+    assert "".join(event.rstrip("\n") for event in events if event.startswith("z")) == "z" * 700_000
+
+
+def test_small_output_stays_one_call():
+    logs = "START RequestId: 1\nhello\n\nEND RequestId: 1\nREPORT RequestId: 1\n"
+
+    assert log_events.split_for_cloudwatch(logs) == ["START RequestId: 1\nhello\nEND RequestId: 1\nREPORT RequestId: 1\n"]
+
+
+def test_long_lines_are_never_cut_inside_a_character():
+    line = "é" * 1000 + "€" * 1000
+
+    pieces = log_events.split_line(line, limit=301)
+
+    assert "".join(pieces) == line
+    assert all(len(piece.encode()) <= 301 for piece in pieces)
+
+
+def test_error_log_line_is_one_line_as_the_aws_runtime_writes_it():
+    def handler():
+        raise ValueError("bad basket")
+
+    try:
+        handler()
+    except ValueError as e:
+        line = bootstrap.error_log_line(bootstrap.error_body(e))
+
+    assert line.endswith("\n") and line.count("\n") == 1
+    head, title, *frames = line.rstrip("\n").split("\r")
+    assert head == "[ERROR] ValueError: bad basket"
+    assert title == "Traceback (most recent call last):"
+    assert frames[0].startswith("\u00a0\u00a0File ") and frames[-1].startswith("\u00a0" * 4 + "raise ValueError")
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    """Writes a uniquely named handler module; returns its name."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(source: str) -> str:
+        name = f"handler_{uuid.uuid4().hex[:8]}"
+        (tmp_path / f"{name}.py").write_text(source)
+        return name
+
+    return write
+
+
+def test_exception_raised_by_the_handler_module_propagates_as_it_is(module_dir):
+    name = module_dir("raise LookupError('no table configured')\n")
+
+    with pytest.raises(LookupError, match="no table configured"):
+        bootstrap.load_handler(f"{name}.handler")
+
+
+@pytest.mark.parametrize(
+    ("source", "handler", "error_type", "message"),
+    [
+        ("import not_installed_anywhere\n", "{m}.handler", "Runtime.ImportModuleError",
+         "Unable to import module '{m}': No module named 'not_installed_anywhere'"),
+        ("def handler(:\n", "{m}.handler", "Runtime.UserCodeSyntaxError", "Syntax error in module '{m}': "),
+        ("x = 1\n", "{m}.handler", "Runtime.HandlerNotFound", "Handler 'handler' missing on module '{m}'"),
+        ("x = 1\n", "handler", "Runtime.MalformedHandlerName", "Bad handler 'handler': "),
+        ("x = 1\n", "sys.handler", "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a handler module"),
+    ],
+)
+def test_runtime_faults_have_the_aws_runtime_types(module_dir, source, handler, error_type, message):
+    name = module_dir(source)
+
+    with pytest.raises(bootstrap.RuntimeFault) as fault:
+        bootstrap.load_handler(handler.format(m=name))
+
+    assert fault.value.error_type == error_type
+    assert str(fault.value).startswith(message.format(m=name))
+    assert bootstrap.error_body(fault.value)["errorType"] == error_type
+
+
+def test_missing_python_version_fails_with_how_to_install_it(monkeypatch):
+    monkeypatch.delenv(interpreters.FALLBACK_VARIABLE, raising=False)
+
+    with pytest.raises(UnsupportedRuntime, match=r"pyenv install 3\.99.*EMBEDDED_LAMBDA_PYTHON_FALLBACK=1"):
+        interpreter_for_runtime("python3.99")
+
+
+def test_fallback_to_another_python_is_opt_in_and_warns(monkeypatch, caplog):
+    monkeypatch.setenv(interpreters.FALLBACK_VARIABLE, "1")
+    monkeypatch.setattr(interpreters, "_found", {})
+
+    python = interpreter_for_runtime("python3.99")
+
+    assert python == getattr(sys, "_base_executable", sys.executable)
+    assert "No Python 3.99 found" in caplog.text
 
 
 def test_non_python_runtime_is_refused_with_a_clear_error():

@@ -70,3 +70,20 @@ def test_orders_of_a_user_come_newest_first_and_one_date_selects_one():
     assert ordering.get_orders(orders, "bob") == []
     with pytest.raises(NotFound):
         ordering.get_orders(orders, "ann", "1999-01-01T00:00:00Z")
+
+
+def test_a_partial_update_changes_only_the_given_fields(products):
+    created = product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal(1), "description": "blue"})
+
+    updated = product.update_product(products, created["id"], {"price": Decimal(899)})
+
+    assert updated == created | {"price": Decimal(899)}
+    assert product.get_product(products, created["id"]) == updated
+
+
+def test_get_with_category_answers_a_list_as_the_reference_app_does(products):
+    created = product.create_product(products, {"name": "Pen", "category": "office supplies", "price": Decimal(1)})
+
+    assert product.get_product_in_category(products, created["id"], "office") == [created]
+    assert product.get_product_in_category(products, created["id"], "phones") == []
+    assert product.get_product_in_category(products, "nope", "office") == []

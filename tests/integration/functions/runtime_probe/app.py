@@ -2,6 +2,8 @@
 
 import json
 import os
+import sys
+import tempfile
 import time
 import urllib.request
 
@@ -32,6 +34,25 @@ def handler(event, context):
         while True:
             hoard.append(bytearray(8 * 2**20))
             time.sleep(0.01)
+    if action == "respond":  # a response whose JSON is exactly this many bytes
+        return "x" * (event["bytes"] - 2)
+    if action == "lines":  # numbered lines, then one long line of the given size
+        for number in range(event["count"]):
+            print(f"line {number:06d} " + "y" * 80)
+        print("z" * event["long"])
+        print("after the long line")
+    if action == "environ":  # what the function's process sees of its environment
+        scratch = tempfile.gettempdir()
+        with tempfile.NamedTemporaryFile(dir=scratch) as f:
+            f.write(b"scratch")
+        return {
+            "environ": dict(os.environ),
+            "cwd": os.getcwd(),
+            "tmp": scratch,
+            "python": list(sys.version_info[:2]),
+            "executable": sys.executable,
+            "prefix": sys.prefix,
+        }
     if action == "ping":  # reach LocalStack through the endpoint the runtime hands the function
         with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/_localstack/health", timeout=5) as r:
             return {"services": sorted(json.load(r)["services"])}

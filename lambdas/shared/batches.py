@@ -1,0 +1,90 @@
+"""SQS batches processed within the invocation's time: Powertools' BatchProcessor, plus a budget.
+
+Without a budget, one record that runs past the function's timeout kills the invocation: no
+batchItemFailures come back, every record of the batch is received again, and after
+maxReceiveCount receives its healthy batch-mates end in the dead-letter queue with it. So:
+
+- each record runs under its own time limit (RECORD_TIMEOUT seconds, and never past the
+  invocation's deadline minus a reserve); a record that runs over is cut off and reported alone;
+- a record is not started when too little time is left; it is reported as a batch item failure
+  untouched, and comes back after the visibility timeout.
+
+The cut-off is SIGALRM raising RecordTimedOut inside the record's code (sleeps, socket reads and
+Python code are interrupted; a worker thread could not be stopped and would finish the work later,
+behind the caller's back). Lambda runs handlers on the main thread, where signals are delivered;
+elsewhere only the between-records deadline applies."""
+
+import os
+import signal
+import threading
+from contextlib import contextmanager
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+# Kept back from the deadline for reporting the batch's outcome after the last record.
+RESERVE_SECONDS = 0.3
+# Not worth starting a record with less than this left; it would be cut off.
+MIN_START_SECONDS = 0.1
+
+
+class RecordTimedOut(Exception):
+    """A record ran past its time limit and was cut off."""
+
+
+class DeadlineReached(Exception):
+    """Too little of the invocation was left to start this record."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raises RecordTimedOut in the block once `seconds` have passed (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RecordTimedOut(f"record cut off after {seconds:.2f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def record_timeout_from_env() -> float:
+    """RECORD_TIMEOUT, set by provisioning from shop/resources.py."""
+    value = os.environ.get("RECORD_TIMEOUT")
+    if not value:
+        raise RuntimeError("environment variable RECORD_TIMEOUT is not set; provisioning sets it (shop/resources.py)")
+    return float(value)
+
+
+class TimeBudgetedBatchProcessor(BatchProcessor):
+    def __init__(self, record_timeout: float, event_type: EventType = EventType.SQS):
+        # A batch whose every record failed is still answered with batchItemFailures, not an error:
+        # the outcome is the same, and the invocation is not counted as a function error.
+        super().__init__(event_type=event_type, raise_on_entire_batch_failure=False)
+        self.record_timeout = record_timeout
+
+    def _remaining_seconds(self) -> float:
+        context = getattr(self, "lambda_context", None)
+        if context is None:
+            return float("inf")
+        return context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS
+
+    def _process_record(self, record: dict):
+        remaining = self._remaining_seconds()
+        if remaining < MIN_START_SECONDS:
+            return self._fail(record, DeadlineReached(f"{remaining + RESERVE_SECONDS:.2f} s left in the invocation; not started"))
+        try:
+            with time_limit(min(self.record_timeout, remaining)):
+                return super()._process_record(record)
+        except RecordTimedOut as e:  # fired outside the handler's own try (after it returned): report it anyway
+            return self._fail(record, e)
+
+    def _fail(self, record: dict, exception: Exception):
+        data = self._to_batch_type(record=record, event_type=self.event_type)
+        return self.failure_handler(record=data, exception=(type(exception), exception, exception.__traceback__))

@@ -1,0 +1,128 @@
+"""What Docker mode needs beyond docker-compose.yml, read from LocalStack 4.14.0's own code so it matches
+what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime_executor.py):
+
+- the flags every Lambda container gets (LAMBDA_DOCKER_FLAGS), checked with LocalStack's own flag
+  parser, so a project path the flags cannot carry is refused before anything starts;
+- the runtime images the functions run on, which `make up` pulls while online;
+- marking those images as pulled when they are already present, from the init hook, so provisioning
+  works offline.
+
+Run on the host by scripts/localenv.sh: python -m shop.docker_mode lambda-docker-flags|runtime-images
+"""
+
+import logging
+import shlex
+import sys
+
+from shop.resources import LAMBDA_RUNTIME
+
+LOG = logging.getLogger(__name__)
+
+# Read by the runtime's init binary (lambda-runtime-init, cmd/localstack/main.go): a comma-separated list.
+HOT_RELOADING_PATHS = "LOCALSTACK_HOT_RELOADING_PATHS"
+# Provisioning sets no Architectures, so every function gets AWS's default.
+FUNCTION_ARCHITECTURE = "x86_64"
+
+
+class UnsupportedProjectPath(ValueError):
+    pass
+
+
+def lambda_docker_flags(project_dir: str) -> str:
+    """Flags for every Lambda container, for a project at project_dir (the host's resolved path).
+
+    - `-v P:P`: hot-reload folders (build/hot-reload/<function>, mounted at /var/task by LocalStack) are
+      absolute symlinks into P/lambdas, so the project must sit at the same path in the container.
+      No `:ro`: LocalStack's parser drops volume options (it logs "currently ignored").
+    - The runtime's file watcher: LocalStack points it at /var/task, which it walks with
+      filepath.WalkDir, which does not follow symlinks, so it never saw an edit under lambdas/.
+      Flags are applied after LocalStack's own environment, so this value replaces "/var/task".
+      /var/task stays in the list so relinking the folder still restarts the runtime.
+    """
+    from localstack.utils.container_utils.container_client import Util
+
+    watched = f"/var/task,{project_dir}/lambdas"
+    flags = f"-v {shlex.quote(f'{project_dir}:{project_dir}')} -e {shlex.quote(f'{HOT_RELOADING_PATHS}={watched}')}"
+    problem = None
+    if not project_dir.startswith("/"):
+        problem = "it is not absolute"
+    elif "," in project_dir:
+        problem = f"{HOT_RELOADING_PATHS} is a comma-separated list"
+    else:
+        # The parser matches volumes with a regular expression that takes letters, digits, '_', '-',
+        # '.', '/' and white space only, and silently keeps a shorter match or skips the volume.
+        # (Quietly: the refusal below says what its "Unable to parse volume mount" warning would.)
+        parser_log = logging.getLogger(Util.__module__)
+        level = parser_log.level
+        parser_log.setLevel(logging.ERROR)
+        try:
+            parsed = Util.parse_additional_flags(flags)
+        finally:
+            parser_log.setLevel(level)
+        if parsed.volumes != [(project_dir, project_dir)]:
+            problem = "LocalStack's LAMBDA_DOCKER_FLAGS parser cannot mount it (it takes letters, digits, '_', '-', '.', '/' and spaces)"
+        elif parsed.env_vars != {HOT_RELOADING_PATHS: watched}:
+            problem = f"LocalStack's LAMBDA_DOCKER_FLAGS parser does not pass {HOT_RELOADING_PATHS} through"
+    if problem:
+        raise UnsupportedProjectPath(
+            f"Docker mode cannot use the project at {project_dir!r}: {problem}. Move the checkout to a path "
+            "made of letters, digits, '_', '-', '.', '/' and spaces (a symlink does not help: the resolved "
+            "path is what gets mounted), or use embedded mode (LOCALSTACK_MODE=embedded)."
+        )
+    return flags
+
+
+def runtime_images() -> list[tuple[str, str]]:
+    """(image, platform) pairs, as the Docker executor pulls them when a function is created."""
+    from localstack.services.lambda_.invocation.docker_runtime_executor import docker_platform, resolver
+
+    return [(resolver.get_image_for_runtime(LAMBDA_RUNTIME), docker_platform(FUNCTION_ARCHITECTURE))]
+
+
+def mark_present_images_as_pulled() -> list[str]:
+    """Inside LocalStack (Docker mode): tell the Docker executor that runtime images already present
+    locally are pulled. Its "already pulled" set (PULLED_IMAGES) is in memory and empty at each start,
+    so it runs `docker pull` for the first function of each runtime, which fails offline even when the
+    image is cached: the function goes to Failed. Online, `make up` has just pulled them.
+    Internals of LocalStack 4.14.0, pinned: tests/unit/test_docker_mode.py fails if they change."""
+    from localstack import config
+    from localstack.services.lambda_.invocation import docker_runtime_executor as executor
+    from localstack.utils.container_utils.container_client import ContainerException
+
+    if config.LAMBDA_RUNTIME_EXECUTOR not in ("", "docker"):
+        return []  # embedded mode: no containers, nothing is pulled
+    marked = []
+    for image, platform in runtime_images():
+        try:
+            details = executor.CONTAINER_CLIENT.inspect_image(image, pull=False)
+        except ContainerException as error:  # NoSuchImage included: the executor will pull it
+            LOG.info("runtime image %s not present locally (%s); LocalStack will pull it", image, error)
+            continue
+        present = f"{details.get('Os')}/{details.get('Architecture')}"
+        if platform is not None and present != str(platform):
+            LOG.info("runtime image %s is present for %s, functions need %s; LocalStack will pull it", image, present, platform)
+            continue
+        executor.PULLED_IMAGES.add((image, platform))
+        marked.append(image)
+    return marked
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "lambda-docker-flags" and len(argv) == 3:
+        try:
+            print(lambda_docker_flags(argv[2]))
+        except UnsupportedProjectPath as error:
+            print(error, file=sys.stderr)
+            return 1
+        return 0
+    if command == "runtime-images":
+        for image, platform in runtime_images():
+            print(platform or "", image)
+        return 0
+    print("usage: python -m shop.docker_mode lambda-docker-flags <project dir> | runtime-images", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,92 @@
+"""Queue pairs of a test's own, feeding the shop's ordering function through a mapping of their own,
+so that dead-letter and redrive tests neither see nor spoil other tests' messages, and wait seconds
+rather than the shop's visibility timeout."""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from shop.aws import client
+from shop.resources import ORDERING_FUNCTION
+from tests.waiting import eventually
+
+# Just above the function's timeout (the mapping refuses less); failed records come back this soon.
+VISIBILITY_TIMEOUT = ORDERING_FUNCTION.timeout + 1
+MAX_RECEIVE_COUNT = 3
+# Receives until a record that always fails is dead-lettered: maxReceiveCount visibility timeouts,
+# plus a poll or two of the mapping and the function's own time.
+DEAD_LETTER_DEADLINE = VISIBILITY_TIMEOUT * (MAX_RECEIVE_COUNT + 1) + 15
+
+
+@dataclass
+class OwnQueue:
+    name: str
+    url: str
+    arn: str
+    dlq_name: str
+    dlq_url: str
+    mapping: str | None = None
+
+    def send_batch(self, bodies: list[dict]) -> None:
+        entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(bodies)]
+        response = client("sqs").send_message_batch(QueueUrl=self.url, Entries=entries)
+        assert not response.get("Failed"), response["Failed"]
+
+    def dead_letters(self) -> list[dict]:
+        """What sits in the dead-letter queue (read, left in place), with SQS's attributes."""
+        sqs, found = client("sqs"), {}
+        for _ in range(3):
+            for message in sqs.receive_message(
+                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+            ).get("Messages", []):
+                found[message["MessageId"]] = message
+        return list(found.values())
+
+    def depth(self, url: str) -> int:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[name]) for name in names)
+
+
+@pytest.fixture
+def own_order_queue():
+    """Factory: a queue and its dead-letter queue (short visibility timeout, maxReceiveCount 3).
+    subscribe(queue) maps it to the ordering function. Everything is deleted after the test."""
+    sqs, lambda_client = client("sqs"), client("lambda")
+    created: list[OwnQueue] = []
+
+    def create() -> OwnQueue:
+        name = f"test-orders-{uuid.uuid4().hex[:8]}"
+        dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})
+        url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT), "RedrivePolicy": policy})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = OwnQueue(name, url, arn, f"{name}-dlq", dlq_url)
+        created.append(queue)
+        return queue
+
+    def subscribe(queue: OwnQueue) -> None:
+        mapping = lambda_client.create_event_source_mapping(
+            EventSourceArn=queue.arn,
+            FunctionName=ORDERING_FUNCTION.name,
+            BatchSize=10,
+            MaximumBatchingWindowInSeconds=0,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+        queue.mapping = mapping["UUID"]
+        eventually(
+            lambda: lambda_client.get_event_source_mapping(UUID=queue.mapping)["State"] == "Enabled",
+            timeout=30,
+            what=f"mapping of {queue.name} Enabled",
+        )
+
+    create.subscribe = subscribe
+    yield create
+    for queue in created:
+        if queue.mapping:
+            lambda_client.delete_event_source_mapping(UUID=queue.mapping)
+        sqs.delete_queue(QueueUrl=queue.url)
+        sqs.delete_queue(QueueUrl=queue.dlq_url)

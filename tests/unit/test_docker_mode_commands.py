@@ -1,0 +1,158 @@
+"""The scripted Docker-mode path, run here without Docker: a stand-in `docker` on PATH records every
+command that `make up` / `make down` (scripts/localenv.sh) run, and answers like an engine with
+Compose v2 (or without it, or offline). Nothing is started."""
+
+import os
+import shlex
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+RUNTIME_IMAGE = "public.ecr.aws/lambda/python:3.12"
+PRE_PULL = f"pull --platform linux/amd64 {RUNTIME_IMAGE}"
+
+STAND_IN = r"""#!/usr/bin/env bash
+# Records each call; answers from FAKE_* variables.
+echo "$*" >> "$FAKE_DOCKER_LOG"
+case "$*" in
+  info*) [ "$FAKE_NO_ENGINE" != 1 ] || exit 1 ;;
+  "compose version"*)
+    [ -n "$FAKE_COMPOSE_VERSION" ] || { echo "docker: unknown command: docker compose" >&2; exit 1; }
+    echo "$FAKE_COMPOSE_VERSION" ;;
+  "image inspect"*) [ -n "$FAKE_IMAGE_PLATFORM" ] || exit 1; echo "$FAKE_IMAGE_PLATFORM" ;;
+  pull*) [ "$FAKE_OFFLINE" != 1 ] || { echo "dial tcp: lookup public.ecr.aws: no such host" >&2; exit 1; } ;;
+  "compose up"*)
+    printf '%s\n' "HOST_PROJECT_DIR=$HOST_PROJECT_DIR" "SHOP_LAMBDA_DOCKER_FLAGS=$SHOP_LAMBDA_DOCKER_FLAGS" \
+      "AWS_DEFAULT_REGION=$AWS_DEFAULT_REGION" > "$FAKE_DOCKER_LOG.env" ;;
+esac
+exit 0
+"""
+
+
+@pytest.fixture
+def docker(tmp_path, monkeypatch):
+    """Runs a command with the stand-in docker first on PATH; returns (result, recorded commands, env at compose up)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(STAND_IN)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "docker.log"
+
+    def run(*command: str, cwd: Path = PROJECT, **fake: str):
+        log.write_text("")
+        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION")}
+        env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_LOG": str(log), "FAKE_COMPOSE_VERSION": "2.29.7"}
+        env |= fake
+        result = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+        env_file = Path(f"{log}.env")
+        at_up = dict(line.split("=", 1) for line in env_file.read_text().splitlines()) if env_file.exists() else {}
+        env_file.unlink(missing_ok=True)
+        return result, log.read_text().splitlines(), at_up
+
+    return run
+
+
+def test_make_up_checks_compose_v2_pulls_the_runtime_image_then_waits_for_compose(docker):
+    result, commands, _ = docker("make", "-s", "up")
+
+    assert result.returncode == 0, result.stderr
+    assert "compose version --short" in commands
+    assert PRE_PULL in commands
+    assert "compose up -d --wait" in commands
+    assert commands.index("compose version --short") < commands.index(PRE_PULL) < commands.index("compose up -d --wait")
+
+
+def test_make_down_brings_compose_down(docker):
+    result, commands, _ = docker("make", "-s", "down")
+
+    assert result.returncode == 0, result.stderr
+    assert "compose down --remove-orphans" in commands
+
+
+def test_offline_with_the_runtime_image_present_make_up_goes_on(docker):
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_OFFLINE="1", FAKE_IMAGE_PLATFORM="linux/amd64")
+
+    assert result.returncode == 0, result.stderr
+    assert f"pull --quiet --platform linux/amd64 {RUNTIME_IMAGE}" in commands
+    assert "using the local copy" in result.stdout
+    assert "compose up -d --wait" in commands
+
+
+def test_offline_without_the_runtime_image_make_up_stops_naming_it(docker):
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_OFFLINE="1")
+
+    assert result.returncode == 1
+    assert RUNTIME_IMAGE in result.stderr and "docker pull" in result.stderr
+    assert not any(c.startswith("compose up") for c in commands)
+
+
+def test_runtime_image_for_another_platform_is_pulled_for_the_functions_one(docker):
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_IMAGE_PLATFORM="linux/arm64")
+
+    assert result.returncode == 0, result.stderr
+    assert PRE_PULL in commands
+
+
+@pytest.mark.parametrize("version", ["2.29.7", "v2.40.3", "5.0.0"])
+def test_compose_v2_or_later_selects_docker_mode(docker, version):
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_COMPOSE_VERSION=version)
+
+    assert result.returncode == 0, result.stderr
+    assert "compose up -d --wait" in commands
+
+
+@pytest.mark.parametrize("version", ["", "1.29.2"])
+def test_forced_docker_mode_without_compose_v2_says_so(docker, version):
+    result, commands, _ = docker("scripts/localenv.sh", "up", LOCALSTACK_MODE="docker", FAKE_COMPOSE_VERSION=version)
+
+    assert result.returncode == 2
+    assert "does not report Compose v2" in result.stderr
+    assert not any(c.startswith(("compose up", "pull")) for c in commands)
+
+
+def test_auto_mode_without_compose_v2_says_so_and_uses_embedded_mode(docker, tmp_path):
+    # A port in use makes the embedded start stop at once, after the mode was chosen.
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_COMPOSE_VERSION="", LOCALSTACK_PORT=port, EMBEDDED_STATE_DIR=str(tmp_path / "state"))
+
+    assert "does not report Compose v2 (install the Compose plugin" in result.stdout
+    assert "embedded mode" in result.stdout
+    assert f"port {port} is already in use" in result.stderr
+    assert not any(c.startswith(("compose up", "pull")) for c in commands)
+
+
+def test_compose_gets_the_resolved_project_path_through_a_symlinked_checkout(docker, tmp_path):
+    link = tmp_path / "linked-checkout"
+    link.symlink_to(PROJECT)
+
+    result, _, at_up = docker(str(link / "scripts" / "localenv.sh"), "up", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert at_up["HOST_PROJECT_DIR"] == str(PROJECT)
+    assert shlex.split(at_up["SHOP_LAMBDA_DOCKER_FLAGS"])[1] == f"{PROJECT}:{PROJECT}"
+
+
+def test_compose_gets_the_region_the_hook_would_use_in_embedded_mode(docker):
+    _, _, at_up = docker("scripts/localenv.sh", "up", AWS_REGION="eu-west-1")
+    _, _, default = docker("scripts/localenv.sh", "up")
+
+    assert at_up["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert default["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+@pytest.mark.parametrize(
+    ("fake", "why"),
+    [({"FAKE_NO_ENGINE": "1"}, "no Docker engine answers"), ({"FAKE_COMPOSE_VERSION": "1.29.2"}, "does not report Compose v2")],
+)
+def test_make_test_docker_skips_saying_why_where_docker_mode_cannot_run(docker, fake, why):
+    result, commands, _ = docker("make", "-s", "test-docker", **fake)
+
+    assert result.returncode == 0, result.stderr
+    assert "make test-docker skipped: " in result.stdout and why in result.stdout
+    assert not any(c.startswith(("compose up", "pull")) for c in commands)
