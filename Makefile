@@ -21,7 +21,7 @@ test: ## run unit and integration tests (starts LocalStack if needed, and stops 
 	@scripts/test.sh
 
 test-unit: ## unit tests only: domain code, handlers and tools, no LocalStack (seconds)
-	@scripts/venv.sh && .venv/bin/python -m pytest -q tests/unit
+	@scripts/venv.sh && .venv/bin/python -m pytest -q -n 4 tests/unit
 
 test-fast: ## unit tests plus the synchronous path (API Gateway -> Lambda -> DynamoDB), under a minute
 	@scripts/test.sh -q tests/unit tests/integration/test_sync_product_api.py tests/integration/test_sync_basket_and_order_api.py
