@@ -25,6 +25,9 @@ def localstack_ready():
             status = json.load(response)
     except OSError as e:
         pytest.exit(f"LocalStack does not answer at {settings.ENDPOINT_URL} ({e}); run `make up` first", returncode=2)
+    failed = [script for script in status.get("scripts", []) if script.get("state") == "ERROR"]
+    if failed:
+        pytest.exit(f"LocalStack's init hook failed, so the shop is not provisioned: {failed}", returncode=2)
     if not status.get("completed"):
         pytest.exit(f"LocalStack's init hooks have not completed: {status}", returncode=2)
 
