@@ -52,8 +52,11 @@ if os.geteuid() == 0:
 
 
 def gateway_host() -> str:
-    host = config.GATEWAY_LISTEN[0].host
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    # LocalStack keeps GATEWAY_LISTEN in no particular order (a set per port): prefer IPv4 loopback.
+    hosts = [entry.host for entry in config.GATEWAY_LISTEN]
+    if any(host in ("", "0.0.0.0", "::", "127.0.0.1") for host in hosts):
+        return "127.0.0.1"
+    return f"[{hosts[0]}]" if config.is_ipv6_address(hosts[0]) else hosts[0]
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):

@@ -230,5 +230,5 @@ def embedded_only():
     MemorySize, for one)."""
     from embedded_localstack.cli import Instance
 
-    if Instance.from_env().pid() is None:
+    if Instance.from_env().running(remove_stale=False) is None:
         pytest.skip("checks the embedded runtime; LocalStack is not running in embedded mode")
