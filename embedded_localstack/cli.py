@@ -272,8 +272,11 @@ def start(instance: Instance, timeout: float) -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    if wait_ready(instance, process, timeout) == 0:
-        return 0
+    try:
+        if wait_ready(instance, process, timeout) == 0:
+            return 0
+    except KeyboardInterrupt:  # Ctrl-C reaches `make up`, not LocalStack, which runs in a session of its own
+        print("interrupted", file=sys.stderr)
     # A failed `up` leaves nothing running; the log stays for `make logs`.
     stop(instance, process)
     print(f"stopped the embedded LocalStack again; its log: {instance.log_file}", file=sys.stderr)

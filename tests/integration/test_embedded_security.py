@@ -97,3 +97,18 @@ def test_a_fork_bomb_in_a_function_stops_at_the_process_limit(create_function, i
     result, _ = invoke(name, {"action": "fork_bomb"})
 
     assert result["error"] == "Resource temporarily unavailable"
+
+
+@pytest.mark.usefixtures("embedded_only")
+def test_a_timeout_kills_the_environments_whole_process_tree_including_setsid_daemons(create_function, invoke):
+    # Given an environment whose function started a child and a daemon (double fork, setsid)
+    name = create_function("process_probe", Timeout=2)
+    spawned, _ = invoke(name, {"action": "spawn"})
+
+    # When an invocation times out
+    error, _ = invoke(name, {"action": "sleep", "seconds": 30})
+
+    # Then the environment's every process is gone
+    assert error["errorType"] == "Sandbox.Timedout"
+    survivors = [pid for pid in [spawned["pid"], *spawned["children"]] if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert survivors == []
