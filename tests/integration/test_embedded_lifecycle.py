@@ -211,7 +211,8 @@ def test_when_localstack_is_killed_its_functions_and_their_children_exit_within_
 
 def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_own(instance, tmp_path):
     # Given an instance killed with everything that would clean up after it, leaving a detached child,
-    assert make("up", instance).returncode == 0
+    first = make("up", instance)
+    assert first.returncode == 0, first.stdout + first.stderr
     client = create_probe(instance, "leftover")
     spawned, _ = invoke(client, "leftover", {"action": "spawn"})
     state = Path(instance["EMBEDDED_STATE_DIR"])

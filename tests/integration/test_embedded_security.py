@@ -2,6 +2,7 @@
 loopback only, leaks nothing of the developer's shell, and runs functions under Lambda's limits."""
 
 import os
+import socket
 from pathlib import Path
 
 import psutil
@@ -31,7 +32,8 @@ def listening_addresses(pid: int) -> set[tuple[int, str]]:
         (process.pid, connection.laddr.ip)
         for process in [root, *root.children(recursive=True)]
         for connection in process.net_connections(kind="inet")
-        if connection.status == psutil.CONN_LISTEN
+        # TCP listeners, and UDP sockets that take datagrams from anyone
+        if connection.status == psutil.CONN_LISTEN or (connection.type == socket.SOCK_DGRAM and not connection.raddr)
     }
 
 
