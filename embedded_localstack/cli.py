@@ -144,7 +144,7 @@ class Instance:
             return self._stale("it does not record a process identity", remove_stale)
         try:
             process = psutil.Process(pid)
-            same = process.create_time() == create_time and process.cmdline() == cmdline
+            same = process.create_time() == create_time and process.cmdline() == cmdline and self._carries_marker(pid)
             if same and process.status() != psutil.STATUS_ZOMBIE:
                 return process
             if same:
@@ -152,6 +152,16 @@ class Instance:
             return self._stale(f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r})", remove_stale)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return self._stale(f"pid {pid} is gone", remove_stale)
+
+    def _carries_marker(self, pid: int) -> bool:
+        """Another instance's LocalStack has the same command line: its marker tells them apart."""
+        environ = Path(f"/proc/{pid}/environ")
+        if not environ.parent.exists():  # no /proc (macOS): start time and command line must do
+            return True
+        try:
+            return f"{reaper.INSTANCE_MARKER}={self.id}".encode() in environ.read_bytes().split(b"\0")
+        except OSError:
+            return False
 
     def _stale(self, why: str, remove: bool) -> None:
         print(f"stale pid file {self.pid_file}: {why}; {'removed it' if remove else 'left it'}, signalled nothing", file=sys.stderr)

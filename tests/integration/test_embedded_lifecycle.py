@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.conftest import FUNCTIONS, zip_folder
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
-    PROJECT, alive, create_probe, instance, instance_processes, invoke, localstack_pid, make, port_is_free,
+    PROJECT, alive, create_probe, free_port, instance, instance_processes, invoke, localstack_pid, make, port_is_free,
 )
 from tests.waiting import eventually
 
@@ -112,6 +112,21 @@ def test_a_pid_file_naming_an_unrelated_process_is_stale_and_that_process_is_nev
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_pid_file_copied_from_another_instance_does_not_let_down_stop_that_instance(instance, tmp_path):
+    # Given a running instance, and a second instance whose pid file is a copy of the first's
+    assert make("up", instance).returncode == 0
+    other = instance | {"EMBEDDED_STATE_DIR": str(tmp_path / "other-state"), "LOCALSTACK_PORT": str(free_port())}
+    Path(other["EMBEDDED_STATE_DIR"]).mkdir()
+    (Path(other["EMBEDDED_STATE_DIR"]) / "localstack.pid").write_text((Path(instance["EMBEDDED_STATE_DIR"]) / "localstack.pid").read_text())
+
+    # When
+    result = make("down", other)
+
+    # Then
+    assert result.returncode == 0 and "stale pid file" in result.stderr
+    assert alive(localstack_pid(instance))
 
 
 def test_concurrent_ups_start_one_localstack(instance):

@@ -15,7 +15,7 @@ from tests.integration.embedded_instances import (  # noqa: F401 (instance is a 
 
 LOOPBACK = {"127.0.0.1", "::1"}
 CANARIES = {
-    "AWS_ACCESS_KEY_ID": "AKIACANARY0000000001",
+    "AWS_ACCESS_KEY_ID": "canary-access-key-id",
     "AWS_SECRET_ACCESS_KEY": "canary-secret-access-key",
     "AWS_SESSION_TOKEN": "canary-session-token",
     "AWS_PROFILE": "canary-profile",
