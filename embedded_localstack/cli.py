@@ -6,21 +6,41 @@ state directory, so several instances can run side by side on different ports.
 """
 
 import argparse
+import errno
+import fcntl
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
+
+from embedded_localstack import reaper
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
 STOP_GRACE_SECONDS = 5
+# The gateway runs code for whoever reaches it (create a function, invoke it): loopback only, unless
+# the developer says, in these words, that the network may do that too.
+LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
+# What LocalStack's process (and so its init hook, and anything reading /proc/<pid>/environ) gets from
+# the developer's shell: nothing else. No AWS credentials, profile or session token, no ALLOW_REAL_AWS
+# or AWS_ENDPOINT_URL: the hook must provision this LocalStack, not whatever the shell points at.
+SHELL_ALLOW_LIST = (
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+    # LocalStack settings a developer may tune (config/localstack.env's are allowed too).
+    "DEBUG", "LS_LOG", "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", "LAMBDA_KEEPALIVE_MS",
+    # The shop's settings the init hook reads (shop/settings.py, shop/resources.py).
+    "AWS_DEFAULT_REGION", "SHOP_FAULT_INJECTION", "SHOP_ORDER_BATCHING_WINDOW", "HOT_RELOAD",
+    "SHOP_PROJECT_DIR", "HOST_PROJECT_DIR",
+)
 
 
 def load_env_file(path: Path) -> dict[str, str]:
@@ -51,6 +71,10 @@ class Instance:
         )
 
     @property
+    def id(self) -> str:
+        return reaper.instance_id(self.state_dir)
+
+    @property
     def pid_file(self) -> Path:
         return self.state_dir / "localstack.pid"
 
@@ -62,10 +86,29 @@ class Instance:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def environment(self) -> dict[str, str]:
-        env = load_env_file(SHARED_SETTINGS) | dict(os.environ)
+    def listen(self, shell: dict[str, str]) -> str:
+        if shell.get(LISTEN_ALL_OPT_IN) == "1":
+            return f"0.0.0.0:{self.port},[::]:{self.port}" if _can_bind("::", self.port) else f"0.0.0.0:{self.port}"
+        # ::1 as well where the host has IPv6, since `localhost` may resolve to it first.
+        return f"127.0.0.1:{self.port},[::1]:{self.port}" if _can_bind("::1", self.port) else f"127.0.0.1:{self.port}"
+
+    def environment(self, shell: dict[str, str] | None = None) -> dict[str, str]:
+        """LocalStack's whole environment, which its init hooks inherit: an allow-list of the shell's."""
+        shell = dict(os.environ) if shell is None else shell
+        settings = load_env_file(SHARED_SETTINGS)
+        env = settings | {key: value for key, value in shell.items() if key in SHELL_ALLOW_LIST or key in settings}
+        home = self.state_dir / "home"
         return env | {
-            "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            "SHOP_PROJECT_DIR": env.get("SHOP_PROJECT_DIR") or str(PROJECT_DIR),
+            "HOST_PROJECT_DIR": env.get("HOST_PROJECT_DIR") or str(PROJECT_DIR),
+            # The hook provisions the LocalStack it runs in, whatever the shell's endpoint settings.
+            "LOCALSTACK_PORT": str(self.port),
+            "AWS_ENDPOINT_URL": self.url,
+            # A home of its own: no ~/.aws credentials or profiles for LocalStack or the hook.
+            "HOME": str(home),
+            "PYENV_ROOT": shell.get("PYENV_ROOT") or str(Path.home() / ".pyenv"),  # interpreters.py looks there
+            "GATEWAY_LISTEN": self.listen(shell),
+            "GATEWAY_SERVER": "twisted-listen-host",  # plugins.py: the default server ignores the host
             "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
             "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
             # CI runners are often containers themselves; LocalStack would then take this for its own
@@ -77,15 +120,65 @@ class Instance:
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
             # LocalStack's DNS server would bind port 53 on the host.
             "DNS_ADDRESS": "0",
+            # Marks this instance's LocalStack, so that `up` can find one whose pid file was lost.
+            reaper.INSTANCE_MARKER: self.id,
         }
 
-    def pid(self) -> int | None:
+    # -- the pid file: identity before signals -----------------------------------------------
+    def record(self, process: psutil.Process) -> None:
+        identity = {"pid": process.pid, "create_time": process.create_time(), "cmdline": process.cmdline()}
+        partial = self.pid_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(identity))
+        partial.replace(self.pid_file)  # readers never see half a file
+
+    def running(self, remove_stale: bool = True) -> psutil.Process | None:
+        """This instance's LocalStack, if the pid file proves it is still that process. A pid file
+        that names another process (a pid reused after a crash or reboot) is reported and removed;
+        that process is never signalled."""
         try:
-            pid = int(self.pid_file.read_text())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+            recorded = json.loads(self.pid_file.read_text())
+            pid, create_time, cmdline = recorded["pid"], recorded["create_time"], recorded["cmdline"]
+        except FileNotFoundError:
             return None
-        return pid
+        except (ValueError, KeyError, TypeError):
+            return self._stale("it does not record a process identity", remove_stale)
+        try:
+            process = psutil.Process(pid)
+            same = process.create_time() == create_time and process.cmdline() == cmdline and self._carries_marker(pid)
+            if same and process.status() != psutil.STATUS_ZOMBIE:
+                return process
+            if same:
+                return self._stale(f"pid {pid} has exited", remove_stale)
+            return self._stale(f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r})", remove_stale)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return self._stale(f"pid {pid} is gone", remove_stale)
+
+    def _carries_marker(self, pid: int) -> bool:
+        """Another instance's LocalStack has the same command line: its marker tells them apart."""
+        environ = Path(f"/proc/{pid}/environ")
+        if not environ.parent.exists():  # no /proc (macOS): start time and command line must do
+            return True
+        try:
+            return f"{reaper.INSTANCE_MARKER}={self.id}".encode() in environ.read_bytes().split(b"\0")
+        except OSError:
+            return False
+
+    def _stale(self, why: str, remove: bool) -> None:
+        print(f"stale pid file {self.pid_file}: {why}; {'removed it' if remove else 'left it'}, signalled nothing", file=sys.stderr)
+        if remove:
+            self.pid_file.unlink(missing_ok=True)
+        return None
+
+    @contextmanager
+    def locked(self, wait: bool = True):
+        """Serialises `up` and `down` of this instance. Yields False when wait=False and it is taken."""
+        with open(self.state_dir / "lifecycle.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
 
     def init_status(self) -> dict | None:
         try:
@@ -93,6 +186,26 @@ class Instance:
                 return json.load(response)
         except (urllib.error.URLError, OSError, ValueError):
             return None
+
+
+def _can_bind(host: str, port: int) -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((host, port))
+        return True
+    except OSError as e:
+        if e.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EADDRINUSE):
+            raise
+        return False
+
+
+def failed_hooks(status: dict) -> list[str]:
+    return [
+        f"{s.get('stage', '').lower()}.d/{s.get('name')} ({s.get('state')})"
+        for s in status.get("scripts", [])
+        if s.get("state") == "ERROR"
+    ]
 
 
 def port_in_use(port: int) -> bool:
@@ -108,9 +221,22 @@ def tail(path: Path, lines: int) -> str:
 
 
 def up(instance: Instance, timeout: float) -> int:
-    if instance.pid():
-        print(f"embedded LocalStack already running on {instance.url} (pid {instance.pid()})")
-        return wait_ready(instance, timeout)
+    with instance.locked():
+        running = instance.running()
+        if running:
+            print(f"embedded LocalStack already running on {instance.url} (pid {running.pid})")
+            if wait_ready(instance, running, timeout, fix="`make down && make up`") != 0:
+                return 1
+            return reapply_ready_hooks(instance)
+        return start(instance, timeout)
+
+
+def start(instance: Instance, timeout: float) -> int:
+    # Whatever an earlier run of this instance left (LocalStack killed with its pid file lost, function
+    # processes that outlived it): found by this instance's marker only, never another instance's.
+    leftovers = reaper.kill_marked(instance.id, localstack=True)
+    if leftovers:
+        print(f"killed {leftovers} process(es) left behind by an earlier run of this instance")
     if port_in_use(instance.port):
         print(
             f"port {instance.port} is already in use by another process; stop it, or pick another port "
@@ -124,114 +250,156 @@ def up(instance: Instance, timeout: float) -> int:
         init_root.unlink()
     # The same hook folder that docker-compose.yml mounts at /etc/localstack/init.
     init_root.symlink_to(instance.init_dir, target_is_directory=True)
+    (instance.state_dir / "home").mkdir(exist_ok=True)
 
+    environment = instance.environment()
+    if environment["GATEWAY_LISTEN"].startswith("0.0.0.0"):
+        print(
+            f"WARNING: {LISTEN_ALL_OPT_IN}=1: LocalStack listens on every interface. Anyone who can reach "
+            f"port {instance.port} can create functions and run code as {os.environ.get('USER', 'you')}.",
+            file=sys.stderr,
+        )
     print(f"starting embedded LocalStack on {instance.url} (log: {instance.log_file})")
     with open(instance.log_file, "wb") as log:
-        process = subprocess.Popen(
+        popen = subprocess.Popen(
             [sys.executable, "-m", "localstack.runtime.main"],
-            env=instance.environment(),
+            env=environment,
             cwd=instance.state_dir,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            # Its own process group, which function processes join: `down` can stop them all at once.
-            start_new_session=True,
+            start_new_session=True,  # not in the group of the shell that ran `make up`
         )
-    instance.pid_file.write_text(str(process.pid))
-    return wait_ready(instance, timeout)
+    process = psutil.Process(popen.pid)
+    instance.record(process)
+    # Kills the function processes if LocalStack dies without `make down` (SIGKILL, OOM killer).
+    subprocess.Popen(
+        [sys.executable, "-m", "embedded_localstack.reaper", str(process.pid), repr(process.create_time()), instance.id],
+        env={"PATH": os.environ.get("PATH", "")},
+        cwd=PROJECT_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        if wait_ready(instance, process, timeout) == 0:
+            return 0
+    except KeyboardInterrupt:  # Ctrl-C reaches `make up`, not LocalStack, which runs in a session of its own
+        print("interrupted", file=sys.stderr)
+    # A failed `up` leaves nothing running; the log stays for `make logs`.
+    stop(instance, process)
+    print(f"stopped the embedded LocalStack again; its log: {instance.log_file}", file=sys.stderr)
+    return 1
 
 
-def wait_ready(instance: Instance, timeout: float) -> int:
+def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix: str = "`make up` again") -> int:
     started = time.monotonic()
     deadline = started + timeout
     status = None
     while time.monotonic() < deadline:
-        if not instance.pid():
-            print(f"embedded LocalStack exited during start-up; last log lines:\n{tail(instance.log_file, 40)}")
+        if not _alive(process):
+            print(f"embedded LocalStack exited during start-up; last log lines:\n{tail(instance.log_file, 40)}", file=sys.stderr)
             return 1
         status = instance.init_status()
-        if status and status.get("completed"):
+        if status and (status.get("completed") or failed_hooks(status)):
             break
         time.sleep(0.1)
     else:
         print(f"embedded LocalStack not ready after {timeout:.0f} s (last status: {status})", file=sys.stderr)
         print(tail(instance.log_file, 40), file=sys.stderr)
         return 1
-    failed = [script for script in status.get("scripts", []) if script.get("state") != "SUCCESSFUL"]
+    failed = failed_hooks(status)
     if failed:
-        names = ", ".join(f"{s.get('name')} ({s.get('state')})" for s in failed)
-        print(f"init scripts failed: {names}\nLocalStack log, last lines:\n{tail(instance.log_file, 60)}", file=sys.stderr)
-        print("fix the script, then `make down && make up`", file=sys.stderr)
+        print(f"init hooks failed: {', '.join(failed)}\nLocalStack log, last lines:\n{tail(instance.log_file, 60)}", file=sys.stderr)
+        print(f"fix the hook, then {fix}", file=sys.stderr)
         return 1
     print(f"ready in {time.monotonic() - started:.1f} s: {instance.url}")
     return 0
 
 
-def down(instance: Instance) -> int:
-    pid = instance.pid()
-    if pid is None:
-        print("embedded LocalStack is not running")
-        instance.pid_file.unlink(missing_ok=True)
-        return 0
-    started = time.monotonic()
-    os.kill(pid, signal.SIGTERM)
-    deadline = started + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.05)
-    # SIGTERM alone does not always stop LocalStack's host mode; the group also holds function processes.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    while _alive(pid) or port_in_use(instance.port):
-        if time.monotonic() > deadline + STOP_GRACE_SECONDS:
-            print(f"port {instance.port} still in use after stopping pid {pid}", file=sys.stderr)
+def reapply_ready_hooks(instance: Instance) -> int:
+    """`make up` on a running instance: the ready hooks again, with the settings of this shell (HOT_RELOAD
+    switches the functions between the hot-reload folder and the archives, as README says)."""
+    hooks = sorted(path for path in (instance.init_dir / "ready.d").glob("*") if path.suffix in (".py", ".sh"))
+    for hook in hooks:
+        print(f"re-applying {hook.name}")
+        command = [sys.executable, str(hook)] if hook.suffix == ".py" else ["bash", str(hook)]
+        result = subprocess.run(command, env=instance.environment(), cwd=instance.state_dir, stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            print(f"init hook ready.d/{hook.name} failed (exit {result.returncode}); its output is above", file=sys.stderr)
             return 1
-        time.sleep(0.05)
-    instance.pid_file.unlink(missing_ok=True)
-    print(f"stopped embedded LocalStack (pid {pid}) in {time.monotonic() - started:.1f} s")
+    print(f"ready: {instance.url}")
     return 0
 
 
-def _alive(pid: int) -> bool:
+def stop(instance: Instance, process: psutil.Process) -> int:
+    started = time.monotonic()
     try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child only when started in this process
-        if reaped:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return not _is_zombie(pid)
+        family = [process, *process.children(recursive=True)]
+        process.terminate()
+    except psutil.NoSuchProcess:
+        family = []
+    _, alive = psutil.wait_procs(family, timeout=STOP_GRACE_SECONDS)
+    # SIGTERM alone does not always stop LocalStack's host mode, nor the function processes it started.
+    for victim in alive:
+        try:
+            victim.kill()  # psutil checks it is still the same process first
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=STOP_GRACE_SECONDS)
+    reaper.kill_marked(instance.id, localstack=True)  # descendants that left the tree (setsid)
+    while port_in_use(instance.port):
+        if time.monotonic() > started + 3 * STOP_GRACE_SECONDS:
+            print(f"port {instance.port} still in use after stopping pid {process.pid}", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    instance.pid_file.unlink(missing_ok=True)
+    print(f"stopped embedded LocalStack (pid {process.pid}) in {time.monotonic() - started:.1f} s")
+    return 0
 
 
-def _is_zombie(pid: int) -> bool:
+def down(instance: Instance) -> int:
+    with instance.locked():
+        process = instance.running()
+        if process is None:
+            leftovers = reaper.kill_marked(instance.id, localstack=True)
+            print(f"embedded LocalStack is not running{f'; killed {leftovers} process(es) it left behind' if leftovers else ''}")
+            return 0
+        return stop(instance, process)
+
+
+def _alive(process: psutil.Process) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except (FileNotFoundError, IndexError):
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
 def status(instance: Instance) -> int:
-    pid = instance.pid()
-    if pid is None:
+    # Only the holder of the lock may remove a stale pid file: `up` may be writing a new one.
+    with instance.locked(wait=False) as owned:
+        process = instance.running(remove_stale=owned)
+    if process is None:
         print("embedded LocalStack: not running")
         return 3
     init = instance.init_status()
-    state = "ready" if init and init.get("completed") else "starting"
-    print(f"embedded LocalStack: {state} on {instance.url} (pid {pid})")
+    failed = failed_hooks(init or {})
+    state = "init hook failed" if failed else "ready" if init and init.get("completed") else "starting"
+    print(f"embedded LocalStack: {state} on {instance.url} (pid {process.pid})")
     for script in (init or {}).get("scripts", []):
         print(f"  init {script.get('stage')} {script.get('name')}: {script.get('state')}")
+    if failed:
+        print(f"init hooks failed: {', '.join(failed)}; `make logs` shows why", file=sys.stderr)
+        return 5
     return 0 if state == "ready" else 4
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded_localstack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("up", help="start in the background and wait until init hooks completed")
-    start.add_argument("--timeout", type=float, default=120)
+    start_command = commands.add_parser("up", help="start in the background and wait until init hooks completed")
+    start_command.add_argument("--timeout", type=float, default=120)
     commands.add_parser("down", help="stop LocalStack and every function process")
     commands.add_parser("status", help="exit 0 when running and ready")
     logs = commands.add_parser("logs", help="print the end of LocalStack's log")

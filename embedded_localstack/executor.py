@@ -9,13 +9,14 @@ REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
 import json
 import logging
 import os
+import resource
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import bootstrap
+from embedded_localstack import bootstrap, reaper
 from embedded_localstack.interpreters import interpreter_for_runtime
 
 LOG = logging.getLogger(__name__)
@@ -37,18 +38,35 @@ BOOTSTRAP = Path(bootstrap.__file__)
 LAMBDA_PATH_TAIL = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
+# Which instance this LocalStack is (cli.py sets it); function processes carry it in their marker.
+INSTANCE = os.environ.get(reaper.INSTANCE_MARKER) or f"unmanaged-{os.getpid()}"
+# Lambda's limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): 1,024 file
+# descriptors and 1,024 processes/threads. No core files: a crashing function must not fill the disk.
+FUNCTION_RLIMITS = {resource.RLIMIT_NOFILE: 1024, resource.RLIMIT_NPROC: 1024, resource.RLIMIT_CORE: 0}
+if os.geteuid() == 0:
+    LOG.warning(
+        "embedded runtime runs as root: the kernel does not apply RLIMIT_NPROC to root, so a function "
+        "that forks without end is not stopped at 1,024 processes (see README, Security)"
+    )
 
 
 def gateway_host() -> str:
-    host = config.GATEWAY_LISTEN[0].host
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    # LocalStack keeps GATEWAY_LISTEN in no particular order (a set per port): prefer IPv4 loopback.
+    hosts = [entry.host for entry in config.GATEWAY_LISTEN]
+    if any(host in ("", "0.0.0.0", "::", "127.0.0.1") for host in hosts):
+        return "127.0.0.1"
+    return f"[{hosts[0]}]" if config.is_ipv6_address(hosts[0]) else hosts[0]
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
         self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"lambda-{function_version.id.function_name}-{id}-"))
+        # Under LocalStack's own tmp folder, inside the instance's state directory: LocalStack clears it
+        # at start, so whatever a killed instance left there goes with the next `up`.
+        environments = Path(config.dirs.tmp) / "lambda-environments"
+        environments.mkdir(parents=True, exist_ok=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{function_version.id.function_name}-{id}-", dir=environments))
         self.log_path = self.workdir / "output.log"
         self.process: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
@@ -91,7 +109,25 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
         self._spawn()
-        self.executor_endpoint.wait_for_startup()
+        self._wait_for_startup()
+
+    def _wait_for_startup(self) -> None:
+        """Bounded like a container's start: LocalStack's startup timeout applies to every start of
+        the environment's process, the first and each replacement."""
+        try:
+            self.executor_endpoint.startup_future.result(timeout=config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT)
+        except FutureTimeout:
+            self._kill()
+            message = f"Runtime init timed out after {config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT} seconds"
+            payload = json.dumps({"errorMessage": message, "errorType": "Runtime.InitTimeout"}).encode()
+            raise StatusErrorException(message, payload=payload) from None
+        except CancelledError as e:  # stopped while starting
+            raise LambdaRuntimeException(f"Execution environment {self.id} stopped during start-up") from e
+
+    @property
+    def marker(self) -> str:
+        """Inherited by every process of this environment, setsid or not (see reaper.py)."""
+        return f"{INSTANCE}/{self.id}"
 
     def _spawn(self) -> None:
         python = interpreter_for_runtime(self.function_version.config.runtime)
@@ -103,13 +139,14 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
                 [python, "-I", "-u", str(BOOTSTRAP)],
-                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno())},
+                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker},
                 cwd=self.env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(listener.fileno(),),
             )
+        apply_function_rlimits(self.process.pid)
         threading.Thread(target=self._watch, args=(self.process,), daemon=True, name=f"lambda-watch-{self.id}").start()
 
     def _watch(self, process: subprocess.Popen) -> None:
@@ -138,19 +175,24 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _kill(self) -> None:
+        """Kills the environment's whole process tree: the runtime, its children, and descendants that
+        left the tree (setsid, double fork), found by the marker they inherited."""
         process, self.expected_exit = self.process, self.process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        try:
-            tree = psutil.Process(process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            tree = []
-        for victim in [process, *tree]:
+        if process.poll() is None:
             try:
-                victim.kill()
-            except (psutil.NoSuchProcess, ProcessLookupError):
-                pass
-        process.wait()
+                tree = psutil.Process(process.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                tree = []
+            for victim in [process, *tree]:
+                try:
+                    victim.kill()
+                except (psutil.NoSuchProcess, ProcessLookupError):
+                    pass
+            process.wait()
+        # Also after the runtime exited by itself: its detached children may live on.
+        reaper.kill_marked(INSTANCE, self.id)
 
     # -- invocation -------------------------------------------------------------------------
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
@@ -160,9 +202,13 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self._kill()  # hot reload: edited code runs from a fresh process, as LocalStack's init restarts it
         if self.process.poll() is not None:
             # The previous invocation timed out or the runtime died: a fresh process takes over,
-            # as a new init inside the same sandbox would on AWS.
+            # as a new init inside the same sandbox would on AWS. Its init error is the invoker's answer.
+            self._kill()  # what the previous process left behind
             self._spawn()
-            self.executor_endpoint.wait_for_startup()
+            try:
+                self._wait_for_startup()
+            except StatusErrorException as e:
+                return InvocationResult(payload["invoke-id"], e.payload, is_error=True, logs=self.get_logs())
 
         endpoint = self.executor_endpoint
         endpoint.invocation_future = Future()
@@ -256,6 +302,20 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     @classmethod
     def validate_environment(cls) -> bool:
         return True
+
+
+def apply_function_rlimits(pid: int) -> None:
+    """Sets Lambda's limits on a function process from the outside: preexec_fn may deadlock in
+    LocalStack's threaded process. Popen returns once the interpreter has been exec'd, so this runs
+    while it is still starting; the function's code is imported only later, by bootstrap.py, after
+    its own start-up (tens of milliseconds), so in practice it never runs without the limits."""
+    for limit, value in FUNCTION_RLIMITS.items():
+        try:
+            resource.prlimit(pid, limit, (value, value))
+        except ProcessLookupError:
+            return
+        except (OSError, ValueError) as e:  # e.g. a hard limit below Lambda's, which only root may raise
+            LOG.warning("cannot set resource limit %s=%s on function process %s: %s", limit, value, pid, e)
 
 
 def code_signature(folder: str) -> tuple[int, int, int]:

@@ -3,8 +3,10 @@
 - ``localstack.lambda.runtime_executor`` ``local-process``: Lambda environments as local processes.
 - ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto.
   LocalStack's default DynamoDB is DynamoDB Local, which needs Java and downloads on first use.
+- ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only.
 """
 
+from localstack.runtime.server.core import RuntimeServerPlugin
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.plugins import Service, aws_provider
 
@@ -35,3 +37,41 @@ def dynamodbstreams_moto():
     from localstack.services.moto import MotoFallbackDispatcher
 
     return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=MotoFallbackDispatcher)
+
+
+class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
+    """LocalStack's twisted gateway, but listening on the host of each GATEWAY_LISTEN entry.
+
+    LocalStack 4.14.0's twisted server binds IPv4 entries to every interface (its own
+    ``# TODO: interface = host?`` in localstack/runtime/server/twisted.py), so 127.0.0.1:4566 would
+    listen on 0.0.0.0:4566: anyone on the network could create and run functions as the developer.
+    Selected by GATEWAY_SERVER=twisted-listen-host (cli.py); LocalStack's default server otherwise.
+    """
+
+    name = "twisted-listen-host"
+
+    def load(self, *args, **kwargs):
+        from localstack import config
+        from localstack.runtime.server.twisted import TwistedRuntimeServer
+
+        class ListenHostTwistedRuntimeServer(TwistedRuntimeServer):
+            # TwistedRuntimeServer.register of 4.14.0, with the one change: IPv4 endpoints get an interface.
+            def register(self, gateway, listen, ssl_creds=None):
+                from localstack.aws.serving.twisted import TLSMultiplexerFactory
+                from rolo.serving.twisted import TwistedGateway
+                from twisted.internet import endpoints, reactor, ssl
+
+                site = TwistedGateway(gateway)
+                protocol_factory = site
+                if ssl_creds:
+                    cert_file_name, key_file_name = ssl_creds
+                    context_factory = ssl.DefaultOpenSSLContextFactory(key_file_name, cert_file_name)
+                    context_factory.getContext().use_certificate_chain_file(cert_file_name)
+                    protocol_factory = TLSMultiplexerFactory(context_factory, False, site)
+                for host_and_port in listen:
+                    endpoint_type = (
+                        endpoints.TCP6ServerEndpoint if config.is_ipv6_address(host_and_port.host) else endpoints.TCP4ServerEndpoint
+                    )
+                    endpoint_type(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
+
+        return ListenHostTwistedRuntimeServer()

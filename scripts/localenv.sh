@@ -80,7 +80,8 @@ case "$mode" in
         fi
         echo "==> ready in $(( $(date +%s) - start )) s" ;;
       down) docker compose down --remove-orphans ;;
-      status) docker compose ps --status running --quiet localstack | grep -q . && docker compose ps ;;
+      # Exit 3 when not running, as the embedded mode does (scripts/with-localstack.sh tells them apart).
+      status) if docker compose ps --status running --quiet localstack | grep -q .; then docker compose ps; else exit 3; fi ;;
       logs) docker compose logs --tail "${LINES:-200}" localstack ;;
     esac ;;
   embedded)

@@ -27,6 +27,9 @@ def localstack_ready():
             status = json.load(response)
     except OSError as e:
         pytest.exit(f"LocalStack does not answer at {settings.ENDPOINT_URL} ({e}); run `make up` first", returncode=2)
+    failed = [script for script in status.get("scripts", []) if script.get("state") == "ERROR"]
+    if failed:
+        pytest.exit(f"LocalStack's init hook failed, so the shop is not provisioned: {failed}", returncode=2)
     if not status.get("completed"):
         pytest.exit(f"LocalStack's init hooks have not completed: {status}", returncode=2)
 
@@ -229,7 +232,7 @@ def embedded_only():
     MemorySize, for one)."""
     from embedded_localstack.cli import Instance
 
-    if Instance.from_env().pid() is None:
+    if Instance.from_env().running(remove_stale=False) is None:
         pytest.skip("checks the embedded runtime; LocalStack is not running in embedded mode")
 
 

@@ -1,0 +1,86 @@
+"""Private embedded LocalStack instances for lifecycle and security tests: each on its own port and
+state directory, so the shared instance the rest of the suite uses is not disturbed."""
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import boto3
+import psutil
+import pytest
+
+from embedded_localstack import reaper
+from tests.integration.conftest import FUNCTIONS, zip_folder
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """Environment for make targets that selects a private embedded instance; stops it afterwards."""
+    env = os.environ | {
+        "LOCALSTACK_MODE": "embedded",
+        "LOCALSTACK_PORT": str(free_port()),
+        "EMBEDDED_STATE_DIR": str(tmp_path / "state"),
+        "LOCALSTACK_INIT_DIR": str(tmp_path / "init"),
+    }
+    (tmp_path / "init" / "ready.d").mkdir(parents=True)
+    yield env
+    subprocess.run(["make", "down"], cwd=PROJECT, env=env, capture_output=True, timeout=60)
+
+
+def make(target: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", target], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=180)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def localstack_pid(env: dict) -> int:
+    return json.loads((Path(env["EMBEDDED_STATE_DIR"]) / "localstack.pid").read_text())["pid"]
+
+
+def instance_processes(env: dict) -> list[int]:
+    """Every process of the instance: LocalStack and what carries its function marker."""
+    return reaper.marked(reaper.instance_id(Path(env["EMBEDDED_STATE_DIR"])), localstack=True)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def lambda_client(env: dict):
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    return session.client("lambda", endpoint_url=f"http://127.0.0.1:{env['LOCALSTACK_PORT']}")
+
+
+def create_probe(env: dict, name: str, source: str = "process_probe", **settings) -> "boto3.client":
+    client = lambda_client(env)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Role=f"arn:aws:iam::000000000000:role/{name}",
+        Code={"ZipFile": zip_folder(FUNCTIONS / source)},
+        **({"Timeout": 10} | settings),
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    return client
+
+
+def invoke(client, name: str, event: dict) -> tuple[dict, dict]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event))
+    return json.loads(response["Payload"].read() or "null"), response
