@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs test test-docker bench urls dlq redrive demo trace clean
+.PHONY: help up down status logs test test-unit test-fast test-docker bench urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -19,6 +19,12 @@ logs: ## print the end of LocalStack's log (LINES=200)
 
 test: ## run unit and integration tests (starts LocalStack if needed, and stops it again)
 	@scripts/test.sh
+
+test-unit: ## unit tests only: domain code, handlers and tools, no LocalStack (seconds)
+	@scripts/venv.sh && .venv/bin/python -m pytest -q -n 4 tests/unit
+
+test-fast: ## unit tests plus the synchronous path (API Gateway -> Lambda -> DynamoDB), under a minute
+	@scripts/test.sh -q tests/unit tests/integration/test_sync_product_api.py tests/integration/test_sync_basket_and_order_api.py
 
 test-docker: ## Docker-mode smoke test: up, checkout, order, hot reload, down (skips without an engine)
 	@scripts/test-docker.sh

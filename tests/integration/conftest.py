@@ -15,6 +15,8 @@ from tests.waiting import eventually
 
 FUNCTIONS = Path(__file__).parent / "functions"
 TEST_ROLE = "integration-test-lambda"
+# Functions that tests create time out after this, unless a test says otherwise.
+TEST_FUNCTION_TIMEOUT = 10
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -79,7 +81,7 @@ def create_function(lambda_client, test_role_arn):
                 if hot_reload_path
                 else {"ZipFile": zip_folder(FUNCTIONS / source)}
             )
-        settings = {"Runtime": "python3.12", "Handler": "app.handler", "Timeout": 10} | overrides
+        settings = {"Runtime": "python3.12", "Handler": "app.handler", "Timeout": TEST_FUNCTION_TIMEOUT} | overrides
         lambda_client.create_function(FunctionName=name, Role=test_role_arn, Code=code, **settings)
         created.append(name)
         lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
@@ -235,5 +237,6 @@ def embedded_only():
 
 
 def pytest_collection_modifyitems(items):
-    # The privilege check reads what every other test made the functions call, so it runs last.
-    items.sort(key=lambda item: getattr(item.module, "__name__", "").endswith("test_least_privilege_calls"))
+    # Checks that read what the other tests did run last: in a run of their own after the suite
+    # (scripts/test.sh), and at the end of a run that names them with other tests.
+    items.sort(key=lambda item: item.get_closest_marker("after_suite") is not None)

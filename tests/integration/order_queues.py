@@ -10,14 +10,17 @@ import pytest
 
 from shop.aws import client
 from shop.resources import ORDERING_FUNCTION
+from tests import deadlines
 from tests.waiting import eventually
 
 # Just above the function's timeout (the mapping refuses less); failed records come back this soon.
 VISIBILITY_TIMEOUT = ORDERING_FUNCTION.timeout + 1
 MAX_RECEIVE_COUNT = 3
-# Receives until a record that always fails is dead-lettered: maxReceiveCount visibility timeouts,
-# plus a poll or two of the mapping and the function's own time.
-DEAD_LETTER_DEADLINE = VISIBILITY_TIMEOUT * (MAX_RECEIVE_COUNT + 1) + 15
+# Receives until a record that always fails is dead-lettered: maxReceiveCount deliveries, each after
+# the previous one's visibility timeout.
+DEAD_LETTER_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, receives=MAX_RECEIVE_COUNT, visibility_timeout=VISIBILITY_TIMEOUT)
+# A record that fails once (a crash, a redrive): its second delivery.
+RETRY_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, receives=2, visibility_timeout=VISIBILITY_TIMEOUT)
 
 
 @dataclass

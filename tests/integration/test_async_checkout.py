@@ -12,10 +12,14 @@ import pytest
 from shop import settings
 from shop.aws import client
 from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, CHECKOUT_TABLE, EMAIL_SENDER, EVENT_BUS, TABLES,
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, CHECKOUT_TABLE, EMAIL_SENDER, EVENT_BUS, NOTIFICATION_FUNCTION, TABLES,
 )
+from tests import deadlines
 from tests.integration.conftest import checkout_request, proxy_event
-from tests.integration.test_poll_orders import exactly_one_order
+from tests.integration.test_poll_orders import ORDER_DEADLINE, exactly_one_order
+
+# EventBridge invokes the notification function asynchronously, with retries.
+EMAIL_DEADLINE = deadlines.async_invoke(NOTIFICATION_FUNCTION.timeout)
 from tests.waiting import eventually
 
 
@@ -48,7 +52,7 @@ def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, baske
     assert detail["cardLast4"] == "1111"
     assert "4111111111111111" not in json.dumps(event) and "cardInfo" not in detail
     with pytest.raises(TimeoutError):  # a second event would arrive within the same deadline
-        queues.take(checkout_listener, lambda body: True, timeout=2)
+        queues.take(checkout_listener, lambda body: True, timeout=deadlines.EVENT_TO_QUEUE)
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 404
 
 
@@ -60,7 +64,7 @@ def checkout_concurrently(http, basket_api, user_name: str, headers: list[dict])
 def only_one_event(queues, listener: str) -> dict:
     event = queues.take(listener, lambda body: True)
     with pytest.raises(TimeoutError):  # a second event would arrive within the same deadline
-        queues.take(listener, lambda body: True, timeout=2)
+        queues.take(listener, lambda body: True, timeout=deadlines.EVENT_TO_QUEUE)
     return event["detail"]
 
 
@@ -162,7 +166,7 @@ def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_bask
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name)).json()["checkoutId"]
 
     emails = eventually(
-        lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=20, what="the confirmation email"
+        lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=EMAIL_DEADLINE, what="the confirmation email"
     )
 
     email = emails[0]
@@ -174,8 +178,8 @@ def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_bask
 def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(http, basket_api, order_api, filled_basket, user_name, logs_client):
     card = "5500000000000004"
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()["checkoutId"]
-    eventually(lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=20, what="the email")
-    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=20, what="the order")
+    eventually(lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=EMAIL_DEADLINE, what="the email")
+    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=ORDER_DEADLINE, what="the order")
 
     assert order[0]["cardLast4"] == "0004"
     dynamodb = client("dynamodb")

@@ -10,6 +10,7 @@ import pytest
 
 from shop.aws import client
 from shop.resources import INVOICE_FAILURES, INVOICE_FUNCTION, INVOICE_RESULTS, ORDER_TABLE
+from tests import deadlines
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_always_failing_async_invoke_ends_in_the_failure_destination_after_three
     key = invoke_async(order, failFirst=99)
 
     # Two retries, 1 s and 2 s apart with LAMBDA_RETRY_BASE_DELAY=1 (config/localstack.env).
-    record = queues.take(INVOICE_FAILURES.name, for_key(key), timeout=30)
+    record = queues.take(INVOICE_FAILURES.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout))
 
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
@@ -75,7 +76,7 @@ def test_always_failing_async_invoke_ends_in_the_failure_destination_after_three
 def test_async_invoke_failing_twice_then_succeeding_is_a_success_on_the_third_attempt(queues, order):
     key = invoke_async(order, failFirst=2)
 
-    record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=30)
+    record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout))
 
     assert record["requestContext"]["condition"] == "Success"
     assert record["requestContext"]["approximateInvokeCount"] == 3
@@ -98,7 +99,7 @@ def test_api_gateway_call_with_invocation_type_event_answers_202_at_once(http, o
 
     assert response.status_code == 202, response.text
     assert elapsed < 0.2, f"the async call took {elapsed * 1000:.0f} ms although the function runs 3 s"
-    record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=20)
+    record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout, attempts=1))
     assert record["responsePayload"]["userName"] == order["userName"]
 
 

@@ -7,7 +7,11 @@ import uuid
 import zlib
 
 from shop.aws import client
-from shop.resources import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_QUEUE
+from shop.resources import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_FUNCTION, IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION
+from tests import deadlines
+
+# S3 invokes image-metadata asynchronously, which queues the metadata for the updater's mapping.
+IMAGE_DEADLINE = deadlines.async_invoke(IMAGE_METADATA_FUNCTION.timeout, attempts=1) + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout)
 from tests.waiting import eventually
 
 
@@ -31,7 +35,7 @@ def test_uploaded_image_updates_the_product(http, product_api, create_product):
         found = http.get(f"{product_api}/product/{product['id']}").json()
         return found if "image" in found else None
 
-    stored = eventually(updated, timeout=30, what="the product's image fields")
+    stored = eventually(updated, timeout=IMAGE_DEADLINE, what="the product's image fields")
     assert stored["imageFile"] == key
     assert stored["image"] == {
         "bucket": IMAGE_BUCKET.name,
@@ -50,6 +54,7 @@ def test_image_of_an_unknown_product_ends_in_the_dead_letter_queue(queues):
     client("s3").put_object(Bucket=IMAGE_BUCKET.name, Key=key, Body=png(1, 1), ContentType="image/png")
 
     # Three receives, each after the visibility timeout, then SQS moves the message.
-    timeout = IMAGE_METADATA_QUEUE.visibility_timeout * (IMAGE_METADATA_QUEUE.max_receive_count + 1) + 15
+    receives = IMAGE_METADATA_QUEUE.max_receive_count
+    timeout = IMAGE_DEADLINE + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout, 0, receives, IMAGE_METADATA_QUEUE.visibility_timeout)
     message = queues.take(IMAGE_DLQ.name, lambda body: body.get("key") == key, timeout=timeout)
     assert message["productId"].startswith("no-such-product-")

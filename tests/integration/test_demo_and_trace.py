@@ -9,8 +9,12 @@ import pytest
 
 from shop.resources import PROJECT_DIR
 
+# Both tests read one run of the demo: kept on one test worker, where the fixture lives for the
+# worker's whole session (a module fixture would run again whenever other modules' tests came between).
+pytestmark = pytest.mark.xdist_group("demo")
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope="session")
 def demo() -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
 

@@ -16,9 +16,10 @@ import pytest
 from localstack import config
 from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
-from embedded_localstack import interpreters
+from embedded_localstack import interpreters, reaper
 from shop.archives import DEPENDENCIES
-from tests.integration.conftest import FUNCTIONS, zip_folder
+from tests import deadlines
+from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT, zip_folder
 from tests.waiting import eventually
 
 # What CloudWatch Logs takes as one event (PutLogEvents), in UTF-8 bytes with its 26 bytes of overhead.
@@ -200,7 +201,7 @@ def test_output_is_captured_per_invocation_with_start_end_report(create_function
         events = logs_client.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
         return [e["message"] for e in events if e["message"].startswith(f"REPORT RequestId: {request_id}")]
 
-    eventually(logged_report, timeout=10, what="REPORT line in CloudWatch Logs")
+    eventually(logged_report, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), what="REPORT line in CloudWatch Logs")
 
 
 def test_concurrent_invocations_run_in_parallel_environments(create_function, invoke):
@@ -230,7 +231,7 @@ def test_hot_reload_function_runs_edited_source_on_next_invoke(create_function, 
     handler = source / "app.py"
     handler.write_text(handler.read_text().replace('"version": "v1"', '"version": "v2"'))
 
-    after = eventually(lambda: invoke(name)[0]["version"] == "v2", timeout=10, what="edited handler to run")
+    after = eventually(lambda: invoke(name)[0]["version"] == "v2", timeout=deadlines.invoke(TEST_FUNCTION_TIMEOUT), what="edited handler to run")
     assert before["version"] == "v1"
     assert after
 
@@ -310,7 +311,7 @@ def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_
                 token = page["nextForwardToken"]
         return events if any(message.startswith(f"REPORT RequestId: {request_id}") for message in events) else None
 
-    events = eventually(all_events, timeout=30, interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
+    events = eventually(all_events, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
 
     # Then every line is there, in order, from START to REPORT
     assert events[0] == f"START RequestId: {request_id} Version: $LATEST\n"
@@ -348,7 +349,10 @@ def test_environment_variables_are_lambdas(create_function, invoke):
     ]
     # LocalStack's documented endpoints stay; its internal variables and the runtime's own do not
     assert env["AWS_ENDPOINT_URL"] and env["LOCALSTACK_HOSTNAME"]
-    internal = [key for key in env if key.startswith(("LOCALSTACK_", "_EMBEDDED")) and key != "LOCALSTACK_HOSTNAME"]
+    # (the process marker excepted: children inherit it, so that a stop reaches daemons that left the
+    # process tree; see embedded_localstack/reaper.py)
+    kept = ("LOCALSTACK_HOSTNAME", reaper.ENV_MARKER)
+    internal = [key for key in env if key.startswith(("LOCALSTACK_", "_EMBEDDED")) and key not in kept]
     assert internal == []
     # Scratch space is the temporary folder, outside the code
     assert not result["tmp"].startswith(task_root)
@@ -393,7 +397,7 @@ def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_i
     try:
         state = eventually(
             lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
-            timeout=30, what="the function to leave Pending",
+            timeout=deadlines.ENVIRONMENT_START, what="the function to leave Pending",
         )
     finally:
         try:

@@ -1,12 +1,15 @@
 """Privilege that is both sufficient and least, verified from what the functions did: every AWS call
 each shop function made during the suite (recorded by lambdas/shared/aws_calls.py in its log) is
 checked against its role's policy with moto's IAM policy evaluator. LocalStack Community does not
-enforce IAM, so without this a missing grant would show only on AWS. Runs last (conftest.py), so
-that it sees the calls of every other test; grants that no call used are reported as a warning."""
+enforce IAM, so without this a missing grant would show only on AWS. Runs after the rest of the
+suite (marker after_suite: scripts/test.sh runs it once the others have finished), so that it sees
+the calls of every other test; grants that no call used are reported as a warning."""
 
 import fnmatch
 import json
 import warnings
+
+import pytest
 
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
@@ -15,6 +18,8 @@ from shop.aws import client
 from shop.resources import FUNCTIONS, SUBSCRIPTIONS, Function
 
 ACCOUNT = "000000000000"
+
+pytestmark = pytest.mark.after_suite
 
 
 def resource_arn(arns: provision.Arns, service: str, resources: dict) -> str:

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from shop.aws import client
-from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_QUEUE, PROJECT_DIR
+from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION, PROJECT_DIR
 from tests.integration.conftest import checkout_request
-from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT, own_order_queue  # noqa: F401 (fixture)
+from tests import deadlines
+from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
 from tests.waiting import eventually
 
 def orders_of(http, order_api, user_name: str) -> list[dict]:
@@ -20,7 +21,17 @@ def orders_of(http, order_api, user_name: str) -> list[dict]:
     return response.json()
 
 
-def exactly_one_order(http, order_api, user_name: str, timeout: float = 20) -> dict:
+# A checkout on the shop's OrderQueue until its order is stored, and the same for a burst of n
+# (batches of 10 follow one another).
+ORDER_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW)
+
+
+def burst_deadline(n: int, receives: int = 1) -> float:
+    visibility = ORDER_QUEUE.visibility_timeout
+    return deadlines.queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility) + (n // 10) * ORDERING_FUNCTION.timeout
+
+
+def exactly_one_order(http, order_api, user_name: str, timeout: float = ORDER_DEADLINE) -> dict:
     orders = eventually(lambda: orders_of(http, order_api, user_name), timeout=timeout, what=f"an order of {user_name}")
     assert len(orders) == 1, orders
     return orders[0]
@@ -63,7 +74,7 @@ def test_fifty_concurrent_checkouts_make_exactly_fifty_orders(http, basket_api, 
     assert statuses == [202] * 50
     counts = eventually(
         lambda: (lambda c: c if all(n >= 1 for n in c.values()) else None)({u: len(orders_of(http, order_api, u)) for u in users}),
-        timeout=60,
+        timeout=burst_deadline(50),
         what="an order for each of the 50 checkouts",
     )
     assert sum(counts.values()) == 50 and set(counts.values()) == {1}
@@ -104,7 +115,10 @@ def test_a_message_that_fails_once_then_succeeds_is_stored_once(http, basket_api
 
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=request).json()["checkoutId"]
 
-    order = exactly_one_order(http, order_api, user_name, timeout=ORDER_QUEUE.visibility_timeout + 20)
+    order = exactly_one_order(
+        http, order_api, user_name,
+        timeout=deadlines.queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, 2, ORDER_QUEUE.visibility_timeout),
+    )
     assert order["checkoutId"] == checkout_id
     attempts = client("dynamodb").get_item(TableName=FAULT_TABLE.name, Key={"key": {"S": f"{checkout_id}#ordering"}})
     assert attempts["Item"]["attempts"]["N"] == "2", "the first attempt failed, the second stored the order"
@@ -126,5 +140,5 @@ def test_redrive_moves_dead_letters_back_and_they_are_processed(http, order_api,
     assert f"{queue.dlq_name}: 1 message(s) (redrive to {queue.name})" in listing.stdout
     assert moved.returncode == 0, moved.stderr
     assert f"{queue.dlq_name}: moved 1 message(s) back to {queue.name}" in moved.stdout
-    exactly_one_order(http, order_api, user_name, timeout=VISIBILITY_TIMEOUT + 15)
+    exactly_one_order(http, order_api, user_name, timeout=RETRY_DEADLINE)
     assert queue.depth(queue.dlq_url) == 0

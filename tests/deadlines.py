@@ -1,0 +1,65 @@
+"""How long a test may wait for LocalStack to do something, derived from the settings that govern it.
+
+A deadline only matters when a test fails, so each one is the worst case the configuration allows
+(a cold environment, every retry, every poll) rather than a typical time. When a setting changes
+(config/localstack.env, a function's timeout in shop/resources.py), the deadlines follow.
+"""
+
+import os
+from pathlib import Path
+
+SHARED_SETTINGS = Path(__file__).resolve().parents[1] / "config" / "localstack.env"
+
+
+def _shared_settings() -> dict[str, str]:
+    values = {}
+    for line in SHARED_SETTINGS.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if value and not line.lstrip().startswith("#"):
+            values[key.strip()] = value.strip()
+    return values
+
+
+def localstack_setting(name: str, default: float) -> float:
+    """A LocalStack setting as the running LocalStack reads it: the shell wins over the shared file,
+    LocalStack's own default (localstack/config.py, 4.14.0) applies when neither sets it."""
+    return float(os.environ.get(name) or _shared_settings().get(name) or default)
+
+
+# Starting an execution environment, first or replacement, is bounded by this (LocalStack's default 20 s).
+ENVIRONMENT_START = localstack_setting("LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", 20)
+# An event source mapping polls again after this, and backs off to at most the second when idle.
+POLL_INTERVAL = localstack_setting("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", 1)
+EMPTY_POLL_BACKOFF = localstack_setting("LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC", 10)
+# Asynchronous invocations are retried twice, after 1x and 2x this delay.
+RETRY_BASE_DELAY = localstack_setting("LAMBDA_RETRY_BASE_DELAY", 60)
+ASYNC_RETRIES = 2
+# EventBridge delivers to an SQS target while PutEvents runs (LocalStack does so synchronously), so a
+# second event would be on the queue as soon as the first; this allows for the receives around it.
+EVENT_TO_QUEUE = 2
+# Logs reach CloudWatch Logs when the invocation ends; this covers LocalStack's log shipping thread.
+LOG_SHIPPING = 5
+
+
+def invoke(function_timeout: float) -> float:
+    """One invocation, environment start included."""
+    return ENVIRONMENT_START + function_timeout
+
+
+def async_invoke(function_timeout: float, attempts: int = 1 + ASYNC_RETRIES) -> float:
+    """An event invocation with its retries, until its last outcome (or destination record) exists."""
+    delays = sum(RETRY_BASE_DELAY * n for n in range(1, attempts))
+    return attempts * invoke(function_timeout) + delays + LOG_SHIPPING
+
+
+def queue_delivery(function_timeout: float, batching_window: float = 0, receives: int = 1, visibility_timeout: float = 0) -> float:
+    """A message on a mapped queue until the function has processed it: the mapping's next poll
+    (after an idle back-off), its batching window and the invocation; with receives > 1, each
+    further receive waits out the visibility timeout first."""
+    one = max(POLL_INTERVAL, EMPTY_POLL_BACKOFF) + batching_window + invoke(function_timeout)
+    return receives * one + (receives - 1) * visibility_timeout
+
+
+def logs(function_timeout: float) -> float:
+    """An invocation's lines in CloudWatch Logs."""
+    return invoke(function_timeout) + LOG_SHIPPING
