@@ -91,14 +91,17 @@ def test_api_gateway_call_is_synchronous_without_the_header(http, order_api, ord
 
 def test_api_gateway_call_with_invocation_type_event_answers_202_at_once(http, order_api, order, queues):
     key = uuid.uuid4().hex
-    body = {"orderDate": order["orderDate"], "faultInjection": {"key": key, "delaySeconds": 3}}
+    delay = 3
+    body = {"orderDate": order["orderDate"], "faultInjection": {"key": key, "delaySeconds": delay}}
 
     started = time.monotonic()
     response = http.post(f"{order_api}/order/{order['userName']}/invoice", json=body, headers={"InvocationType": "Event"})
     elapsed = time.monotonic() - started
 
     assert response.status_code == 202, response.text
-    assert elapsed < 0.2, f"the async call took {elapsed * 1000:.0f} ms although the function runs 3 s"
+    # A synchronous call could not answer before the function's sleep is over (a wall-clock bound on
+    # "at once" belongs in make bench, where it is measured, not here).
+    assert elapsed < delay, f"the call took {elapsed:.1f} s: it waited for the function, which runs {delay} s"
     record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout, attempts=1))
     assert record["responsePayload"]["userName"] == order["userName"]
 
