@@ -101,7 +101,7 @@ def test_a_multi_line_log_record_is_one_line_of_the_log(capsys):
     handler.addFilter(bootstrap._RequestIdFilter())
     record = logging.LogRecord("app", logging.WARNING, __file__, 1, "a\nb\n", None, None)
 
-    handler.emit(record)
+    handler.handle(record)
 
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.endswith("a\rb\r\n") and out.startswith("[WARNING]\t")
