@@ -60,6 +60,16 @@ LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 ERROR_LINE_SEPARATOR = "\r"
 ERROR_INDENT = "\u00a0"
 
+# Runtimes whose marshaller writes non-ASCII characters as they are (UTF-8) rather than as \uXXXX
+# escapes: awslambdaric's Encoder (lambda_runtime_marshaller.py, ensure_ascii=False for these). The
+# response size limit counts the bytes actually sent, so this decides what fits in 6 MB.
+UNESCAPED_JSON_EXECUTION_ENVS = frozenset(
+    f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15)
+)
+# The most of an invocation's output the host reads (and LocalStack ships): a function printing in a
+# loop until its timeout can write gigabytes. Past it, the middle goes, START and END/REPORT stay.
+MAX_LOG_BYTES = 64 * 2**20
+
 # The invocation in progress, for the log handler; empty while the handler module is imported.
 _request_id = ""
 
@@ -152,6 +162,11 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def to_json(value, ensure_ascii: bool) -> bytes:
+    """A result or error as the runtime's marshaller sends it: UTF-8 JSON, escaped or not by runtime."""
+    return json.dumps(value, default=_json_default, ensure_ascii=ensure_ascii).encode("utf-8")
+
+
 def _json_default(value):
     # The AWS Python runtime serialises Decimal (what boto3 returns for DynamoDB numbers).
     if isinstance(value, decimal.Decimal):
@@ -196,11 +211,16 @@ class RuntimeFault(Exception):
 
 class LambdaLogHandler(logging.Handler):
     """The root logger's handler on AWS: each record to stdout, which is the function's log, in
-    the runtime's format with the current request id."""
+    the runtime's format with the current request id. On AWS the runtime hands each record to the
+    platform as one frame (_LAMBDA_TELEMETRY_LOG_FD), so a multi-line record (a message with newlines,
+    ``logger.exception``'s traceback) is one CloudWatch event. Here the log is a text file split at
+    newlines, so the record's inner newlines become CR, as the runtime does for its error lines."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stdout.write(self.format(record))
+            text = self.format(record)
+            text = text[:-1] if text.endswith("\n") else text
+            sys.stdout.write(text.replace("\n", ERROR_LINE_SEPARATOR) + "\n")
         except Exception:
             self.handleError(record)
 
@@ -233,6 +253,7 @@ class Runtime:
         self.runtime_id = env["LOCALSTACK_RUNTIME_ID"]
         # LocalStack's LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES, passed on by the executor.
         self.max_payload_size = int(env.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or 0)
+        self.ensure_ascii = env.get("AWS_EXECUTION_ENV") not in UNESCAPED_JSON_EXECUTION_ENVS
         for name in LOCALSTACK_INTERNAL_ENV:
             env.pop(name, None)
         self.timeout = float(env.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
@@ -318,8 +339,8 @@ class Runtime:
             payload = invocation.get("payload") or "{}"
             result = self.handler(json.loads(payload), context)
             try:
-                body = json.dumps(result, default=_json_default).encode()
-            except (TypeError, ValueError) as e:
+                body = to_json(result, self.ensure_ascii)
+            except (TypeError, ValueError) as e:  # ValueError includes a lone surrogate UTF-8 cannot encode
                 raise RuntimeFault(f"Unable to marshal response: {e}", "Runtime.MarshalError") from None
             outcome = "response"
             if self.max_payload_size and len(body) > self.max_payload_size:
@@ -345,7 +366,7 @@ class Runtime:
     def _error(self, error: BaseException | dict, request_id: str, error_type: str | None = None) -> bytes:
         body = error if isinstance(error, dict) else error_body(error, error_type)
         body["requestId"] = request_id
-        return json.dumps(body).encode()
+        return to_json(body, self.ensure_ascii)
 
     def _finish(self, request_id: str, duration_ms: float) -> None:
         max_memory_mb = max_memory_used_mb()
@@ -364,11 +385,31 @@ class Runtime:
         self.localstack.post(path, body)
 
 
-def read_logs(log_path: str) -> str:
-    """The current invocation's whole output (read by the host side, outside the function's memory).
-    Splitting it into CloudWatch events within the service's limits is ``log_events``' job."""
+def read_logs(log_path: str, limit: int = MAX_LOG_BYTES) -> str:
+    """The current invocation's output (read by the host side, outside the function's memory).
+    Splitting it into CloudWatch events within the service's limits is ``log_events``' job.
+
+    Output over ``limit`` bytes loses its middle: the first and last halves stay, cut at line ends,
+    so START and END/REPORT are kept, and one line in between says which bytes were dropped."""
     with open(log_path, "rb") as f:
-        return f.read().decode("utf-8", errors="replace")
+        size = os.fstat(f.fileno()).st_size
+        if size <= limit:
+            return f.read().decode("utf-8", errors="replace")
+        head = f.read(limit // 2)
+        f.seek(size - limit // 2)
+        tail = f.read()
+    if b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    if b"\n" in tail[:-1]:
+        tail = tail[tail.index(b"\n") + 1 :]
+    dropped_from, dropped_to = len(head), size - len(tail)
+    marker = (
+        f"[embedded runtime] {dropped_to - dropped_from} bytes of output dropped here (bytes {dropped_from} "
+        f"to {dropped_to} of {size}): an invocation's log is kept up to {limit} bytes, its start and end\n"
+    )
+    if not head.endswith(b"\n"):
+        marker = "\n" + marker
+    return (head + marker.encode() + tail).decode("utf-8", errors="replace")
 
 
 def _exit_with_parent(parent_pid: int) -> None:

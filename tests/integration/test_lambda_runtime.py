@@ -3,6 +3,7 @@ local-process executor; in Docker mode, LocalStack's containers. The expectation
 
 import base64
 import io
+import json
 import os
 import re
 import shutil
@@ -51,6 +52,28 @@ def request_id_of(response) -> str:
 
 def tail_of(response) -> str:
     return base64.b64decode(response["LogResult"]).decode()
+
+
+def cloudwatch_events_until_report(logs_client, name: str, request_id: str) -> list[str]:
+    """The function's CloudWatch events, once the invocation's REPORT line has arrived."""
+
+    def all_events():
+        group = f"/aws/lambda/{name}"
+        streams = logs_client.describe_log_streams(logGroupName=group)["logStreams"]
+        events, token = [], None
+        for stream in streams:
+            while True:
+                page = logs_client.get_log_events(
+                    logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True,
+                    **({"nextToken": token} if token else {}),
+                )
+                events += [event["message"] for event in page["events"]]
+                if not page["events"] or page["nextForwardToken"] == token:
+                    break
+                token = page["nextForwardToken"]
+        return events if any(message.startswith(f"REPORT RequestId: {request_id}") for message in events) else None
+
+    return eventually(all_events, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
 
 
 def test_module_state_survives_warm_invocations(create_function, invoke):
@@ -253,6 +276,44 @@ def test_response_over_the_payload_limit_is_function_response_size_too_large(cre
     }
 
 
+def test_non_ascii_response_is_sent_as_utf8_and_counted_in_utf8_bytes(create_function, lambda_client):
+    # Given a response of "é"s under the limit in UTF-8 (2 bytes each) but over it as \u00e9 escapes (6)
+    limit = config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
+    count = limit // 3
+    assert 2 * count + 2 <= limit < 6 * count + 2
+    name = create_function(MemorySize=512)
+
+    # When a python3.12 function returns it
+    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"action": "repeat", "text": "é", "count": count}))
+    payload = response["Payload"].read()
+
+    # Then it is a response, with the characters as they are, as awslambdaric encodes for python3.12+
+    assert "FunctionError" not in response, payload[:300]
+    assert payload == ('"' + "é" * count + '"').encode("utf-8")
+
+
+# Embedded only: in Docker mode LocalStack's runtime has no telemetry log channel (the frames AWS's
+# runtime writes each record to), so the record is split at its newlines as plain output.
+@pytest.mark.usefixtures("embedded_only")
+def test_a_multi_line_logging_record_is_one_cloudwatch_event(create_function, invoke, logs_client):
+    source = (
+        "import logging\n\n\ndef handler(event, context):\n"
+        '    logging.getLogger().warning("first line\\nsecond line")\n'
+        '    print("printed one\\nprinted two")\n'
+        '    return "ok"\n'
+    )
+    name = create_function(code={"ZipFile": zip_sources({"app.py": source})})
+
+    _, response = invoke(name)
+    events = cloudwatch_events_until_report(logs_client, name, request_id_of(response))
+
+    # The record is one event holding both lines; print's output stays one event per line, as on AWS
+    record = [message for message in events if "first line" in message or "second line" in message]
+    assert len(record) == 1, events
+    assert record[0].startswith("[WARNING]\t") and "first line\rsecond line" in record[0]
+    assert [message for message in events if message.startswith("printed")] == ["printed one\n", "printed two\n"]
+
+
 LOG_LINE = r"\[{level}\]\t(\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}})Z\t{request_id}\t{message}$"
 
 
@@ -296,23 +357,7 @@ def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_
     _, response = invoke(name, {"action": "lines", "count": count, "long": long}, LogType="Tail")
     request_id = request_id_of(response)
 
-    def all_events():
-        group = f"/aws/lambda/{name}"
-        streams = logs_client.describe_log_streams(logGroupName=group)["logStreams"]
-        events, token = [], None
-        for stream in streams:
-            while True:
-                page = logs_client.get_log_events(
-                    logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True,
-                    **({"nextToken": token} if token else {}),
-                )
-                events += [event["message"] for event in page["events"]]
-                if not page["events"] or page["nextForwardToken"] == token:
-                    break
-                token = page["nextForwardToken"]
-        return events if any(message.startswith(f"REPORT RequestId: {request_id}") for message in events) else None
-
-    events = eventually(all_events, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
+    events = cloudwatch_events_until_report(logs_client, name, request_id)
 
     # Then every line is there, in order, from START to REPORT
     assert events[0] == f"START RequestId: {request_id} Version: $LATEST\n"

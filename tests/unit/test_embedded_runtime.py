@@ -2,6 +2,7 @@
 
 import decimal
 import json
+import logging
 import sys
 import uuid
 
@@ -45,6 +46,65 @@ def test_the_host_reads_an_invocations_whole_output(tmp_path):
 
     assert logs.startswith("START\n") and logs.endswith("\nREPORT\n")
     assert len(logs) == 2**20 + len("START\n\nREPORT\n")
+
+
+def test_output_over_the_cap_keeps_start_and_end_and_says_what_was_dropped(tmp_path):
+    # Given an invocation's output far over the cap (a function printing in a loop)
+    start, end = "START RequestId: r1 Version: $LATEST\n", "END RequestId: r1\nREPORT RequestId: r1\tDuration: 1.00 ms\n"
+    lines = [f"line {n:05d} " + "é" * 20 + "\n" for n in range(2000)]
+    text = start + "".join(lines) + end
+    log = tmp_path / "output.log"
+    log.write_text(text, encoding="utf-8")
+    size, limit = len(text.encode()), 4096
+
+    # When the host reads it with a small cap
+    logs = bootstrap.read_logs(str(log), limit=limit)
+
+    # Then START, END and REPORT are there, only whole lines around one marker, within the cap
+    assert logs.startswith(start) and logs.endswith(end)
+    kept = logs.splitlines(keepends=True)
+    markers = [line for line in kept if line.startswith("[embedded runtime]")]
+    assert len(markers) == 1
+    assert all(line in lines for line in kept if line not in (start, *end.splitlines(keepends=True), *markers))
+    marker_at = kept.index(markers[0])
+    head, tail = "".join(kept[:marker_at]).encode(), "".join(kept[marker_at + 1 :]).encode()
+    assert len(head) + len(tail) <= limit
+    dropped = size - len(head) - len(tail)
+    assert markers[0].startswith(f"[embedded runtime] {dropped} bytes of output dropped here (bytes {len(head)} to {size - len(tail)} of {size})")
+    assert text.encode()[len(head) : size - len(tail)] not in logs.encode()
+
+
+def test_output_at_the_cap_is_read_whole(tmp_path):
+    log = tmp_path / "output.log"
+    log.write_bytes(b"START\n" + b"x" * 100 + b"\nREPORT\n")
+
+    assert bootstrap.read_logs(str(log), limit=log.stat().st_size) == log.read_text()
+    assert "dropped" in bootstrap.read_logs(str(log), limit=log.stat().st_size - 1)
+
+
+@pytest.mark.parametrize(
+    ("execution_env", "escaped"),
+    [("AWS_Lambda_python3.11", True), ("AWS_Lambda_python3.12", False), ("AWS_Lambda_python3.13", False), ("AWS_Lambda_python3.14", False)],
+)
+def test_responses_are_encoded_as_the_runtime_version_does(execution_env, escaped):
+    # awslambdaric's marshaller: ensure_ascii=False from python3.12, so "é" is 2 UTF-8 bytes, not 6
+    ensure_ascii = execution_env not in bootstrap.UNESCAPED_JSON_EXECUTION_ENVS
+
+    body = bootstrap.to_json({"name": "café ☕"}, ensure_ascii)
+
+    assert body == ('{"name": "caf\\u00e9 \\u2615"}' if escaped else '{"name": "café ☕"}').encode()
+
+
+def test_a_multi_line_log_record_is_one_line_of_the_log(capsys):
+    handler = bootstrap.LambdaLogHandler()
+    handler.setFormatter(logging.Formatter(bootstrap.LOG_FORMAT, bootstrap.LOG_DATE_FORMAT))
+    handler.addFilter(bootstrap._RequestIdFilter())
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, "a\nb\n", None, None)
+
+    handler.handle(record)
+
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("a\rb\r\n") and out.startswith("[WARNING]\t")
 
 
 def _events(batch: str) -> list[str]:

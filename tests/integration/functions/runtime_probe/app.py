@@ -36,6 +36,8 @@ def handler(event, context):
             time.sleep(0.01)
     if action == "respond":  # a response whose JSON is exactly this many bytes
         return "x" * (event["bytes"] - 2)
+    if action == "repeat":  # a response made of one text repeated, e.g. a non-ASCII character
+        return event["text"] * event["count"]
     if action == "lines":  # numbered lines, then one long line of the given size
         for number in range(event["count"]):
             print(f"line {number:06d} " + "y" * 80)
