@@ -1,6 +1,9 @@
 """`make demo` is a newcomer's first five minutes, so it must keep working; `make trace` follows one
 checkout through every hop from the functions' logs."""
 
+import fcntl
+import json
+import os
 import re
 import subprocess
 import sys
@@ -9,14 +12,22 @@ import pytest
 
 from shop.resources import PROJECT_DIR
 
-# Both tests read one run of the demo: kept on one test worker, where the fixture lives for the
-# worker's whole session (a module fixture would run again whenever other modules' tests came between).
-pytestmark = pytest.mark.xdist_group("demo")
-
 
 @pytest.fixture(scope="session")
-def demo() -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+def demo(tmp_path_factory) -> subprocess.CompletedProcess:
+    """One run of the demo for every test that reads it, even when they run in different test
+    workers: the first to ask runs it under a lock; the others wait for the lock and read its output.
+    (pytest-xdist's xdist_group would keep them on one worker, but with pytest 9 it does not.)"""
+    shared = tmp_path_factory.getbasetemp()  # this run's own; under xdist, each worker has one below it
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    output = shared / "demo.json"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not output.exists():
+            run = subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+            output.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}))
+    return subprocess.CompletedProcess(["shop.demo"], **json.loads(output.read_text()))
 
 
 def trace(checkout_id: str) -> subprocess.CompletedProcess:
