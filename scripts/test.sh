@@ -12,7 +12,7 @@ if [ "${1:-}" != --with-localstack ]; then
   exec scripts/with-localstack.sh scripts/test.sh --with-localstack "$@"
 fi
 shift
-pytest=(.venv/bin/python -m pytest -n "${TEST_WORKERS:-6}" --dist loadgroup --durations=10)
+pytest=(.venv/bin/python -m pytest -n "${TEST_WORKERS:-6}" --durations=10)
 if [ $# -gt 0 ]; then
   exec "${pytest[@]}" "$@"
 fi
