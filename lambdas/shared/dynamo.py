@@ -56,14 +56,13 @@ class KeyValueTable:
         claimed gets `fresh` (a dict with "id" and "until", epoch seconds); an item whose earlier claim
         expired or was released keeps that claim and gets only `renewal`'s fields (with "until") set
         on it. Returns the claimed item, None when there is no item, or raises Claimed with the holder's claim."""
-        names = {"#claim": attribute, "#key": self.key, "#until": "until"}
         for _ in range(3):  # a holder may release or delete between our write and our read
             try:
                 return self.table.update_item(
                     Key={self.key: key_value},
                     UpdateExpression="SET #claim = :claim",
                     ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
-                    ExpressionAttributeNames=names,
+                    ExpressionAttributeNames={"#claim": attribute, "#key": self.key},
                     ExpressionAttributeValues={":claim": fresh},
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
@@ -83,7 +82,7 @@ class KeyValueTable:
                     Key={self.key: key_value},
                     UpdateExpression="SET " + ", ".join(f"#claim.#r{i} = :r{i}" for i in range(len(renewal))),
                     ConditionExpression=f"#claim.#id = :id AND {self._NOT_LIVE}",
-                    ExpressionAttributeNames=names | fields | {"#id": "id"},
+                    ExpressionAttributeNames={"#claim": attribute, "#until": "until", "#id": "id"} | fields,
                     ExpressionAttributeValues={f":r{i}": value for i, value in enumerate(renewal.values())} | {":id": held["id"], ":now": now},
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
