@@ -2,6 +2,8 @@
 `publish_checkout` any callable that publishes one CheckoutBasket event's detail; `checkouts` is a
 KeyValueTable keyed by "id" that remembers checkout answers."""
 
+import hashlib
+import json
 import time
 import uuid
 from datetime import datetime, timezone
@@ -9,7 +11,8 @@ from decimal import Decimal
 
 from shared import money
 from shared.contract import storable
-from shared.errors import Claimed, Conflict, InvalidInput, NotFound
+from shared.errors import Claimed, Conflict, InvalidInput, KeyReused, NotFound
+from shared.http import to_json
 
 # The attribute a checkout in progress sets on the basket (never shown to clients).
 CLAIM = "checkoutClaim"
@@ -37,9 +40,12 @@ def get_basket(baskets, user_name: str) -> dict:
     return _shown(basket)
 
 
-def save_basket(baskets, basket: dict) -> dict:
+def save_basket(baskets, basket: dict, *, clock=time.time) -> dict:
     basket_total(basket["items"])  # refused now rather than at checkout
-    baskets.put(basket)
+    # Saving replaces the whole item, claim included: not while a checkout holds it, or a second
+    # checkout could claim the saved basket and publish again.
+    if not baskets.put_unless_claimed(basket, CLAIM, int(clock())):
+        raise Conflict(f"the basket of {basket['userName']} is being checked out; save it again once the checkout has ended")
     return basket
 
 
@@ -62,7 +68,7 @@ def basket_total(items: list[dict]) -> Decimal:
     return total
 
 
-def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id: str | None) -> dict:
+def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id: str | None, checked_out_at: str) -> dict:
     """The CheckoutBasket event's detail. The card number stays here: only its last four digits travel."""
     detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address")}
     detail |= {
@@ -75,7 +81,8 @@ def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id
         "items": [item | {"price": str(item["price"])} for item in basket["items"]],
         # A totalPrice in the request is the client's own sum: the basket's prices decide.
         "totalPrice": str(basket_total(basket["items"])),
-        "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        # The basket's first checkout attempt's time: a repeat publishes the same event, so the same order.
+        "checkedOutAt": checked_out_at,
         "correlationId": correlation_id,
     }
     if request.get("faultInjection"):
@@ -84,11 +91,33 @@ def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id
 
 
 def _answer_id(user_name: str, idempotency_key: str) -> str:
-    return f"answer#{user_name}#{idempotency_key}"
+    # A JSON list, not "answer#user#key": "#" may appear in either part, and ("a", "b#c") must not
+    # name the same answer as ("a#b", "c").
+    return json.dumps(["answer", user_name, idempotency_key])
 
 
 def _last_checkout_id(user_name: str) -> str:
     return f"last#{user_name}"
+
+
+def request_fingerprint(request: dict) -> str:
+    """SHA-256 of the request in canonical form (sorted keys, no spaces, numbers exact), so a key sent
+    again is recognised as the same request however its JSON was laid out."""
+    return hashlib.sha256(to_json(request, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _saved(checkouts, record_id: str, now: float) -> dict | None:
+    """A saved record, or None once it expired: DynamoDB's TTL deletes expired items only eventually."""
+    record = checkouts.get(record_id)
+    return record if record is not None and record["expiration"] >= now else None
+
+
+def _known_answer(checkouts, user_name: str, idempotency_key: str | None, fingerprint: str, now: float) -> dict | None:
+    if not idempotency_key or not (saved := _saved(checkouts, _answer_id(user_name, idempotency_key), now)):
+        return None
+    if saved.get("requestSha256") != fingerprint:
+        raise KeyReused("this Idempotency-Key was used for a different request; use a new key for a new request")
+    return saved["answer"]
 
 
 def checkout(
@@ -100,19 +129,29 @@ def checkout(
 
     The basket is claimed first, in one conditional write: of concurrent checkouts one wins, the
     others get Conflict. A request with the winner's idempotency key waits for the winner and gets
-    its answer instead. If publishing fails the claim is released, so the basket stays
-    (ServiceUnavailable). `checkouts` keeps each answer per idempotency key, and the last checkout
-    per user, so a repeat after the basket is gone is a Conflict rather than a NotFound. The order
-    itself is written later, by the ordering service."""
+    its answer instead (KeyReused if its body differs). A basket gets one checkoutId, and one
+    checkedOutAt, at its first claim, kept when a claim is released (publishing failed) or expires
+    (the function died): every later attempt publishes the same event again, which the ordering
+    service's idempotency (keyed by checkoutId) turns into the same one order. `checkouts` keeps
+    each key's answer, written before publishing, and the last checkout per user, so a repeat after
+    the basket is gone is a replay or a Conflict rather than a NotFound. The order itself is written
+    later, by the ordering service."""
     user_name = request["userName"]
+    fingerprint = request_fingerprint(request)
     deadline = clock() + WAIT_FOR_WINNER_SECONDS
     while True:
-        if idempotency_key and (saved := checkouts.get(_answer_id(user_name, idempotency_key))):
-            return saved["answer"], True
-        checkout_id, now = str(uuid.uuid4()), int(clock())
-        claim = {"id": checkout_id, "until": now + CLAIM_SECONDS, "idempotencyKey": idempotency_key or ""}
+        if (answer := _known_answer(checkouts, user_name, idempotency_key, fingerprint, clock())) is not None:
+            current = baskets.get(user_name)
+            if current is None or current.get(CLAIM, {}).get("id") != answer["checkoutId"]:
+                return answer, True  # that checkout finished (a basket saved since is another one)
+            # else it has not finished (it failed, or its function died): go on and publish it again.
+        moment = clock()
+        now = int(moment)
+        checked_out_at = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        renewal = {"until": now + CLAIM_SECONDS, "idempotencyKey": idempotency_key or ""}
+        fresh = renewal | {"id": str(uuid.uuid4()), "checkedOutAt": checked_out_at}
         try:
-            basket = baskets.claim(user_name, CLAIM, claim, now)
+            basket = baskets.claim(user_name, CLAIM, fresh, renewal, now)
         except Claimed as e:
             if idempotency_key and e.claim.get("idempotencyKey") == idempotency_key and clock() < deadline:
                 sleep(0.05)  # the same request, still in flight: answer as it will
@@ -120,23 +159,26 @@ def checkout(
             raise Conflict(f"the basket of {user_name} is being checked out by another request") from None
         if basket is not None:
             break
-        if idempotency_key and (saved := checkouts.get(_answer_id(user_name, idempotency_key))):
-            return saved["answer"], True  # the winner finished between our two reads
-        if last := checkouts.get(_last_checkout_id(user_name)):
+        if (answer := _known_answer(checkouts, user_name, idempotency_key, fingerprint, clock())) is not None:
+            return answer, True  # the winner finished between our two reads
+        if last := _saved(checkouts, _last_checkout_id(user_name), clock()):
             raise Conflict(f"the basket of {user_name} was already checked out (checkoutId {last['checkoutId']})")
         raise NotFound(f"no basket for user {user_name}")
 
+    claim = basket[CLAIM]
+    checkout_id = claim["id"]
+    answer = {"checkoutId": checkout_id}
     try:
         if not basket.get("items"):
             raise InvalidInput("the basket is empty", [{"field": "items", "message": "nothing to check out"}])
-        publish_checkout(checkout_event(basket, request, checkout_id, correlation_id))
+        expiration = int(clock()) + ANSWER_SECONDS
+        if idempotency_key:
+            # Before publishing: once the event may be out, the key must name its checkoutId.
+            checkouts.put({"id": _answer_id(user_name, idempotency_key), "answer": answer, "requestSha256": fingerprint, "expiration": expiration})
+        publish_checkout(checkout_event(basket, request, checkout_id, correlation_id, claim["checkedOutAt"]))
     except BaseException:
         baskets.release(user_name, CLAIM, checkout_id)
         raise
-    answer = {"checkoutId": checkout_id}
-    expiration = int(clock()) + ANSWER_SECONDS
-    if idempotency_key:
-        checkouts.put({"id": _answer_id(user_name, idempotency_key), "answer": answer, "expiration": expiration})
     checkouts.put({"id": _last_checkout_id(user_name), "checkoutId": checkout_id, "expiration": expiration})
     baskets.delete_claimed(user_name, CLAIM, checkout_id)
     return answer, False

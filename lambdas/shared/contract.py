@@ -35,12 +35,14 @@ def parse_body(body: str | None, schema_name: str) -> dict:
     if len(body.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidInput("request body is too large", [{"message": f"limit is {MAX_BODY_BYTES} bytes"}])
     try:
-        data = json.loads(body, parse_constant=_refuse_constant)
+        exact = json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise InvalidInput("request body is not valid JSON", [{"message": str(e)[:200]}]) from None
-    refuse_unstorable_text(data)
-    check(data, schema_name)
-    exact = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    refuse_unstorable_text(exact)
+    # Bounds and integrality are checked on the exact value: as a float, 1000000000.00000000000000000001
+    # would be 1e9 and pass "maximum: 1000000000".
+    check(_for_validation(exact), schema_name)
+    exact = _whole_numbers_as_integers(exact, {"$ref": f"#/components/schemas/{schema_name}"})
     if unstorable := [(field, str(number)) for field, number in _numbers(exact) if not storable(number)]:
         message = "numbers must have at most 38 significant digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
         errors = [{"field": field, "message": message, "value": value} for field, value in unstorable[:5]]
@@ -107,6 +109,45 @@ def _numbers(value, path: str = ""):
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _numbers(item, f"{path}[{index}]")
+
+
+def _integral(number: Decimal) -> bool:
+    # adjusted() first: a literal such as 1E+999999999 is refused without building its integer.
+    return number.is_finite() and number.adjusted() < 40 and number == number.to_integral_value()
+
+
+def _for_validation(value):
+    """The body with its whole numbers as int (so 1.0 and 1E+2 meet "type: integer", as JSON Schema
+    since draft 6 has it) and the others as exact Decimals, which the validator compares exactly."""
+    if isinstance(value, Decimal):
+        return int(value) if _integral(value) else value
+    if isinstance(value, dict):
+        return {key: _for_validation(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_for_validation(item) for item in value]
+    return value
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _whole_numbers_as_integers(value, schema: dict):
+    """A valid body with each number where the schema wants an integer written as one (1.0 and
+    1E+2 become 1 and 100), so it is stored and answered as the integer it is."""
+    schema = _resolve(schema)
+    if isinstance(value, Decimal):
+        if any(_resolve(option).get("type") == "integer" for option in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]):
+            return Decimal(int(value))
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {key: _whole_numbers_as_integers(item, properties.get(key, {})) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_integers(item, schema.get("items", {})) for item in value]
+    return value
 
 
 def storable(number: Decimal) -> bool:

@@ -47,37 +47,71 @@ class KeyValueTable:
         response = self.table.delete_item(Key={self.key: key_value}, ReturnValues="ALL_OLD")
         return bool(response.get("Attributes"))
 
-    def claim(self, key_value: str, attribute: str, claim: dict, now: int) -> dict | None:
-        """Sets attribute to claim (a dict with "id" and "until", epoch seconds) in one conditional
-        write, unless an unexpired claim holds the item. Returns the claimed item, None when there is
-        no item, or raises Claimed with the holder's claim."""
-        for _ in range(3):  # a holder may release between our write and our read
+    # A claim is live while it has an "until" in the future. Releasing removes only "until": the
+    # claim's other fields (the basket's checkoutId) stay for the item's lifetime.
+    _NOT_LIVE = "(attribute_not_exists(#claim.#until) OR #claim.#until < :now)"
+
+    def claim(self, key_value: str, attribute: str, fresh: dict, renewal: dict, now: int) -> dict | None:
+        """Claims the item in one conditional write, unless a live claim holds it. An item never
+        claimed gets `fresh` (a dict with "id" and "until", epoch seconds); an item whose earlier claim
+        expired or was released keeps that claim and gets only `renewal`'s fields (with "until") set
+        on it. Returns the claimed item, None when there is no item, or raises Claimed with the holder's claim."""
+        for _ in range(3):  # a holder may release or delete between our write and our read
             try:
                 return self.table.update_item(
                     Key={self.key: key_value},
                     UpdateExpression="SET #claim = :claim",
-                    ConditionExpression="attribute_exists(#key) AND (attribute_not_exists(#claim) OR #claim.#until < :now)",
-                    ExpressionAttributeNames={"#claim": attribute, "#key": self.key, "#until": "until"},
-                    ExpressionAttributeValues={":claim": claim, ":now": now},
+                    ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
+                    ExpressionAttributeNames={"#claim": attribute, "#key": self.key},
+                    ExpressionAttributeValues={":claim": fresh},
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
             except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-                item = self.get(key_value)
-                if item is None:
-                    return None
-                if attribute in item and item[attribute]["until"] >= now:
-                    raise Claimed(item[attribute]) from None
+                pass
+            item = self.get(key_value)
+            if item is None:
+                return None
+            held = item.get(attribute)
+            if held is None:
+                continue
+            if "until" in held and held["until"] >= now:
+                raise Claimed(held)
+            fields = {f"#r{i}": name for i, name in enumerate(renewal)}
+            try:
+                return self.table.update_item(
+                    Key={self.key: key_value},
+                    UpdateExpression="SET " + ", ".join(f"#claim.#r{i} = :r{i}" for i in range(len(renewal))),
+                    ConditionExpression=f"#claim.#id = :id AND {self._NOT_LIVE}",
+                    ExpressionAttributeNames={"#claim": attribute, "#until": "until", "#id": "id"} | fields,
+                    ExpressionAttributeValues={f":r{i}": value for i, value in enumerate(renewal.values())} | {":id": held["id"], ":now": now},
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                continue
         raise Claimed({})
 
     def release(self, key_value: str, attribute: str, claim_id: str) -> bool:
-        """Removes our claim; False when it is no longer ours."""
+        """Ends our claim (removes its "until", keeping its id); False when it is no longer ours."""
         try:
             self.table.update_item(
                 Key={self.key: key_value},
-                UpdateExpression="REMOVE #claim",
+                UpdateExpression="REMOVE #claim.#until",
                 ConditionExpression="#claim.#id = :id",
-                ExpressionAttributeNames={"#claim": attribute, "#id": "id"},
+                ExpressionAttributeNames={"#claim": attribute, "#id": "id", "#until": "until"},
                 ExpressionAttributeValues={":id": claim_id},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def put_unless_claimed(self, item: dict, attribute: str, now: int) -> bool:
+        """Writes the whole item unless a live claim holds the one it replaces; False then."""
+        try:
+            self.table.put_item(
+                Item=item,
+                ConditionExpression=f"attribute_not_exists(#claim) OR {self._NOT_LIVE}",
+                ExpressionAttributeNames={"#claim": attribute, "#until": "until"},
+                ExpressionAttributeValues={":now": now},
             )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False

@@ -25,3 +25,7 @@ class Claimed(Exception):
     def __init__(self, claim: dict):
         super().__init__(f"claimed: {claim}")
         self.claim = claim
+
+
+class KeyReused(Exception):
+    """An Idempotency-Key sent again with a different request (422, as in the IETF Idempotency-Key draft)."""

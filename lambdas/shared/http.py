@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from shared.contract import allowed_methods, refuse_unstorable_parameters
-from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from shared.errors import Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 
 
 # json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each
@@ -29,8 +29,8 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def to_json(value) -> str:
-    return _MARKED_NUMBER.sub(r"\1", json.dumps(value, default=_json_default, separators=(",", ":")))
+def to_json(value, sort_keys: bool = False) -> str:
+    return _MARKED_NUMBER.sub(r"\1", json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=sort_keys))
 
 
 def error(status: HTTPStatus, message: str, errors: list | None = None, headers: dict | None = None) -> Response:
@@ -74,6 +74,10 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(Conflict)
     def conflict(e: Conflict):
         return error(HTTPStatus.CONFLICT, str(e))
+
+    @app.exception_handler(KeyReused)
+    def key_reused(e: KeyReused):
+        return error(HTTPStatus.UNPROCESSABLE_ENTITY, str(e))
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(e: ServiceUnavailable):

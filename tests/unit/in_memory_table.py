@@ -45,20 +45,31 @@ class InMemoryTable:
             if i[self.key] == key_value and (sort_value is None or i.get(sort_key) == sort_value)
         ]
 
-    def claim(self, key_value, attribute, claim, now):
+    def claim(self, key_value, attribute, fresh, renewal, now):
         item = self.items.get((key_value, None))
         if item is None:
             return None
-        if attribute in item and item[attribute]["until"] >= now:
-            raise Claimed(copy.deepcopy(item[attribute]))
-        item[attribute] = copy.deepcopy(claim)
+        held = item.get(attribute)
+        if held is None:
+            item[attribute] = copy.deepcopy(fresh)
+        elif "until" in held and held["until"] >= now:
+            raise Claimed(copy.deepcopy(held))
+        else:
+            held.update(copy.deepcopy(renewal))
         return copy.deepcopy(item)
 
     def release(self, key_value, attribute, claim_id):
         item = self.items.get((key_value, None))
         if item is None or item.get(attribute, {}).get("id") != claim_id:
             return False
-        del item[attribute]
+        item[attribute].pop("until", None)
+        return True
+
+    def put_unless_claimed(self, item, attribute, now):
+        held = self.items.get(self._id(item), {}).get(attribute)
+        if held is not None and "until" in held and held["until"] >= now:
+            return False
+        self.put(item)
         return True
 
     def delete_claimed(self, key_value, attribute, claim_id):

@@ -150,3 +150,35 @@ def test_json_is_written_without_float_rounding():
 
     assert written == f'{{"price":{AT_THE_LIMIT},"total":123456789.123456789,"n":8,"text":"\\ue000"}}'
     assert json.loads(written, parse_float=Decimal)["price"] == Decimal(AT_THE_LIMIT)
+
+
+@pytest.mark.parametrize("price", ["1000000000.00000000000000000001", "-0.00000000000000000000000000001"])
+def test_money_bounds_are_checked_on_the_exact_value(price):
+    # As floats both would be 1e9 and -0.0, inside 0..1000000000.
+    with pytest.raises(InvalidInput, match="schema"):
+        contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {price}}}', "ProductInput")
+    assert contract.parse_body('{"name": "Pen", "category": "office", "price": 1000000000.000}', "ProductInput")["price"] == 1000000000
+
+
+@pytest.mark.parametrize("quantity, whole", [("1.0", "1"), ("1E+2", "100"), ("2.000", "2")])
+def test_whole_numbers_written_as_decimals_are_integers_and_come_back_as_integers(quantity, whole):
+    body = f'{{"userName": "ann", "items": [{{"productId": "p1", "price": 1.50, "quantity": {quantity}}}]}}'
+
+    item = contract.parse_body(body, "Basket")["items"][0]
+
+    assert str(item["quantity"]) == whole
+    assert str(item["price"]) == "1.50", "money keeps the digits it was given"
+
+
+@pytest.mark.parametrize("quantity", ["1.5", "1.0000000000000000000000000001", "1E+3000", "1E+999999999"])
+def test_an_integer_field_refuses_fractions_and_huge_exponents(quantity):
+    body = f'{{"userName": "ann", "items": [{{"productId": "p1", "price": 1, "quantity": {quantity}}}]}}'
+    with pytest.raises(InvalidInput):
+        contract.parse_body(body, "Basket")
+
+
+def test_a_checkout_names_its_user_as_a_basket_does():
+    request = {"userName": "a#b", "firstName": "A", "lastName": "B", "email": "a@b.c", "address": "x", "paymentMethod": 1, "cardInfo": "4111111111111111"}
+    with pytest.raises(InvalidInput, match="userName|pattern"):
+        contract.parse_body(json.dumps(request), "CheckoutRequest")
+    assert contract.parse_body(json.dumps(request | {"userName": "a.b@c_d-1"}), "CheckoutRequest")["userName"] == "a.b@c_d-1"
