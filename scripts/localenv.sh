@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 command=${1:?usage: localenv.sh up|down|status|logs}
 source scripts/bounded.sh
 
-# `docker compose up --wait` needs Compose v2 (the docker-compose v1 tool has no --wait). Compose
+# `docker compose` (the plugin, with `ps --status`) is Compose v2; the v1 tool is `docker-compose`. Compose
 # went from 2.x to 5.x, so any major version from 2 on will do.
 compose_v2() {
   local version
