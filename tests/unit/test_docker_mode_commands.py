@@ -82,7 +82,7 @@ def docker(tmp_path, localstack):
 
     def run(*command: str, cwd: Path = PROJECT, **fake: str):
         log.write_text("")
-        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION")}
+        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION", "LINES", "DOCKER_READY_TIMEOUT")}
         env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_LOG": str(log), "FAKE_COMPOSE_VERSION": "2.29.7",
                 "LOCALSTACK_PORT": str(localstack.server_address[1])}
         env |= fake
