@@ -4,17 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command=${1:?usage: localenv.sh up|down|status|logs}
+source scripts/bounded.sh
 
-# `docker compose up --wait` needs Compose v2 (the docker-compose v1 tool has no --wait). Compose
+# `docker compose` (the plugin, with `ps --status`) is Compose v2; the v1 tool is `docker-compose`. Compose
 # went from 2.x to 5.x, so any major version from 2 on will do.
 compose_v2() {
   local version
-  version=$(timeout 10 docker compose version --short 2>/dev/null) || return 1
+  version=$(bounded 10 docker compose version --short 2>/dev/null) || return 1
   [[ $version =~ ^v?([0-9]+)\. ]] && [ "${BASH_REMATCH[1]}" -ge 2 ]
 }
 mode=${LOCALSTACK_MODE:-auto}
 if [ "$mode" = auto ] || [ "$mode" = docker ]; then
-  if ! command -v docker >/dev/null || ! timeout 5 docker info >/dev/null 2>&1; then
+  if ! command -v docker >/dev/null || ! bounded 5 docker info >/dev/null 2>&1; then
     why="no Docker engine answers"
   elif ! compose_v2; then
     why="a Docker engine answers, but 'docker compose version' does not report Compose v2 (install the Compose plugin: docker-compose-plugin or docker-compose-v2)"
@@ -48,10 +49,15 @@ case "$mode" in
   docker)
     # docker-compose.yml requires these (${...:?}), for every command. The region is the one the
     # ready hook would use in embedded mode (shop/settings.py); the flags are checked against
-    # LocalStack's own parser, which refuses a project path they cannot carry.
+    # LocalStack's own parser, which refuses a project path they cannot carry. Only `up` uses them:
+    # the other commands get a placeholder, so `make down` still works where `up` refuses.
     [ -x .venv/bin/python ] || scripts/venv.sh
     AWS_DEFAULT_REGION=$(.venv/bin/python -c 'from shop.settings import REGION; print(REGION)')
-    SHOP_LAMBDA_DOCKER_FLAGS=$(.venv/bin/python -m shop.docker_mode lambda-docker-flags "$project_dir") || exit 1
+    if [ "$command" = up ]; then
+      SHOP_LAMBDA_DOCKER_FLAGS=$(.venv/bin/python -m shop.docker_mode lambda-docker-flags "$project_dir") || exit 1
+    else
+      SHOP_LAMBDA_DOCKER_FLAGS="(set by make up)"
+    fi
     export AWS_DEFAULT_REGION SHOP_LAMBDA_DOCKER_FLAGS
     case "$command" in
       up)
@@ -63,7 +69,7 @@ case "$mode" in
         while read -r platform image; do
           if [ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image" 2>/dev/null)" = "$platform" ]; then
             # Present: refresh it if the registry answers, within a bound, else go on offline.
-            timeout 120 docker pull --quiet --platform "$platform" "$image" >/dev/null 2>&1 \
+            bounded 120 docker pull --quiet --platform "$platform" "$image" >/dev/null 2>&1 \
               || echo "    could not refresh $image (offline?): using the local copy"
           elif ! docker pull --platform "$platform" "$image"; then
             echo "could not pull the Lambda runtime image $image ($platform), and there is no local copy;" \
@@ -73,9 +79,14 @@ case "$mode" in
         done <<< "$images"
         echo "==> runtime images ready in $(( $(date +%s) - start )) s"
         mkdir -p .state/docker
-        if ! docker compose up -d --wait; then
+        # Not `up --wait`: the healthcheck reports a failed hook only after its start period (which
+        # covers a first start pulling images) and retries. Polling the hooks' state fails as soon as
+        # one is in ERROR, naming it; DOCKER_READY_TIMEOUT bounds the whole wait.
+        if ! docker compose up -d \
+          || ! .venv/bin/python -m shop.docker_mode wait-ready "http://127.0.0.1:${LOCALSTACK_PORT:-4566}" "${DOCKER_READY_TIMEOUT:-360}"; then
+          echo "LocalStack's log, last lines:" >&2
           docker compose logs --tail 80 localstack >&2
-          echo "LocalStack did not become healthy; see the log above, fix it, then 'make down && make up'" >&2
+          echo "LocalStack did not become ready; see the log above, fix it, then 'make down && make up'" >&2
           exit 1
         fi
         echo "==> ready in $(( $(date +%s) - start )) s" ;;

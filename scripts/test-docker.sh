@@ -4,11 +4,12 @@
 # why, where Docker mode cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v docker >/dev/null || ! timeout 5 docker info >/dev/null 2>&1; then
+source scripts/bounded.sh
+if ! command -v docker >/dev/null || ! bounded 5 docker info >/dev/null 2>&1; then
   echo "==> make test-docker skipped: no Docker engine answers ('docker info'); Docker mode needs one"
   exit 0
 fi
-if ! version=$(timeout 10 docker compose version --short 2>/dev/null) || [[ ! $version =~ ^v?([2-9]|[1-9][0-9]+)\. ]]; then
+if ! version=$(bounded 10 docker compose version --short 2>/dev/null) || [[ ! $version =~ ^v?([2-9]|[1-9][0-9]+)\. ]]; then
   echo "==> make test-docker skipped: 'docker compose version' does not report Compose v2; install the Compose plugin"
   exit 0
 fi

@@ -7,12 +7,20 @@ what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime
 - marking those images as pulled when they are already present, from the init hook, so provisioning
   works offline.
 
-Run on the host by scripts/localenv.sh: python -m shop.docker_mode lambda-docker-flags|runtime-images
+It also waits, on the host, for the ready hooks (`make up`): `docker compose up --wait` would only
+report a failed hook once the healthcheck's start period and retries ran out (minutes).
+
+Run on the host by scripts/localenv.sh: python -m shop.docker_mode lambda-docker-flags|runtime-images|wait-ready
 """
 
+import json
 import logging
 import shlex
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 
 from shop.resources import LAMBDA_RUNTIME
 
@@ -107,6 +115,57 @@ def mark_present_images_as_pulled() -> list[str]:
     return marked
 
 
+def init_status(url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_localstack/init/ready", timeout=2) as response:
+            return json.load(response)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def container_running() -> bool | None:
+    """Whether Compose reports the localstack service running; None when Compose does not answer."""
+    try:
+        result = subprocess.run(
+            ["docker", "compose", "ps", "--status", "running", "--quiet", "localstack"],
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return bool(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: float = 5) -> int:
+    """After `docker compose up -d`: 0 once every ready hook completed; 1 as soon as one is in ERROR
+    (naming it, as embedded mode does), the container stopped, or timeout seconds passed."""
+    # The same test as embedded mode's, so both modes name a failed hook alike.
+    from embedded_localstack.cli import failed_hooks
+
+    started = time.monotonic()
+    deadline = started + timeout
+    next_check = started
+    status = None
+    while time.monotonic() < deadline:
+        status = init_status(url)
+        if status:
+            failed = failed_hooks(status)
+            if failed:
+                print(f"init hooks failed: {', '.join(failed)}", file=sys.stderr)
+                return 1
+            if status.get("completed"):
+                print(f"==> init hooks completed in {time.monotonic() - started:.1f} s: {url}")
+                return 0
+        if time.monotonic() >= next_check:
+            # A container that exited (bad image, crash) never answers: say so now, not at the deadline.
+            if container_running() is False:
+                print("the localstack container is not running", file=sys.stderr)
+                return 1
+            next_check = time.monotonic() + container_check
+        time.sleep(poll)
+    print(f"init hooks not completed after {timeout:.0f} s (DOCKER_READY_TIMEOUT); last status: {status}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "lambda-docker-flags" and len(argv) == 3:
@@ -120,7 +179,9 @@ def main(argv: list[str]) -> int:
         for image, platform in runtime_images():
             print(platform or "", image)
         return 0
-    print("usage: python -m shop.docker_mode lambda-docker-flags <project dir> | runtime-images", file=sys.stderr)
+    if command == "wait-ready" and len(argv) == 4:
+        return wait_ready(argv[2], float(argv[3]))
+    print("usage: python -m shop.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>", file=sys.stderr)
     return 2
 
 

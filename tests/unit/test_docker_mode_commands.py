@@ -1,11 +1,17 @@
 """The scripted Docker-mode path, run here without Docker: a stand-in `docker` on PATH records every
 command that `make up` / `make down` (scripts/localenv.sh) run, and answers like an engine with
-Compose v2 (or without it, or offline). Nothing is started."""
+Compose v2 (or without it, or offline). Nothing is started: a stand-in LocalStack answers the ready
+hooks' state on LOCALSTACK_PORT, which `make up` polls after `docker compose up -d`."""
 
+import json
 import os
 import shlex
+import shutil
 import socket
 import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +28,7 @@ case "$*" in
   "compose version"*)
     [ -n "$FAKE_COMPOSE_VERSION" ] || { echo "docker: unknown command: docker compose" >&2; exit 1; }
     echo "$FAKE_COMPOSE_VERSION" ;;
+  "compose ps"*) [ "$FAKE_NOT_RUNNING" = 1 ] || echo 0123456789ab ;;
   "image inspect"*) [ -n "$FAKE_IMAGE_PLATFORM" ] || exit 1; echo "$FAKE_IMAGE_PLATFORM" ;;
   pull*) [ "$FAKE_OFFLINE" != 1 ] || { echo "dial tcp: lookup public.ecr.aws: no such host" >&2; exit 1; } ;;
   "compose up"*)
@@ -31,9 +38,41 @@ esac
 exit 0
 """
 
+HOOKS_DONE = {"completed": True, "scripts": [{"stage": "READY", "name": "10_provision.py", "state": "SUCCESSFUL"}]}
+HOOK_FAILED = {"completed": False, "scripts": [
+    {"stage": "READY", "name": "05_runtime_images_offline.py", "state": "SUCCESSFUL"},
+    {"stage": "READY", "name": "10_provision.py", "state": "ERROR"},
+]}
+HOOK_RUNNING = {"completed": False, "scripts": [{"stage": "READY", "name": "10_provision.py", "state": "RUNNING"}]}
+
 
 @pytest.fixture
-def docker(tmp_path, monkeypatch):
+def localstack():
+    """A stand-in for the container's port: answers /_localstack/init/ready with `.status`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(server.status).encode()
+            self.send_response(200 if self.path == "/_localstack/init/ready" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.status = HOOKS_DONE
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def docker(tmp_path, localstack):
     """Runs a command with the stand-in docker first on PATH; returns (result, recorded commands, env at compose up)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -43,8 +82,9 @@ def docker(tmp_path, monkeypatch):
 
     def run(*command: str, cwd: Path = PROJECT, **fake: str):
         log.write_text("")
-        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION")}
-        env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_LOG": str(log), "FAKE_COMPOSE_VERSION": "2.29.7"}
+        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION", "LINES", "DOCKER_READY_TIMEOUT")}
+        env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_LOG": str(log), "FAKE_COMPOSE_VERSION": "2.29.7",
+                "LOCALSTACK_PORT": str(localstack.server_address[1])}
         env |= fake
         result = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
         env_file = Path(f"{log}.env")
@@ -55,14 +95,15 @@ def docker(tmp_path, monkeypatch):
     return run
 
 
-def test_make_up_checks_compose_v2_pulls_the_runtime_image_then_waits_for_compose(docker):
+def test_make_up_checks_compose_v2_pulls_the_runtime_image_then_starts_compose(docker):
     result, commands, _ = docker("make", "-s", "up")
 
     assert result.returncode == 0, result.stderr
+    assert "init hooks completed" in result.stdout
     assert "compose version --short" in commands
     assert PRE_PULL in commands
-    assert "compose up -d --wait" in commands
-    assert commands.index("compose version --short") < commands.index(PRE_PULL) < commands.index("compose up -d --wait")
+    assert "compose up -d" in commands
+    assert commands.index("compose version --short") < commands.index(PRE_PULL) < commands.index("compose up -d")
 
 
 def test_make_down_brings_compose_down(docker):
@@ -78,7 +119,7 @@ def test_offline_with_the_runtime_image_present_make_up_goes_on(docker):
     assert result.returncode == 0, result.stderr
     assert f"pull --quiet --platform linux/amd64 {RUNTIME_IMAGE}" in commands
     assert "using the local copy" in result.stdout
-    assert "compose up -d --wait" in commands
+    assert "compose up -d" in commands
 
 
 def test_offline_without_the_runtime_image_make_up_stops_naming_it(docker):
@@ -101,7 +142,7 @@ def test_compose_v2_or_later_selects_docker_mode(docker, version):
     result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_COMPOSE_VERSION=version)
 
     assert result.returncode == 0, result.stderr
-    assert "compose up -d --wait" in commands
+    assert "compose up -d" in commands
 
 
 @pytest.mark.parametrize("version", ["", "1.29.2"])
@@ -156,3 +197,102 @@ def test_make_test_docker_skips_saying_why_where_docker_mode_cannot_run(docker, 
     assert result.returncode == 0, result.stderr
     assert "make test-docker skipped: " in result.stdout and why in result.stdout
     assert not any(c.startswith(("compose up", "pull")) for c in commands)
+
+
+def test_a_failed_ready_hook_fails_make_up_at_once_naming_it(docker, localstack):
+    localstack.status = HOOK_FAILED
+    started = time.monotonic()
+
+    # A deadline the test's own timeout (240 s) would hit first: make up must not wait for it.
+    result, commands, _ = docker("make", "-s", "up", DOCKER_READY_TIMEOUT="600")
+
+    assert result.returncode != 0
+    failed_line = result.stderr.split("init hooks failed: ")[1].splitlines()[0]
+    assert failed_line == "ready.d/10_provision.py (ERROR)"
+    assert "compose logs --tail 80 localstack" in commands
+    assert time.monotonic() - started < 60
+
+
+def test_hooks_that_never_complete_fail_make_up_after_docker_ready_timeout(docker, localstack):
+    localstack.status = HOOK_RUNNING
+
+    result, commands, _ = docker("scripts/localenv.sh", "up", DOCKER_READY_TIMEOUT="2")
+
+    assert result.returncode == 1
+    assert "not completed after 2 s (DOCKER_READY_TIMEOUT)" in result.stderr
+    assert "compose logs --tail 80 localstack" in commands
+
+
+def test_a_container_that_stopped_fails_make_up_without_waiting_for_the_deadline(docker):
+    # Nothing answers on this port, as when the container exited.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = str(unused.getsockname()[1])
+    started = time.monotonic()
+
+    result, _, _ = docker("scripts/localenv.sh", "up", LOCALSTACK_PORT=port, FAKE_NOT_RUNNING="1", DOCKER_READY_TIMEOUT="600")
+
+    assert result.returncode == 1
+    assert "the localstack container is not running" in result.stderr
+    assert time.monotonic() - started < 60
+
+
+@pytest.fixture
+def plus_checkout(tmp_path):
+    """A copy of the project at a path LocalStack's LAMBDA_DOCKER_FLAGS parser cannot mount ('+'),
+    sharing this checkout's .venv (its requirements are the same, so scripts/venv.sh leaves it)."""
+    copy = tmp_path / "shop+copy"
+    shutil.copytree(
+        PROJECT, copy, symlinks=True,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".state", "build", "__pycache__", ".pytest_cache", ".hypothesis"),
+    )
+    (copy / ".venv").symlink_to(PROJECT / ".venv")
+    return copy
+
+
+def test_at_a_path_docker_mode_cannot_mount_up_refuses_but_down_status_and_logs_work(docker, plus_checkout):
+    up, up_commands, _ = docker("make", "-s", "up", cwd=plus_checkout)
+    down, down_commands, _ = docker("make", "-s", "down", cwd=plus_checkout)
+    status, _, _ = docker("scripts/localenv.sh", "status", cwd=plus_checkout)
+    logs, logs_commands, _ = docker("scripts/localenv.sh", "logs", cwd=plus_checkout)
+
+    assert up.returncode != 0
+    assert f"Docker mode cannot use the project at '{plus_checkout}'" in up.stderr
+    assert not any(c.startswith(("compose up", "pull")) for c in up_commands)
+    assert down.returncode == 0, down.stderr
+    assert "compose down --remove-orphans" in down_commands
+    assert status.returncode == 0, status.stderr
+    assert logs.returncode == 0, logs.stderr
+    assert "compose logs --tail 200 localstack" in logs_commands
+
+
+def _path_of(tmp_path: Path, *tools: str) -> str:
+    """A PATH holding only the named tools, as links to this machine's."""
+    bin_dir = tmp_path / "only"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in tools:
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    return str(bin_dir)
+
+
+def test_bounded_runs_the_command_where_there_is_no_timeout_tool(tmp_path):
+    """Stock macOS has no `timeout`: the command must still run (unbounded), not fail."""
+    path = _path_of(tmp_path, "touch")
+    script = f"source {PROJECT / 'scripts' / 'bounded.sh'}; bounded 5 touch ran; echo exit=$?"
+
+    result = subprocess.run([shutil.which("bash"), "-c", script], cwd=tmp_path, env={"PATH": path}, capture_output=True, text=True, timeout=30)
+
+    assert result.stdout.strip() == "exit=0", result.stderr
+    assert (tmp_path / "ran").exists()
+
+
+def test_bounded_uses_gtimeout_where_only_that_exists(tmp_path):
+    path = _path_of(tmp_path, "sleep")
+    (Path(path) / "gtimeout").symlink_to(shutil.which("timeout"))
+    script = f"source {PROJECT / 'scripts' / 'bounded.sh'}; bounded 0.2 sleep 30; echo exit=$?"
+    started = time.monotonic()
+
+    result = subprocess.run([shutil.which("bash"), "-c", script], env={"PATH": path}, capture_output=True, text=True, timeout=30)
+
+    assert result.stdout.strip() == "exit=124", result.stderr
+    assert time.monotonic() - started < 10
