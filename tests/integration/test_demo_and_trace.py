@@ -7,16 +7,21 @@ import sys
 
 import pytest
 
-from shop.resources import PROJECT_DIR
+from shop.resources import ORDER_QUEUE, PROJECT_DIR
+
+# The demo's own waits (shop/demo.py): a checkout dead-lettered from OrderQueue (maxReceiveCount + 1
+# visibility timeouts), its redrive (2 more), and up to 2 minutes for everything else.
+DEMO_DEADLINE = ORDER_QUEUE.visibility_timeout * (ORDER_QUEUE.max_receive_count + 3) + 120
 
 # Both tests read one run of the demo: kept on one test worker, where the fixture lives for the
 # worker's whole session (a module fixture would run again whenever other modules' tests came between).
-pytestmark = pytest.mark.xdist_group("demo")
+# The demo runs in the first test's setup, so the tests' time limit is the demo's, not the suite's.
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.timeout(DEMO_DEADLINE + 60)]
 
 
 @pytest.fixture(scope="session")
 def demo() -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=DEMO_DEADLINE)
 
 
 def trace(checkout_id: str) -> subprocess.CompletedProcess:
