@@ -153,9 +153,11 @@ CHECKOUT_SOURCE = "com.swn.basket.checkoutbasket"
 CHECKOUT_DETAIL_TYPE = "CheckoutBasket"
 # One record's limit within a batch (lambdas/shared/batches.py): a healthy one takes 0.05-0.3 s (a batch of
 # 10 took up to 2.6 s under a saturated 2-core LocalStack), so this leaves it room; a slow one is cut off.
-ORDER_RECORD_TIMEOUT = 1.0
-ORDER_BATCH_SIZE = 10
-# Derived, never set by hand: every record of a full batch gets its whole limit (11 s).
+# Batches of 5 keep the derived timeout (4 s), hence OrderQueue's visibility timeout (24 s) and the wait
+# for a failed order's retry, as short as before the limit existed; LocalStack polls again within a second.
+ORDER_RECORD_TIMEOUT = 0.7
+ORDER_BATCH_SIZE = 5
+# Derived, never set by hand: every record of a full batch gets its whole limit (4 s).
 ORDERING_TIMEOUT = batch_function_timeout(ORDER_BATCH_SIZE, ORDER_RECORD_TIMEOUT)
 ORDER_QUEUE_DLQ = Queue("OrderQueue-dlq")
 # AWS advises a visibility timeout of at least 6 x the consumer's timeout.

@@ -4,7 +4,7 @@ every message ends stored exactly once or sitting in its dead-letter queue. Noth
 import json
 import uuid
 
-from shop.resources import ORDERING_FUNCTION
+from shop.resources import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
 from tests.integration.test_poll_orders import checkout_envelope, exactly_one_order, orders_of
 from tests.waiting import eventually
@@ -47,13 +47,13 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
             assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
 
 
-def test_three_slow_records_in_a_batch_of_ten_leave_every_healthy_batch_mate_stored_once_and_none_dead_lettered(http, order_api, own_order_queue):
+def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_stored_once_and_none_dead_lettered(http, order_api, own_order_queue):
     # Given one full batch whose first three records run past the function's timeout: together they used
-    # to take the time of the seven behind them, which then failed untried on every receive and were
+    # to take the time of the records behind them, which then failed untried on every receive and were
     # dead-lettered with them
     slow_positions = (0, 1, 2)
     envelopes = []
-    for index in range(10):
+    for index in range(ORDER_BATCH_SIZE):
         if index in slow_positions:
             envelopes.append(with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2))
         else:

@@ -111,7 +111,7 @@ def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mat
 
 
 def test_a_message_that_fails_once_then_succeeds_is_stored_once(http, order_api, own_order_queue, user_name):
-    # On a queue of the test's own: its redelivery comes after 12 s, not the shop queue's 66 s
+    # On a queue of the test's own: its redelivery comes after 5 s, not the shop queue's 24 s
     # (6 x the ordering function's timeout). The checkout-to-queue path is test_checkout_becomes_an_order's.
     envelope = checkout_envelope(user_name)
     checkout_id = envelope["detail"]["checkoutId"]
