@@ -1,6 +1,7 @@
 """The one place for resource names and the shape of the deployment. Provisioning, tests and tools
 import it; the functions get the names they need as environment variables."""
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,35 @@ class RestApi:
     non_proxy: dict = field(default_factory=dict)  # ... except these operationIds: Lambda (AWS) integration
 
 
+# Queue consumers (lambdas/shared/batches.py) keep this back from the deadline to report a batch's outcome;
+# the same value as shared.batches.RESERVE_SECONDS (tests/unit/test_batch_budget.py holds them equal).
+BATCH_RESERVE_SECONDS = 0.3
+
+
+def batch_function_timeout(batch_size: int, record_timeout: float) -> int:
+    """The whole-second function timeout in which every record of a full batch gets its full time limit,
+    however many of its batch-mates run to theirs: batch size x record timeout + reserve, rounded up."""
+    return math.ceil(batch_size * record_timeout + BATCH_RESERVE_SECONDS)
+
+
+def check_batch_budgets(subscriptions) -> None:
+    """The invariant the queue consumers rely on (lambdas/shared/batches.py): a full batch of records that
+    all run to RECORD_TIMEOUT, plus the reserve, fits in the function's timeout, so a slow record can never
+    leave a healthy batch-mate untried. And the queue hides a received message for 6 x the function's
+    timeout (AWS's advice), so a batch is not delivered again while its invocation (or a retry of it) runs."""
+    for subscription in subscriptions:
+        function, queue = subscription.function, subscription.queue
+        record_timeout = float(function.environment["RECORD_TIMEOUT"])
+        needed = subscription.batch_size * record_timeout + BATCH_RESERVE_SECONDS
+        if needed > function.timeout:
+            raise ValueError(
+                f"{function.name}: {subscription.batch_size} records x {record_timeout} s + {BATCH_RESERVE_SECONDS} s reserve"
+                f" = {needed:.2f} s exceeds its {function.timeout} s timeout; records at the end of a batch could go untried"
+            )
+        if queue.visibility_timeout < 6 * function.timeout:
+            raise ValueError(f"{queue.name}: visibility timeout {queue.visibility_timeout} s < 6 x {function.name}'s {function.timeout} s timeout")
+
+
 READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
 
 # -- data -----------------------------------------------------------------------------------------
@@ -121,10 +151,14 @@ EVENT_BUS = EventBus("SwnEventBus")
 CHECKOUT_RULE = "CheckoutBasketRule"
 CHECKOUT_SOURCE = "com.swn.basket.checkoutbasket"
 CHECKOUT_DETAIL_TYPE = "CheckoutBasket"
-ORDERING_TIMEOUT = 4  # seconds; under a saturated 2-core LocalStack a batch of 10 took up to 2.6 s
-# One record's limit within a batch (lambdas/shared/batches.py): a healthy one takes 0.05-0.3 s, so a
-# slow record is cut off after this and the rest of the batch still has time.
-ORDER_RECORD_TIMEOUT = 1.5
+# One record's limit within a batch (lambdas/shared/batches.py): a healthy one takes 0.05-0.3 s (a batch of
+# 10 took up to 2.6 s under a saturated 2-core LocalStack), so this leaves it room; a slow one is cut off.
+# Batches of 5 keep the derived timeout (4 s), hence OrderQueue's visibility timeout (24 s) and the wait
+# for a failed order's retry, as short as before the limit existed; LocalStack polls again within a second.
+ORDER_RECORD_TIMEOUT = 0.7
+ORDER_BATCH_SIZE = 5
+# Derived, never set by hand: every record of a full batch gets its whole limit (4 s).
+ORDERING_TIMEOUT = batch_function_timeout(ORDER_BATCH_SIZE, ORDER_RECORD_TIMEOUT)
 ORDER_QUEUE_DLQ = Queue("OrderQueue-dlq")
 # AWS advises a visibility timeout of at least 6 x the consumer's timeout.
 ORDER_QUEUE = Queue("OrderQueue", visibility_timeout=6 * ORDERING_TIMEOUT, dead_letter=ORDER_QUEUE_DLQ)
@@ -136,8 +170,11 @@ INVOICE_RESULTS = Queue("invoice-results")
 INVOICE_FAILURES = Queue("invoice-failures")
 IMAGE_BUCKET = Bucket("product-images")
 IMAGE_PREFIX = "products/"
-IMAGE_UPDATER_TIMEOUT = 2
+# One UpdateItem per record. Uploads come one at a time, so small batches cost nothing and keep the
+# derived timeout (3 s), hence the visibility timeout (18 s) and a failed update's retry, short.
 IMAGE_RECORD_TIMEOUT = 0.5
+IMAGE_BATCH_SIZE = 5
+IMAGE_UPDATER_TIMEOUT = batch_function_timeout(IMAGE_BATCH_SIZE, IMAGE_RECORD_TIMEOUT)
 IMAGE_DLQ = Queue("image-metadata-dlq")
 IMAGE_METADATA_QUEUE = Queue("image-metadata", visibility_timeout=6 * IMAGE_UPDATER_TIMEOUT, dead_letter=IMAGE_DLQ)
 IMAGE_METADATA_FAILURES = Queue("image-metadata-failures")
@@ -241,9 +278,10 @@ FUNCTIONS = (
     IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION,
 )
 SUBSCRIPTIONS = (
-    QueueSubscription(ORDER_QUEUE, ORDERING_FUNCTION, batch_size=10, batching_window=ORDER_BATCHING_WINDOW),
-    QueueSubscription(IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION),
+    QueueSubscription(ORDER_QUEUE, ORDERING_FUNCTION, batch_size=ORDER_BATCH_SIZE, batching_window=ORDER_BATCHING_WINDOW),
+    QueueSubscription(IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION, batch_size=IMAGE_BATCH_SIZE),
 )
+check_batch_budgets(SUBSCRIPTIONS)
 
 # -- APIs -----------------------------------------------------------------------------------------
 PRODUCT_API = RestApi("product-api", custom_id="product", tag="product", function=PRODUCT_FUNCTION)

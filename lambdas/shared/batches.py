@@ -4,15 +4,25 @@ Without a budget, one record that runs past the function's timeout kills the inv
 batchItemFailures come back, every record of the batch is received again, and after
 maxReceiveCount receives its healthy batch-mates end in the dead-letter queue with it. So:
 
-- each record runs under its own time limit (RECORD_TIMEOUT seconds, and never past the
-  invocation's deadline minus a reserve); a record that runs over is cut off and reported alone;
-- a record is not started when too little time is left; it is reported as a batch item failure
-  untouched, and comes back after the visibility timeout.
+- each record runs under its own time limit, and a record that runs over is cut off and reported
+  alone. The limit is RECORD_TIMEOUT seconds, or the record's fair share of what is left of the
+  invocation (the time left less a reserve, divided by the records not yet processed), whichever
+  is less;
+- provisioning guarantees the full limit to every record: shop/resources.py derives the function's
+  timeout from its subscription, batch size x RECORD_TIMEOUT + RESERVE_SECONDS at least. So however
+  many slow records share a batch, and wherever they sit, every healthy record is tried on every
+  receive, with RECORD_TIMEOUT to finish. The fair share only bites when the invocation starts with
+  less than that (time lost before the handler ran, an overloaded host): then the records share
+  the shortfall evenly, and slow records early in the batch cannot take the later ones' time;
+- a record is not started when less than MIN_START_SECONDS of the whole budget is left (it would be
+  cut off at once); it is reported as a batch item failure untouched and comes back after the
+  visibility timeout. With the guarantee above this cannot happen to a batch whose records keep to
+  their limit; it takes an invocation that started with almost none of its time left.
 
 The cut-off is SIGALRM raising RecordTimedOut inside the record's code (sleeps, socket reads and
 Python code are interrupted; a worker thread could not be stopped and would finish the work later,
 behind the caller's back). Lambda runs handlers on the main thread, where signals are delivered;
-elsewhere only the between-records deadline applies."""
+elsewhere only the between-records budget applies."""
 
 import os
 import signal
@@ -21,9 +31,10 @@ from contextlib import contextmanager
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-# Kept back from the deadline for reporting the batch's outcome after the last record.
+# Kept back from the deadline for reporting the batch's outcome after the last record. Provisioning
+# (shop/resources.py, BATCH_RESERVE_SECONDS) sizes function timeouts with the same value.
 RESERVE_SECONDS = 0.3
-# Not worth starting a record with less than this left; it would be cut off.
+# Not worth starting a record with less than this left of the whole budget; it would be cut off.
 MIN_START_SECONDS = 0.1
 
 
@@ -75,12 +86,24 @@ class TimeBudgetedBatchProcessor(BatchProcessor):
             return float("inf")
         return context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS
 
+    def process(self) -> list[tuple]:
+        # As Powertools' own, in order, but each record knows how many (itself included) still share the budget.
+        results = []
+        for index, record in enumerate(self.records):
+            self._records_left = len(self.records) - index
+            results.append(self._process_record(record))
+        return results
+
+    def record_limit(self, remaining: float, records_left: int) -> float:
+        """A record's time limit: RECORD_TIMEOUT, or its fair share of what is left if that is less."""
+        return min(self.record_timeout, remaining / max(records_left, 1))
+
     def _process_record(self, record: dict):
         remaining = self._remaining_seconds()
         if remaining < MIN_START_SECONDS:
             return self._fail(record, DeadlineReached(f"{remaining + RESERVE_SECONDS:.2f} s left in the invocation; not started"))
         try:
-            with time_limit(min(self.record_timeout, remaining)):
+            with time_limit(self.record_limit(remaining, getattr(self, "_records_left", 1))):
                 return super()._process_record(record)
         except RecordTimedOut as e:  # fired outside the handler's own try (after it returned): report it anyway
             return self._fail(record, e)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from shop.aws import client
-from shop.resources import ORDERING_FUNCTION
+from shop.resources import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 from tests import deadlines
 from tests.waiting import eventually
 
@@ -75,7 +75,7 @@ def own_order_queue():
         mapping = lambda_client.create_event_source_mapping(
             EventSourceArn=queue.arn,
             FunctionName=ORDERING_FUNCTION.name,
-            BatchSize=10,
+            BatchSize=ORDER_BATCH_SIZE,
             MaximumBatchingWindowInSeconds=0,
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )

@@ -10,7 +10,14 @@ import sys
 
 import pytest
 
-from shop.resources import PROJECT_DIR
+from shop.resources import ORDER_QUEUE, PROJECT_DIR
+
+# The demo's own waits (shop/demo.py): a checkout dead-lettered from OrderQueue (maxReceiveCount + 1
+# visibility timeouts), its redrive (2 more), and up to 2 minutes for everything else.
+DEMO_DEADLINE = ORDER_QUEUE.visibility_timeout * (ORDER_QUEUE.max_receive_count + 3) + 120
+
+# The demo runs in the setup of the first test that reads it, so the tests' time limit is the demo's.
+pytestmark = pytest.mark.timeout(DEMO_DEADLINE + 60)
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +32,7 @@ def demo(tmp_path_factory) -> subprocess.CompletedProcess:
     with open(shared / "demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not output.exists():
-            run = subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+            run = subprocess.run([sys.executable, "-m", "shop.demo"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=DEMO_DEADLINE)
             output.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}))
     return subprocess.CompletedProcess(["shop.demo"], **json.loads(output.read_text()))
 

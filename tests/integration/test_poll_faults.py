@@ -4,7 +4,7 @@ every message ends stored exactly once or sitting in its dead-letter queue. Noth
 import json
 import uuid
 
-from shop.resources import ORDERING_FUNCTION
+from shop.resources import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
 from tests.integration.test_poll_orders import checkout_envelope, exactly_one_order, orders_of
 from tests.waiting import eventually
@@ -45,6 +45,43 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
         assert queue.depth(queue.url) == 0, f"{position}: nothing left behind in {queue.name}"
         for mate in mates:
             assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
+
+
+def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_stored_once_and_none_dead_lettered(http, order_api, own_order_queue):
+    # Given one full batch whose first three records run past the function's timeout: together they used
+    # to take the time of the records behind them, which then failed untried on every receive and were
+    # dead-lettered with them
+    slow_positions = (0, 1, 2)
+    envelopes = []
+    for index in range(ORDER_BATCH_SIZE):
+        if index in slow_positions:
+            envelopes.append(with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2))
+        else:
+            envelopes.append(checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}"))
+    slow = [envelopes[i] for i in slow_positions]
+    mates = [e for i, e in enumerate(envelopes) if i not in slow_positions]
+    queue = own_order_queue()
+    queue.send_batch(envelopes)
+
+    # When the ordering function polls them (mapped after sending: the first receive takes the whole batch)
+    own_order_queue.subscribe(queue)
+
+    # Then every healthy record becomes exactly one order, and only the three slow ones are dead-lettered,
+    # after maxReceiveCount receives each
+    for mate in mates:
+        exactly_one_order(http, order_api, mate["detail"]["userName"], timeout=DEAD_LETTER_DEADLINE)
+    def all_slow_dead_lettered():
+        dead = queue.dead_letters()
+        return dead if len(dead) >= len(slow) else None
+
+    dead = eventually(all_slow_dead_lettered, timeout=DEAD_LETTER_DEADLINE, what=f"the three slow records in {queue.dlq_name}")
+    assert sorted(json.loads(m["Body"])["detail"]["checkoutId"] for m in dead) == sorted(e["detail"]["checkoutId"] for e in slow)
+    assert all(int(m["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT for m in dead)
+    for envelope in slow:
+        assert orders_of(http, order_api, envelope["detail"]["userName"]) == [], "cut off every time, so never stored"
+    assert queue.depth(queue.url) == 0, f"nothing left behind in {queue.name}"
+    for mate in mates:
+        assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
 
 
 def test_function_process_dying_mid_batch_stores_every_order_once(http, order_api, own_order_queue):
