@@ -182,3 +182,16 @@ def test_a_checkout_names_its_user_as_a_basket_does():
     with pytest.raises(InvalidInput, match="userName|pattern"):
         contract.parse_body(json.dumps(request), "CheckoutRequest")
     assert contract.parse_body(json.dumps(request | {"userName": "a.b@c_d-1"}), "CheckoutRequest")["userName"] == "a.b@c_d-1"
+
+
+def test_the_largest_basket_the_contract_accepts_has_a_total_the_order_schema_accepts():
+    # Fuzzing found an order total of 9.2e11 answered against a Money maximum of 1e9: totals are Total.
+    document = yaml.safe_load(OPENAPI_DOCUMENT.read_text())
+    schemas = document["components"]["schemas"]
+    item = schemas["BasketItem"]["properties"]
+    largest = (
+        Decimal(schemas["Money"]["maximum"]) * item["quantity"]["maximum"] * schemas["Basket"]["properties"]["items"]["maxItems"]
+    )
+    assert largest <= schemas["Total"]["maximum"]
+    for schema, field in (("Order", "totalPrice"), ("Invoice", "total"), ("CheckoutRequest", "totalPrice")):
+        assert schemas[schema]["properties"][field] == {"$ref": "#/components/schemas/Total"}, schema
