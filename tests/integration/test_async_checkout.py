@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from shop import settings
+from shop import provision, settings
 from shop.aws import client
 from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, CHECKOUT_TABLE, EMAIL_SENDER, EVENT_BUS, NOTIFICATION_FUNCTION, TABLES,
+    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, NOTIFICATION_FUNCTION, TABLES,
 )
 from tests import deadlines
 from tests.integration.conftest import checkout_request, proxy_event
@@ -128,24 +128,24 @@ def test_invalid_checkout_request_is_400(http, basket_api, filled_basket, user_n
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 200, "the basket stays"
 
 
+def basket_from_archive(create_function, source: str, **variables: str) -> str:
+    """The real basket archive as a function of the test's own: the shop's environment, with these changes."""
+    return create_function(
+        source,
+        code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
+        Handler=BASKET_FUNCTION.handler,
+        Environment={"Variables": provision.environment_of(BASKET_FUNCTION, queue_urls={}) | variables},
+    )
+
+
 def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_function, invoke, filled_basket, user_name):
     # The real basket archive, with EventBridge out of reach (LocalStack accepts events for any bus
     # name, so an unknown bus would not fail).
-    name = create_function(
+    name = basket_from_archive(
+        create_function,
         "basket-no-eventbridge",
-        code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
-        Handler=BASKET_FUNCTION.handler,
-        Environment={
-            "Variables": {
-                "TABLE_NAME": BASKET_TABLE.name,
-                "CHECKOUT_TABLE": CHECKOUT_TABLE.name,
-                "EVENT_BUS_NAME": EVENT_BUS.name,
-                "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:9",  # nothing listens on the discard port
-                "AWS_MAX_ATTEMPTS": "1",
-                "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
-                "CHECKOUT_DETAIL_TYPE": "CheckoutBasket",
-            }
-        },
+        AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:9",  # nothing listens on the discard port
+        AWS_MAX_ATTEMPTS="1",
     )
 
     result, _ = invoke(name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name))))
@@ -161,21 +161,7 @@ def test_a_checkout_that_fails_after_publishing_is_retried_into_the_same_single_
 ):
     # Given the real basket archive whose checkout table is missing: without an Idempotency-Key its
     # first write there comes after publishing, so the event is out and the function fails (500)
-    name = create_function(
-        "basket-no-checkout-table",
-        code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
-        Handler=BASKET_FUNCTION.handler,
-        Environment={
-            "Variables": {
-                "TABLE_NAME": BASKET_TABLE.name,
-                "CHECKOUT_TABLE": f"no-such-table-{uuid.uuid4().hex}",
-                "EVENT_BUS_NAME": EVENT_BUS.name,
-                "AWS_MAX_ATTEMPTS": "1",
-                "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
-                "CHECKOUT_DETAIL_TYPE": "CheckoutBasket",
-            }
-        },
-    )
+    name = basket_from_archive(create_function, "basket-no-checkout-table", CHECKOUT_TABLE=f"no-such-table-{uuid.uuid4().hex}", AWS_MAX_ATTEMPTS="1")
     result, _ = invoke(name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name))))
     assert result["statusCode"] == 500, result
     first = queues.take(checkout_listener, lambda body: True)["detail"]

@@ -192,15 +192,22 @@ def test_a_checkout_that_fails_after_publishing_publishes_the_same_checkout_agai
     assert baskets.get("ann") is None
 
 
+def first_reply_lost(published: list):
+    """A publisher whose first PutEvents commits the event but loses its reply (a read timeout)."""
+
+    def publish(detail):
+        published.append(detail)
+        if len(published) == 1:
+            raise ServiceUnavailable("read timeout")
+
+    return publish
+
+
 def test_a_checkout_whose_publish_reply_was_lost_is_published_again_with_the_same_checkout_id():
     # Given PutEvents that committed the event but whose reply was lost
     baskets, checkouts, published = InMemoryTable("userName"), InMemoryTable("id"), []
     baskets.put({"userName": "ann", "items": ITEMS})
-
-    def committed_then_timed_out(detail):
-        published.append(detail)
-        if len(published) == 1:
-            raise ServiceUnavailable("read timeout")
+    committed_then_timed_out = first_reply_lost(published)
 
     with pytest.raises(ServiceUnavailable):
         basket.checkout(baskets, checkouts, committed_then_timed_out, REQUEST, idempotency_key="k1")
@@ -216,11 +223,7 @@ def test_a_checkout_whose_publish_reply_was_lost_is_published_again_with_the_sam
 def test_a_checkout_without_a_key_retried_after_a_failed_publish_keeps_its_checkout_id():
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
-
-    def committed_then_timed_out(detail):
-        published.append(detail)
-        if len(published) == 1:
-            raise ServiceUnavailable("read timeout")
+    committed_then_timed_out = first_reply_lost(published)
 
     with pytest.raises(ServiceUnavailable):
         basket.checkout(baskets, InMemoryTable("id"), committed_then_timed_out, REQUEST)
