@@ -6,24 +6,14 @@ A deadline only matters when a test fails, so each one is the worst case the con
 """
 
 import os
-from pathlib import Path
 
-SHARED_SETTINGS = Path(__file__).resolve().parents[1] / "config" / "localstack.env"
-
-
-def _shared_settings() -> dict[str, str]:
-    values = {}
-    for line in SHARED_SETTINGS.read_text().splitlines():
-        key, _, value = line.partition("=")
-        if value and not line.lstrip().startswith("#"):
-            values[key.strip()] = value.strip()
-    return values
+from embedded_localstack.cli import SHARED_SETTINGS, load_env_file
 
 
 def localstack_setting(name: str, default: float) -> float:
     """A LocalStack setting as the running LocalStack reads it: the shell wins over the shared file,
     LocalStack's own default (localstack/config.py, 4.14.0) applies when neither sets it."""
-    return float(os.environ.get(name) or _shared_settings().get(name) or default)
+    return float(os.environ.get(name) or load_env_file(SHARED_SETTINGS).get(name) or default)
 
 
 # Starting an execution environment, first or replacement, is bounded by this (LocalStack's default 20 s).

@@ -19,11 +19,7 @@ class KeyValueTable:
 
     def replace(self, item: dict) -> bool:
         """Overwrites an existing item; False when there is none."""
-        try:
-            self.table.put_item(Item=item, ConditionExpression=Attr(self.key).exists())
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._conditionally(self.table.put_item, Item=item, ConditionExpression=Attr(self.key).exists())
 
     def update(self, key_value: str, changes: dict) -> dict | None:
         """Sets the given attributes of an existing item, leaving the others; returns the whole
@@ -92,40 +88,39 @@ class KeyValueTable:
 
     def release(self, key_value: str, attribute: str, claim_id: str) -> bool:
         """Ends our claim (removes its "until", keeping its id); False when it is no longer ours."""
-        try:
-            self.table.update_item(
-                Key={self.key: key_value},
-                UpdateExpression="REMOVE #claim.#until",
-                ConditionExpression="#claim.#id = :id",
-                ExpressionAttributeNames={"#claim": attribute, "#id": "id", "#until": "until"},
-                ExpressionAttributeValues={":id": claim_id},
-            )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._conditionally(
+            self.table.update_item,
+            Key={self.key: key_value},
+            UpdateExpression="REMOVE #claim.#until",
+            ConditionExpression="#claim.#id = :id",
+            ExpressionAttributeNames={"#claim": attribute, "#id": "id", "#until": "until"},
+            ExpressionAttributeValues={":id": claim_id},
+        )
 
     def put_unless_claimed(self, item: dict, attribute: str, now: int) -> bool:
         """Writes the whole item unless a live claim holds the one it replaces; False then."""
-        try:
-            self.table.put_item(
-                Item=item,
-                ConditionExpression=f"attribute_not_exists(#claim) OR {self._NOT_LIVE}",
-                ExpressionAttributeNames={"#claim": attribute, "#until": "until"},
-                ExpressionAttributeValues={":now": now},
-            )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._conditionally(
+            self.table.put_item,
+            Item=item,
+            ConditionExpression=f"attribute_not_exists(#claim) OR {self._NOT_LIVE}",
+            ExpressionAttributeNames={"#claim": attribute, "#until": "until"},
+            ExpressionAttributeValues={":now": now},
+        )
 
     def delete_claimed(self, key_value: str, attribute: str, claim_id: str) -> bool:
         """Deletes the item if our claim still holds it (not if it was saved anew meanwhile)."""
+        return self._conditionally(
+            self.table.delete_item,
+            Key={self.key: key_value},
+            ConditionExpression="#claim.#id = :id",
+            ExpressionAttributeNames={"#claim": attribute, "#id": "id"},
+            ExpressionAttributeValues={":id": claim_id},
+        )
+
+    def _conditionally(self, write, **request) -> bool:
+        """Runs a conditional write; False when its condition did not hold, so nothing was written."""
         try:
-            self.table.delete_item(
-                Key={self.key: key_value},
-                ConditionExpression="#claim.#id = :id",
-                ExpressionAttributeNames={"#claim": attribute, "#id": "id"},
-                ExpressionAttributeValues={":id": claim_id},
-            )
+            write(**request)
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
