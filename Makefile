@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs test test-unit test-fast test-docker bench urls dlq redrive demo trace clean
+.PHONY: help up down status logs deploy destroy test test-unit test-fast test-docker bench urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -16,6 +16,12 @@ status: ## say whether LocalStack is running and ready, with each init hook's st
 
 logs: ## print the end of LocalStack's log (LINES=200)
 	@scripts/localenv.sh logs
+
+deploy: ## deploy the stack again into the running LocalStack (as the init hook does; changes only what drifted)
+	@scripts/venv.sh && .venv/bin/python -m infra.archives && .venv/bin/python -m infra.deploy
+
+destroy: ## delete every resource the stack declares from the running LocalStack (LocalStack keeps running)
+	@scripts/venv.sh && .venv/bin/python -m infra.deploy --destroy
 
 test: ## run unit and integration tests (starts LocalStack if needed, and stops it again)
 	@scripts/test.sh
@@ -33,19 +39,19 @@ bench: ## run the benchmarks and print their table (starts LocalStack if needed)
 	@scripts/bench.sh
 
 urls: ## print the API base URLs
-	@scripts/venv.sh && .venv/bin/python -m shop.urls
+	@scripts/venv.sh && .venv/bin/python -m tools.urls
 
 dlq: ## list what sits in each dead-letter queue, with the first messages and why they failed
-	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters list
+	@scripts/venv.sh && .venv/bin/python -m tools.dead_letters list
 
 redrive: ## move dead-letter messages back to their source queue (QUEUE=<name> for one)
-	@scripts/venv.sh && .venv/bin/python -m shop.dead_letters redrive $(QUEUE)
+	@scripts/venv.sh && .venv/bin/python -m tools.dead_letters redrive $(QUEUE)
 
 demo: ## a scripted shopping session through every path, printing each call (needs `make up`)
-	@scripts/venv.sh && .venv/bin/python -m shop.demo
+	@scripts/venv.sh && .venv/bin/python -m tools.demo
 
 trace: ## one checkout's path with the duration of each hop, from CloudWatch Logs (ID=<checkoutId>)
-	@scripts/venv.sh && .venv/bin/python -m shop.trace $(ID)
+	@scripts/venv.sh && .venv/bin/python -m tools.trace $(ID)
 
 clean: down ## stop, then remove the virtual environment, the state directory and the built archives
 	@# Docker mode's .state/docker holds files the container made as root (Linux): remove them through it.

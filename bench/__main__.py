@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 
 from bench.measure import markdown
-from shop.resources import PROJECT_DIR
+from infra.paths import PROJECT_DIR
 
 SUITES = ("runtime", "sync_api", "async_paths", "poll_orders")
 

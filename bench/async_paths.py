@@ -5,26 +5,25 @@ import os
 import time
 import uuid
 
-import requests
-
 from bench.measure import Row, latency_row, timed_ms
-from shop import settings
-from shop.aws import client
-from shop.resources import BASKET_API, IMAGE_BUCKET, INVOICE_FAILURES, INVOICE_FUNCTION, PRODUCT_API, api_url
-from tests.integration.conftest import Queues, checkout_request
-from tests.integration.test_async_s3_images import png
+from client import deadlines
+from client.images import png, upload_image
+from client.queues import Queues
+from client.shop import Shop
+from client.waiting import eventually
+from infra.aws import client
+from infra.stack import IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION, INVOICE_FAILURES, INVOICE_FUNCTION
 
 SAMPLES = int(os.environ.get("BENCH_CHECKOUTS", "100"))
 ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
 
 
-def checkout_latencies(http: requests.Session) -> list[float]:
-    base = api_url(settings.ENDPOINT_URL, BASKET_API)
+def checkout_latencies(shop: Shop) -> list[float]:
     samples = []
     for _ in range(SAMPLES):
         user = f"bench-{uuid.uuid4().hex[:10]}"
-        http.post(f"{base}/basket", json={"userName": user, "items": [ITEM]}).raise_for_status()
-        samples.append(timed_ms(lambda: http.post(f"{base}/basket/checkout", json=checkout_request(user)).raise_for_status()))
+        shop.fill_basket(user, [ITEM])
+        samples.append(timed_ms(lambda: shop.checkout(user)))
     return samples
 
 
@@ -33,31 +32,27 @@ def failure_destination_seconds(queues: Queues) -> float:
     payload = {"userName": "bench", "request": {"orderDate": "x", "faultInjection": {"key": key, "failFirst": 99}}}
     started = time.perf_counter()
     client("lambda").invoke(FunctionName=INVOICE_FUNCTION.name, InvocationType="Event", Payload=json.dumps(payload))
-    queues.take(INVOICE_FAILURES.name, lambda r: r["requestPayload"]["request"]["faultInjection"]["key"] == key, timeout=60)
+    queues.take(INVOICE_FAILURES.name, lambda r: r["requestPayload"]["request"]["faultInjection"]["key"] == key, timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout))
     return time.perf_counter() - started
 
 
-def s3_to_product_seconds(http: requests.Session) -> float:
-    base = api_url(settings.ENDPOINT_URL, PRODUCT_API)
-    product = http.post(f"{base}/product", json={"name": "Bench", "category": "bench", "price": 1}).json()
+def s3_to_product_seconds(shop: Shop) -> float:
+    product = shop.create_product(name="Bench", category="bench", price=1)
     started = time.perf_counter()
-    client("s3").put_object(Bucket=IMAGE_BUCKET.name, Key=f"products/{product['id']}/a.png", Body=png(2, 2), ContentType="image/png")
-    while "image" not in http.get(f"{base}/product/{product['id']}").json():
-        if time.perf_counter() - started > 60:
-            raise TimeoutError("the product never got its image fields")
-        time.sleep(0.05)
+    upload_image(product["id"], "a.png", png(2, 2))
+    timeout = deadlines.async_invoke(IMAGE_METADATA_FUNCTION.timeout, attempts=1) + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout)
+    eventually(lambda: "image" in shop.product(product["id"]), timeout=timeout, interval=0.05, what="the product's image fields")
     elapsed = time.perf_counter() - started
-    http.delete(f"{base}/product/{product['id']}")
+    shop.delete_product(product["id"])
     return elapsed
 
 
 def rows() -> list[Row]:
-    http = requests.Session()
-    queues = Queues()
+    shop, queues = Shop(), Queues()
     failures = [failure_destination_seconds(queues) * 1000 for _ in range(3)]
-    s3 = [s3_to_product_seconds(http) * 1000 for _ in range(5)]
+    s3 = [s3_to_product_seconds(shop) * 1000 for _ in range(5)]
     return [
-        latency_row("async", "checkout -> 202 (publishes to EventBridge)", checkout_latencies(http), "p50 <= 40"),
+        latency_row("async", "checkout -> 202 (publishes to EventBridge)", checkout_latencies(shop), "p50 <= 40"),
         latency_row("async", "always-failing async invoke -> on-failure record (retry base 1 s)", failures, "<= 5000 (1 + 2 s delays + 2 s)"),
         latency_row("S3", "upload -> product has image fields (async + SQS mapping)", s3, "reported"),
     ]

@@ -6,36 +6,28 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
-
 from bench.measure import Row, latency_row
-from shop import settings
-from shop.aws import client
-from shop.resources import BASKET_API, ORDER_API, ORDER_QUEUE_DLQ, ORDER_TABLE, api_url
-from tests.integration.conftest import checkout_request
+from client import deadlines
+from client.queues import Queues
+from client.shop import Shop
+from client.waiting import eventually
+from infra.aws import client
+from infra.stack import ORDER_QUEUE_DLQ, ORDER_TABLE
 
 SEQUENTIAL = int(os.environ.get("BENCH_CHECKOUTS", "50"))
 BURST = int(os.environ.get("BENCH_BURST", "500"))
 FAULT_LOAD = int(os.environ.get("BENCH_FAULT_LOAD", "1000"))
 ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
-BASKETS, ORDERS = api_url(settings.ENDPOINT_URL, BASKET_API), api_url(settings.ENDPOINT_URL, ORDER_API)
+# Draining a load: every order, each failed attempt retried after OrderQueue's visibility timeout.
+DRAIN_DEADLINE = 600
 
 
-def checkout(http: requests.Session, user: str, **extra) -> None:
-    http.post(f"{BASKETS}/basket", json={"userName": user, "items": [ITEM]}).raise_for_status()
-    response = http.post(f"{BASKETS}/basket/checkout", json=checkout_request(user, **extra))
-    assert response.status_code == 202, response.text
-
-
-def checkout_to_order_ms(http: requests.Session) -> float:
+def checkout_to_order_ms(shop: Shop) -> float:
     user = f"bench-{uuid.uuid4().hex[:10]}"
-    http.post(f"{BASKETS}/basket", json={"userName": user, "items": [ITEM]}).raise_for_status()
+    shop.fill_basket(user, [ITEM])
     started = time.perf_counter()
-    http.post(f"{BASKETS}/basket/checkout", json=checkout_request(user)).raise_for_status()
-    while not http.get(f"{ORDERS}/order/{user}").json():
-        if time.perf_counter() - started > 60:
-            raise TimeoutError(f"no order for {user}")
-        time.sleep(0.02)
+    shop.checkout(user)
+    eventually(lambda: shop.orders(user), timeout=deadlines.ORDER, interval=0.02, what=f"an order for {user}")
     return (time.perf_counter() - started) * 1000
 
 
@@ -55,21 +47,25 @@ def drive(count: int, fault=lambda index: None) -> tuple[float, int, int]:
     Returns (seconds from the first checkout until every order exists, lost, duplicated)."""
     prefix = f"load-{uuid.uuid4().hex[:6]}-"
     users = [f"{prefix}{i}" for i in range(count)]
-    sessions = [requests.Session() for _ in range(8)]
+    shops = [Shop() for _ in range(8)]
 
     def one(index: int) -> None:
         spec = fault(index)
-        checkout(sessions[index % 8], users[index], **({"faultInjection": spec} if spec else {}))
+        shops[index % 8].shop(users[index], [ITEM], **({"faultInjection": spec} if spec else {}))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         started = time.perf_counter()
         list(pool.map(one, range(count)))
-    deadline = time.perf_counter() + 600
-    while True:
-        orders = orders_with_prefix(prefix)
-        if len({o["userName"]["S"] for o in orders}) == count or time.perf_counter() > deadline:
-            break
-        time.sleep(0.25)
+    orders = []
+
+    def all_stored() -> bool:
+        orders[:] = orders_with_prefix(prefix)
+        return len({o["userName"]["S"] for o in orders}) == count
+
+    try:
+        eventually(all_stored, timeout=DRAIN_DEADLINE, interval=0.25, what=f"{count} orders")
+    except TimeoutError:
+        pass  # counted below as lost
     elapsed = time.perf_counter() - started
     per_user: dict[str, int] = {}
     for order in orders:
@@ -78,10 +74,7 @@ def drive(count: int, fault=lambda index: None) -> tuple[float, int, int]:
 
 
 def dead_letters() -> int:
-    sqs = client("sqs")
-    url = sqs.get_queue_url(QueueName=ORDER_QUEUE_DLQ.name)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+    return Queues().depth(ORDER_QUEUE_DLQ.name)
 
 
 def faults(index: int) -> dict | None:
@@ -94,8 +87,8 @@ def faults(index: int) -> dict | None:
 
 
 def rows() -> list[Row]:
-    http = requests.Session()
-    latencies = [checkout_to_order_ms(http) for _ in range(SEQUENTIAL)]
+    shop = Shop()
+    latencies = [checkout_to_order_ms(shop) for _ in range(SEQUENTIAL)]
     elapsed, lost, duplicated = drive(BURST)
     dead_before = dead_letters()
     fault_elapsed, fault_lost, fault_duplicated = drive(FAULT_LOAD, faults)

@@ -7,9 +7,13 @@ import uuid
 import requests
 
 from bench.measure import Row, latency_row, private_instance, timed_ms
-from shop import settings
-from shop.aws import client
-from tests.integration.conftest import FUNCTIONS, zip_folder
+from infra import settings
+from infra.archives import zip_folder
+from infra.aws import client
+from infra.paths import PROJECT_DIR
+
+# The function the runtime tests probe the embedded runtime with (read as files, not imported).
+PROBE = PROJECT_DIR / "tests" / "integration" / "functions" / "runtime_probe"
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
@@ -21,7 +25,7 @@ def create_probe(lambda_client, role_arn: str) -> str:
         Runtime="python3.12",
         Handler="app.handler",
         Role=role_arn,
-        Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe")},
+        Code={"ZipFile": zip_folder(PROBE)},
     )
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
     return name

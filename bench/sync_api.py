@@ -8,8 +8,9 @@ import time
 import requests
 
 from bench.measure import Row, latency_row, private_instance, timed_ms
-from shop import settings
-from shop.resources import PRODUCT_API, PROJECT_DIR, api_url
+from infra import settings
+from infra.paths import PROJECT_DIR
+from infra.stack import PRODUCT_API, api_url
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
@@ -18,7 +19,7 @@ def provisioning_ms() -> float:
     with private_instance() as (env, _):
         env = env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{env['LOCALSTACK_PORT']}"}
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "shop.provision"], env=env, cwd=PROJECT_DIR, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "infra.deploy"], env=env, cwd=PROJECT_DIR, check=True, capture_output=True)
         return (time.perf_counter() - started) * 1000
 
 

@@ -37,7 +37,7 @@ SHELL_ALLOW_LIST = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
     # LocalStack settings a developer may tune (config/localstack.env's are allowed too).
     "DEBUG", "LS_LOG", "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", "LAMBDA_KEEPALIVE_MS",
-    # The shop's settings the init hook reads (shop/settings.py, shop/resources.py).
+    # The shop's settings the init hook reads (infra/settings.py, infra/stack.py).
     "AWS_DEFAULT_REGION", "SHOP_FAULT_INJECTION", "SHOP_ORDER_BATCHING_WINDOW", "HOT_RELOAD",
     "SHOP_PROJECT_DIR", "HOST_PROJECT_DIR",
 )

@@ -321,7 +321,7 @@ def apply_function_rlimits(pid: int) -> None:
 def code_signature(folder: str) -> tuple[int, int, int]:
     """Changes when a file in the folder is edited, added or removed."""
     count = newest = size = 0
-    # Hot-reload folders may be made of symlinks into a source tree (see shop/archives.py).
+    # Hot-reload folders may be made of symlinks into a source tree (see infra/archives.py).
     for root, folders, files in os.walk(folder, followlinks=True):
         folders[:] = [name for name in folders if name != "__pycache__"]  # written by the imports themselves
         for name in files:

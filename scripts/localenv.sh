@@ -37,24 +37,24 @@ fi
 if [ "$command" = up ]; then
   # Both modes deploy the same archives, built here on the host.
   scripts/venv.sh
-  .venv/bin/python -m shop.archives
+  .venv/bin/python -m infra.archives
 fi
 # Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop),
 # and the project's path on this machine, for hot-reload functions: resolved, as the hot-reload
-# symlinks are (shop/archives.py), so a checkout reached through a symlink works too.
+# symlinks are (infra/archives.py), so a checkout reached through a symlink works too.
 project_dir=$(pwd -P)
 export SHOP_PROJECT_DIR="$project_dir" HOST_PROJECT_DIR="$project_dir"
 
 case "$mode" in
   docker)
     # docker-compose.yml requires these (${...:?}), for every command. The region is the one the
-    # ready hook would use in embedded mode (shop/settings.py); the flags are checked against
+    # ready hook would use in embedded mode (infra/settings.py); the flags are checked against
     # LocalStack's own parser, which refuses a project path they cannot carry. Only `up` uses them:
     # the other commands get a placeholder, so `make down` still works where `up` refuses.
     [ -x .venv/bin/python ] || scripts/venv.sh
-    AWS_DEFAULT_REGION=$(.venv/bin/python -c 'from shop.settings import REGION; print(REGION)')
+    AWS_DEFAULT_REGION=$(.venv/bin/python -c 'from infra.settings import REGION; print(REGION)')
     if [ "$command" = up ]; then
-      SHOP_LAMBDA_DOCKER_FLAGS=$(.venv/bin/python -m shop.docker_mode lambda-docker-flags "$project_dir") || exit 1
+      SHOP_LAMBDA_DOCKER_FLAGS=$(.venv/bin/python -m tools.docker_mode lambda-docker-flags "$project_dir") || exit 1
     else
       SHOP_LAMBDA_DOCKER_FLAGS="(set by make up)"
     fi
@@ -65,7 +65,7 @@ case "$mode" in
         start=$(date +%s)
         # LocalStack pulls the functions' runtime image when it creates them; pulling it here, while
         # online, lets later starts run offline (init/ready.d/05_runtime_images_offline.py).
-        images=$(.venv/bin/python -m shop.docker_mode runtime-images)
+        images=$(.venv/bin/python -m tools.docker_mode runtime-images)
         while read -r platform image; do
           if [ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image" 2>/dev/null)" = "$platform" ]; then
             # Present: refresh it if the registry answers, within a bound, else go on offline.
@@ -83,7 +83,7 @@ case "$mode" in
         # covers a first start pulling images) and retries. Polling the hooks' state fails as soon as
         # one is in ERROR, naming it; DOCKER_READY_TIMEOUT bounds the whole wait.
         if ! docker compose up -d \
-          || ! .venv/bin/python -m shop.docker_mode wait-ready "http://127.0.0.1:${LOCALSTACK_PORT:-4566}" "${DOCKER_READY_TIMEOUT:-360}"; then
+          || ! .venv/bin/python -m tools.docker_mode wait-ready "http://127.0.0.1:${LOCALSTACK_PORT:-4566}" "${DOCKER_READY_TIMEOUT:-360}"; then
           echo "LocalStack's log, last lines:" >&2
           docker compose logs --tail 80 localstack >&2
           echo "LocalStack did not become ready; see the log above, fix it, then 'make down && make up'" >&2

@@ -1,4 +1,4 @@
-# Ready hook: provisions the shop once LocalStack is ready, in Docker and embedded mode alike.
+# Ready hook: deploys the shop's stack (infra/deploy.py) once LocalStack is ready, in Docker and embedded mode alike.
 # LocalStack exec()s this file in its own interpreter (which has boto3) without __file__, so the
 # project folder comes from SHOP_PROJECT_DIR: /opt/shop in the container, the checkout on the host.
 import os
@@ -6,6 +6,6 @@ import sys
 
 sys.path.insert(0, os.environ.get("SHOP_PROJECT_DIR", "/opt/shop"))
 
-from shop.provision import provision  # noqa: E402
+from infra.deploy import deploy  # noqa: E402
 
-provision()
+deploy()

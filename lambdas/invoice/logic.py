@@ -7,7 +7,6 @@ from shared.errors import NotFound
 def invoice_for(orders, user_name: str, order_date: str) -> dict:
     found = orders.query(user_name, "orderDate", order_date)
     if not found:
-        # API Gateway maps this message to 404 (see the integration responses in shop/provision.py).
         raise NotFound(f"no order of user {user_name} at {order_date}")
     order = found[0]
     lines = [

@@ -8,7 +8,7 @@ maxReceiveCount receives its healthy batch-mates end in the dead-letter queue wi
   alone. The limit is RECORD_TIMEOUT seconds, or the record's fair share of what is left of the
   invocation (the time left less a reserve, divided by the records not yet processed), whichever
   is less;
-- provisioning guarantees the full limit to every record: shop/resources.py derives the function's
+- provisioning guarantees the full limit to every record: infra/stack.py derives the function's
   timeout from its subscription, batch size x RECORD_TIMEOUT + RESERVE_SECONDS at least. So however
   many slow records share a batch, and wherever they sit, every healthy record is tried on every
   receive, with RECORD_TIMEOUT to finish. The fair share only bites when the invocation starts with
@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 # Kept back from the deadline for reporting the batch's outcome after the last record. Provisioning
-# (shop/resources.py, BATCH_RESERVE_SECONDS) sizes function timeouts with the same value.
+# (infra/model.py, BATCH_RESERVE_SECONDS) sizes function timeouts with the same value.
 RESERVE_SECONDS = 0.3
 # Not worth starting a record with less than this left of the whole budget; it would be cut off.
 MIN_START_SECONDS = 0.1
@@ -66,10 +66,10 @@ def time_limit(seconds: float):
 
 
 def record_timeout_from_env() -> float:
-    """RECORD_TIMEOUT, set by provisioning from shop/resources.py."""
+    """RECORD_TIMEOUT, set by provisioning from infra/stack.py."""
     value = os.environ.get("RECORD_TIMEOUT")
     if not value:
-        raise RuntimeError("environment variable RECORD_TIMEOUT is not set; provisioning sets it (shop/resources.py)")
+        raise RuntimeError("environment variable RECORD_TIMEOUT is not set; provisioning sets it (infra/stack.py)")
     return float(value)
 
 

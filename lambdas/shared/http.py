@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from shared.contract import allowed_methods, refuse_unstorable_parameters
-from shared.errors import Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
+from shared.errors import STATUSES, Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 
 
 # json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each
@@ -65,24 +65,24 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(InvalidInput)
     def invalid_input(e: InvalidInput):
         logger.info("invalid input", reason=str(e), errors=e.errors)
-        return error(HTTPStatus.BAD_REQUEST, str(e), e.errors)
+        return error(STATUSES[InvalidInput], str(e), e.errors)
 
     @app.exception_handler(NotFound)
     def not_found(e: NotFound):
-        return error(HTTPStatus.NOT_FOUND, str(e))
+        return error(STATUSES[NotFound], str(e))
 
     @app.exception_handler(Conflict)
     def conflict(e: Conflict):
-        return error(HTTPStatus.CONFLICT, str(e))
+        return error(STATUSES[Conflict], str(e))
 
     @app.exception_handler(KeyReused)
     def key_reused(e: KeyReused):
-        return error(HTTPStatus.UNPROCESSABLE_ENTITY, str(e))
+        return error(STATUSES[KeyReused], str(e))
 
     @app.exception_handler(ServiceUnavailable)
     def unavailable(e: ServiceUnavailable):
         logger.warning("dependency unavailable", reason=str(e))
-        return error(HTTPStatus.SERVICE_UNAVAILABLE, str(e))
+        return error(STATUSES[ServiceUnavailable], str(e))
 
     @app.not_found
     def no_route(_):

@@ -9,9 +9,10 @@ import uuid
 import pytest
 import requests
 
-from shop import settings
-from shop.resources import BASKET_API, LAMBDA_SOURCES, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDER_API, PRODUCT_API, PRODUCT_FUNCTION, api_url
-from tests.waiting import eventually
+from infra import settings
+from infra.paths import LAMBDA_SOURCES
+from infra.stack import BASKET_API, ORDER_API, ORDER_BATCHING_WINDOW, ORDER_QUEUE, PRODUCT_API, PRODUCT_FUNCTION, api_url
+from client.waiting import eventually
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("LOCALSTACK_MODE") != "docker", reason="Docker-mode smoke test: run it with make test-docker"
@@ -47,7 +48,7 @@ def test_a_checked_out_basket_becomes_an_order():
 
 
 def test_an_edit_under_lambdas_reaches_the_next_invocation():
-    # The real lambdas/ folder: Lambda containers watch it (shop/docker_mode.py), not a copy.
+    # The real lambdas/ folder: Lambda containers watch it (tools/docker_mode.py), not a copy.
     products = api_url(ENDPOINT, PRODUCT_API)
     logic = LAMBDA_SOURCES / "product" / "logic.py"
     original = logic.read_text()

@@ -1,17 +1,17 @@
-import io
 import json
 import urllib.request
 import uuid
-import zipfile
 from pathlib import Path
 
 import pytest
 import requests
 
-from shop import settings
-from shop.aws import client
-from shop.resources import BASKET_API, ORDER_API, PRODUCT_API, RestApi, api_url
-from tests.waiting import eventually
+from client.queues import Queues
+from infra import settings
+from infra.archives import zip_folder
+from infra.aws import client
+from infra.model import RestApi
+from infra.stack import BASKET_API, ORDER_API, PRODUCT_API, api_url
 
 FUNCTIONS = Path(__file__).parent / "functions"
 TEST_ROLE = "integration-test-lambda"
@@ -56,15 +56,6 @@ def test_role_arn():
         return iam.create_role(RoleName=TEST_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         return iam.get_role(RoleName=TEST_ROLE)["Role"]["Arn"]
-
-
-def zip_folder(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -165,52 +156,9 @@ def create_product(http, product_api):
         http.delete(f"{product_api}/product/{product_id}")
 
 
-class Queues:
-    """Reads the shop's queues in tests. Messages that do not match are left in the queue; they stay
-    hidden for a moment so that a queue holding more than one receive's worth is read through."""
-
-    def __init__(self):
-        self.sqs = client("sqs")
-
-    def url(self, name: str) -> str:
-        return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
-
-    def take(self, name: str, match, timeout: float = 20) -> dict:
-        """Waits for the first message whose parsed body satisfies match, deletes it, returns the body."""
-        url = self.url(name)
-
-        def poll():
-            messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"], MessageAttributeNames=["All"]
-            ).get("Messages", [])
-            found = None
-            for message in messages:
-                body = json.loads(message["Body"])
-                if found is None and match(body):
-                    found = body
-                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                else:
-                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=3)
-            return found
-
-        return eventually(poll, timeout=timeout, interval=0, what=f"a matching message on {name}")
-
-
 @pytest.fixture(scope="session")
 def queues() -> Queues:
     return Queues()
-
-
-def checkout_request(user_name: str, **extra) -> dict:
-    return {
-        "userName": user_name,
-        "firstName": "Ann",
-        "lastName": "Lee",
-        "email": f"{user_name}@example.com",
-        "address": "1 Market Street",
-        "paymentMethod": 1,
-        "cardInfo": "4111111111111111",
-    } | extra
 
 
 @pytest.fixture
@@ -239,4 +187,5 @@ def embedded_only():
 def pytest_collection_modifyitems(items):
     # Checks that read what the other tests did run last: in a run of their own after the suite
     # (scripts/test.sh), and at the end of a run that names them with other tests.
-    items.sort(key=lambda item: item.get_closest_marker("after_suite") is not None)
+    # The test that destroys the stack (and deploys it back) runs last of all.
+    items.sort(key=lambda item: (item.get_closest_marker("after_suite") is not None, item.get_closest_marker("destroys_stack") is not None))

@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from embedded_localstack import reaper
-from tests.integration.conftest import FUNCTIONS, zip_folder
+from infra.archives import zip_folder
+from tests.integration.conftest import FUNCTIONS
 
 PROJECT = Path(__file__).resolve().parents[2]
 

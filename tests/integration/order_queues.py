@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from shop.aws import client
-from shop.resources import ORDER_BATCH_SIZE, ORDERING_FUNCTION
-from tests import deadlines
-from tests.waiting import eventually
+from client import deadlines
+from client.queues import Queues
+from client.waiting import eventually
+from infra.aws import client
+from infra.stack import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 
 # Just above the function's timeout (the mapping refuses less); failed records come back this soon.
 VISIBILITY_TIMEOUT = ORDERING_FUNCTION.timeout + 1
@@ -33,24 +34,14 @@ class OwnQueue:
     mapping: str | None = None
 
     def send_batch(self, bodies: list[dict]) -> None:
-        entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(bodies)]
-        response = client("sqs").send_message_batch(QueueUrl=self.url, Entries=entries)
-        assert not response.get("Failed"), response["Failed"]
+        Queues().send(self.name, *bodies)
 
     def dead_letters(self) -> list[dict]:
         """What sits in the dead-letter queue (read, left in place), with SQS's attributes."""
-        sqs, found = client("sqs"), {}
-        for _ in range(3):
-            for message in sqs.receive_message(
-                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
-            ).get("Messages", []):
-                found[message["MessageId"]] = message
-        return list(found.values())
+        return Queues().peek(self.dlq_name, receives=3)
 
-    def depth(self, url: str) -> int:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        return sum(int(attributes[name]) for name in names)
+    def depth(self, name: str) -> int:
+        return Queues().depth(name)
 
 
 @pytest.fixture

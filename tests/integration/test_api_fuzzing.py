@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from shop import settings
-from shop.resources import APIS, OPENAPI_DOCUMENT, PROJECT_DIR, api_url
+from infra import settings
+from infra.paths import OPENAPI_DOCUMENT, PROJECT_DIR
+from infra.stack import APIS, api_url
 
 SCHEMATHESIS = PROJECT_DIR / ".venv-fuzz" / "bin" / "schemathesis"
 HOOKS = Path(__file__).with_name("fuzz_hooks.py")

@@ -2,25 +2,22 @@
 notification function asynchronously, which sends the confirmation email through SES."""
 
 import json
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
-from shop import provision, settings
-from shop.aws import client
-from shop.resources import (
-    ARCHIVES_DIR, BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, NOTIFICATION_FUNCTION, TABLES,
-)
-from tests import deadlines
-from tests.integration.conftest import checkout_request, proxy_event
-from tests.integration.test_poll_orders import ORDER_DEADLINE, exactly_one_order
-
-# EventBridge invokes the notification function asynchronously, with retries.
-EMAIL_DEADLINE = deadlines.async_invoke(NOTIFICATION_FUNCTION.timeout)
-from tests.waiting import eventually
+from client import deadlines
+from client.mailbox import emails_about
+from client.shop import checkout_request
+from client.waiting import eventually
+from infra.aws import client
+from infra.paths import ARCHIVES_DIR
+from infra.reconcilers.lambda_ import environment_of
+from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, TABLES
+from tests.integration.conftest import proxy_event
+from tests.integration.orders import exactly_one_order
 
 
 @pytest.fixture
@@ -134,7 +131,7 @@ def basket_from_archive(create_function, source: str, **variables: str) -> str:
         source,
         code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
         Handler=BASKET_FUNCTION.handler,
-        Environment={"Variables": provision.environment_of(BASKET_FUNCTION, queue_urls={}) | variables},
+        Environment={"Variables": environment_of(BASKET_FUNCTION, queue_urls={}) | variables},
     )
 
 
@@ -205,17 +202,11 @@ def test_saving_a_basket_during_its_checkout_is_409_and_a_reused_key_with_anothe
     assert other.status_code == 422 and other.json()["message"], other.text
 
 
-def sent_emails() -> list[dict]:
-    url = f"{settings.ENDPOINT_URL}/_aws/ses?email={EMAIL_SENDER.address}"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)["messages"]
-
-
 def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_basket, user_name):
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name)).json()["checkoutId"]
 
     emails = eventually(
-        lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=EMAIL_DEADLINE, what="the confirmation email"
+        lambda: emails_about(checkout_id), timeout=deadlines.EMAIL, what="the confirmation email"
     )
 
     email = emails[0]
@@ -227,8 +218,8 @@ def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_bask
 def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(http, basket_api, order_api, filled_basket, user_name, logs_client):
     card = "5500000000000004"
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()["checkoutId"]
-    eventually(lambda: [m for m in sent_emails() if checkout_id in m["Subject"]], timeout=EMAIL_DEADLINE, what="the email")
-    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=ORDER_DEADLINE, what="the order")
+    eventually(lambda: emails_about(checkout_id), timeout=deadlines.EMAIL, what="the email")
+    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=deadlines.ORDER, what="the order")
 
     assert order[0]["cardLast4"] == "0004"
     dynamodb = client("dynamodb")

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from shop.aws import client
-from shop.resources import INVOICE_FAILURES, INVOICE_FUNCTION, INVOICE_RESULTS, ORDER_TABLE
-from tests import deadlines
+from infra.aws import client
+from infra.stack import INVOICE_FAILURES, INVOICE_FUNCTION, INVOICE_RESULTS, ORDER_TABLE
+from client import deadlines
 
 
 @pytest.fixture

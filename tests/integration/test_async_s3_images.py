@@ -2,26 +2,16 @@
 (event source mapping) -> the product's image fields. Nothing is lost: an image of an unknown product
 ends in the dead-letter queue."""
 
-import struct
 import uuid
-import zlib
 
-from shop.aws import client
-from shop.resources import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_FUNCTION, IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION
-from tests import deadlines
+from client import deadlines
+from client.images import png
+from client.waiting import eventually
+from infra.aws import client
+from infra.stack import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_FUNCTION, IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION
 
 # S3 invokes image-metadata asynchronously, which queues the metadata for the updater's mapping.
 IMAGE_DEADLINE = deadlines.async_invoke(IMAGE_METADATA_FUNCTION.timeout, attempts=1) + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout)
-from tests.waiting import eventually
-
-
-def png(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def test_uploaded_image_updates_the_product(http, product_api, create_product):

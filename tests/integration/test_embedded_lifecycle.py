@@ -13,11 +13,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.conftest import FUNCTIONS, zip_folder
+from infra.archives import zip_folder
+from tests.integration.conftest import FUNCTIONS
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
     PROJECT, alive, create_probe, free_port, instance, instance_processes, invoke, localstack_pid, make, port_is_free,
 )
-from tests.waiting import eventually
+from client.waiting import eventually
 
 pytestmark = pytest.mark.lifecycle
 

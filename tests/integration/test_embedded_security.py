@@ -58,7 +58,7 @@ def test_the_shells_secrets_reach_neither_localstack_nor_its_hook_nor_a_function
     (tmp_path / "init" / "ready.d" / "10_record.py").write_text(
         "import os, sys\n"
         "sys.path.insert(0, os.environ['SHOP_PROJECT_DIR'])\n"
-        "from shop import settings\n"
+        "from infra import settings\n"
         f"open({str(seen)!r}, 'w').write(f'{{settings.ENDPOINT_URL}} {{settings.ALLOW_REAL_AWS}} {{settings.ACCESS_KEY_ID}}')\n"
     )
     shell = instance | CANARIES

@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
-from shop.archives import link_hot_reload_folder
-from shop.resources import LAMBDA_SOURCES, PRODUCT_FUNCTION, PRODUCT_TABLE
+from infra.archives import link_hot_reload_folder
+from infra.paths import LAMBDA_SOURCES
+from infra.stack import PRODUCT_FUNCTION, PRODUCT_TABLE
 from tests.integration.conftest import proxy_event
 
 

@@ -4,7 +4,7 @@ of the embedded mode (where it has nothing to do) nor of provisioning, which run
 import json
 import urllib.request
 
-from shop import settings
+from infra import settings
 
 
 def test_every_ready_hook_succeeded_and_the_image_hook_ran_before_provisioning():

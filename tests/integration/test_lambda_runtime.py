@@ -18,10 +18,11 @@ from localstack import config
 from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
 from embedded_localstack import interpreters, reaper
-from shop.archives import DEPENDENCIES
-from tests import deadlines
-from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT, zip_folder
-from tests.waiting import eventually
+from infra.archives import DEPENDENCIES
+from client import deadlines
+from infra.archives import zip_folder
+from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT
+from client.waiting import eventually
 
 # What CloudWatch Logs takes as one event (PutLogEvents), in UTF-8 bytes with its 26 bytes of overhead.
 MAX_LOG_EVENT_BYTES = 256 * 1024

@@ -13,16 +13,18 @@ import pytest
 
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from shop import provision
-from shop.aws import client
-from shop.resources import FUNCTIONS, SUBSCRIPTIONS, Function
+from infra import settings
+from infra.arns import Arns
+from infra.aws import client
+from infra.model import Function
+from infra.stack import FUNCTIONS, SUBSCRIPTIONS
 
 ACCOUNT = "000000000000"
 
 pytestmark = pytest.mark.after_suite
 
 
-def resource_arn(arns: provision.Arns, service: str, resources: dict) -> str:
+def resource_arn(arns: Arns, service: str, resources: dict) -> str:
     """The ARN IAM evaluates for a call, from the parameters that name its resource."""
     prefix = f"{arns.region}:{arns.account}"
     match service:
@@ -40,7 +42,7 @@ def resource_arn(arns: provision.Arns, service: str, resources: dict) -> str:
     raise AssertionError(f"no ARN rule for {service} calls ({resources}); add one here")
 
 
-def recorded_calls(function: Function, arns: provision.Arns) -> set[tuple[str, str]]:
+def recorded_calls(function: Function, arns: Arns) -> set[tuple[str, str]]:
     logs = client("logs")
     try:
         pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function.name}", filterPattern='"awsCall"')
@@ -69,13 +71,11 @@ def denied(policy: dict, calls: set[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(call for call in calls if evaluator.is_action_permitted(*call) != PermissionResult.PERMITTED)
 
 
-def used_by_lambda_itself(function: Function, arns: provision.Arns) -> set[str]:
+def used_by_lambda_itself(function: Function, arns: Arns) -> set[str]:
     """Resources the Lambda service uses with the function's role, not its code: the queues its
     event source mappings poll, its destinations and its logs."""
     resources = {arns(s.queue) for s in SUBSCRIPTIONS if s.function == function}
-    if function.async_invoke:
-        resources |= {arns(q) for q in (function.async_invoke.on_success, function.async_invoke.on_failure) if q}
-    return resources
+    return resources | {arns(q) for q in function.destinations}
 
 
 def unused(policy: dict, calls: set[tuple[str, str]], service_resources: set[str]) -> list[tuple[str, str]]:
@@ -101,7 +101,7 @@ def test_the_check_denies_a_call_its_role_lacks():
 
 
 def test_every_aws_call_a_function_made_is_allowed_by_its_role():
-    arns = provision.Arns(ACCOUNT)
+    arns = Arns(ACCOUNT, settings.REGION)
     refused, idle, recorded = {}, {}, 0
     for function in FUNCTIONS:
         policy, calls = role_policy(function), recorded_calls(function, arns)

@@ -4,10 +4,11 @@ every message ends stored exactly once or sitting in its dead-letter queue. Noth
 import json
 import uuid
 
-from shop.resources import ORDER_BATCH_SIZE, ORDERING_FUNCTION
+from client.shop import checkout_event
+from client.waiting import eventually
+from infra.stack import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
-from tests.integration.test_poll_orders import checkout_envelope, exactly_one_order, orders_of
-from tests.waiting import eventually
+from tests.integration.orders import exactly_one_order, orders_of
 
 
 def with_fault(envelope: dict, **fault) -> dict:
@@ -22,8 +23,8 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
     # Given three batches of five, one per position of a record that runs past the function's timeout
     batches = {}
     for position, index in SLOW_POSITIONS.items():
-        mates = [checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(4)]
-        slow = with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2)
+        mates = [checkout_event(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(4)]
+        slow = with_fault(checkout_event(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2)
         queue = own_order_queue()
         queue.send_batch([*mates[:index], slow, *mates[index:]])
         batches[position] = (queue, mates, slow)
@@ -42,7 +43,7 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
         assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
         assert orders_of(http, order_api, slow["detail"]["userName"]) == [], "cut off every time, so never stored"
     for position, (queue, mates, _) in batches.items():
-        assert queue.depth(queue.url) == 0, f"{position}: nothing left behind in {queue.name}"
+        assert queue.depth(queue.name) == 0, f"{position}: nothing left behind in {queue.name}"
         for mate in mates:
             assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
 
@@ -55,9 +56,9 @@ def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_sto
     envelopes = []
     for index in range(ORDER_BATCH_SIZE):
         if index in slow_positions:
-            envelopes.append(with_fault(checkout_envelope(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2))
+            envelopes.append(with_fault(checkout_event(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2))
         else:
-            envelopes.append(checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}"))
+            envelopes.append(checkout_event(f"mate-{uuid.uuid4().hex[:8]}"))
     slow = [envelopes[i] for i in slow_positions]
     mates = [e for i, e in enumerate(envelopes) if i not in slow_positions]
     queue = own_order_queue()
@@ -79,22 +80,22 @@ def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_sto
     assert all(int(m["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT for m in dead)
     for envelope in slow:
         assert orders_of(http, order_api, envelope["detail"]["userName"]) == [], "cut off every time, so never stored"
-    assert queue.depth(queue.url) == 0, f"nothing left behind in {queue.name}"
+    assert queue.depth(queue.name) == 0, f"nothing left behind in {queue.name}"
     for mate in mates:
         assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
 
 
 def test_function_process_dying_mid_batch_stores_every_order_once(http, order_api, own_order_queue):
     queue = own_order_queue()
-    mates = [checkout_envelope(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(2)]
-    dying = with_fault(checkout_envelope(f"dying-{uuid.uuid4().hex[:8]}"), failFirst=1, crash=True)
+    mates = [checkout_event(f"mate-{uuid.uuid4().hex[:8]}") for _ in range(2)]
+    dying = with_fault(checkout_event(f"dying-{uuid.uuid4().hex[:8]}"), failFirst=1, crash=True)
     queue.send_batch([mates[0], dying, mates[1]])
 
     own_order_queue.subscribe(queue)
 
     for envelope in [*mates, dying]:
         exactly_one_order(http, order_api, envelope["detail"]["userName"], timeout=RETRY_DEADLINE)
-    eventually(lambda: queue.depth(queue.url) == 0, timeout=RETRY_DEADLINE, what=f"{queue.name} to drain")
+    eventually(lambda: queue.depth(queue.name) == 0, timeout=RETRY_DEADLINE, what=f"{queue.name} to drain")
     assert queue.dead_letters() == [], "the crash hit one attempt only; the retry stores it"
 
 
@@ -103,7 +104,7 @@ def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead
     # one or two attempts, which maxReceiveCount 3 absorbs.
     queue = own_order_queue()
     faults = {0: 2, 5: 1, 15: 1, 25: 1, 35: 1, 45: 1}
-    envelopes = [checkout_envelope(f"load-{uuid.uuid4().hex[:8]}") for _ in range(50)]
+    envelopes = [checkout_event(f"load-{uuid.uuid4().hex[:8]}") for _ in range(50)]
     for index, failures in faults.items():
         with_fault(envelopes[index], failFirst=failures)
     for start in range(0, len(envelopes), 10):
@@ -119,5 +120,5 @@ def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead
         what="an order for each checkout",
     )
     assert set(counts.values()) == {1}
-    eventually(lambda: queue.depth(queue.url) == 0, timeout=RETRY_DEADLINE, what=f"{queue.name} to drain")
+    eventually(lambda: queue.depth(queue.name) == 0, timeout=RETRY_DEADLINE, what=f"{queue.name} to drain")
     assert queue.dead_letters() == []

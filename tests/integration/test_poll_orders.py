@@ -2,52 +2,17 @@
 ordering function -> order table; redrive to OrderQueue-dlq after 3 receives; idempotent per checkoutId."""
 
 import json
-import subprocess
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 
-from shop.aws import client
-from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION, PROJECT_DIR
-from tests.integration.conftest import checkout_request
-from tests import deadlines
+from client import deadlines
+from client.shop import checkout_event, checkout_request
+from client.waiting import eventually
+from infra.aws import client
+from infra.stack import FAULT_TABLE
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
-from tests.waiting import eventually
-
-def orders_of(http, order_api, user_name: str) -> list[dict]:
-    response = http.get(f"{order_api}/order/{user_name}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-# A checkout on the shop's OrderQueue until its order is stored, and the same for a burst of n
-# (batches of 10 follow one another).
-ORDER_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW)
-
-
-def burst_deadline(n: int, receives: int = 1) -> float:
-    visibility = ORDER_QUEUE.visibility_timeout
-    return deadlines.queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility) + (n // 10) * ORDERING_FUNCTION.timeout
-
-
-def exactly_one_order(http, order_api, user_name: str, timeout: float = ORDER_DEADLINE) -> dict:
-    orders = eventually(lambda: orders_of(http, order_api, user_name), timeout=timeout, what=f"an order of {user_name}")
-    assert len(orders) == 1, orders
-    return orders[0]
-
-
-def checkout_envelope(user_name: str) -> dict:
-    """A CheckoutBasket event as EventBridge puts it on OrderQueue."""
-    request = checkout_request(user_name)
-    detail = {key: value for key, value in request.items() if key != "cardInfo"} | {
-        "checkoutId": str(uuid.uuid4()),
-        "cardLast4": request["cardInfo"][-4:],
-        "items": [{"productId": "p-1", "productName": "Pen", "price": 1.25, "quantity": 2}],
-        "totalPrice": 2.5,
-        "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": CHECKOUT_DETAIL_TYPE, "source": CHECKOUT_SOURCE, "detail": detail}
+from tests.integration.orders import exactly_one_order, orders_of
+from tools import dead_letters
 
 
 def test_checkout_becomes_an_order(http, basket_api, order_api, filled_basket, user_name):
@@ -74,7 +39,7 @@ def test_fifty_concurrent_checkouts_make_exactly_fifty_orders(http, basket_api, 
     assert statuses == [202] * 50
     counts = eventually(
         lambda: (lambda c: c if all(n >= 1 for n in c.values()) else None)({u: len(orders_of(http, order_api, u)) for u in users}),
-        timeout=burst_deadline(50),
+        timeout=deadlines.order_burst(50),
         what="an order for each of the 50 checkouts",
     )
     assert sum(counts.values()) == 50 and set(counts.values()) == {1}
@@ -83,14 +48,14 @@ def test_fifty_concurrent_checkouts_make_exactly_fifty_orders(http, basket_api, 
 def test_the_same_event_delivered_twice_makes_one_order(http, order_api, own_order_queue, user_name):
     queue = own_order_queue()
     own_order_queue.subscribe(queue)
-    envelope = checkout_envelope(user_name)
+    envelope = checkout_event(user_name)
 
     queue.send_batch([envelope])
     queue.send_batch([envelope])
 
     exactly_one_order(http, order_api, user_name)
     # The duplicate may have been in flight alongside the first; once the queue is empty both were handled.
-    eventually(lambda: queue.depth(queue.url) == 0, timeout=DEAD_LETTER_DEADLINE, what=f"{queue.name} to drain")
+    eventually(lambda: queue.depth(queue.name) == 0, timeout=DEAD_LETTER_DEADLINE, what=f"{queue.name} to drain")
     assert len(orders_of(http, order_api, user_name)) == 1
     assert queue.dead_letters() == []
 
@@ -99,7 +64,7 @@ def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mat
     queue = own_order_queue()
     users = [f"mate-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     marker = uuid.uuid4().hex
-    queue.send_batch([{"poison": marker}, *(checkout_envelope(u) for u in users)])
+    queue.send_batch([{"poison": marker}, *(checkout_event(u) for u in users)])
 
     own_order_queue.subscribe(queue)  # after sending: the first receive takes the whole batch
 
@@ -113,7 +78,7 @@ def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mat
 def test_a_message_that_fails_once_then_succeeds_is_stored_once(http, order_api, own_order_queue, user_name):
     # On a queue of the test's own: its redelivery comes after 5 s, not the shop queue's 24 s
     # (6 x the ordering function's timeout). The checkout-to-queue path is test_checkout_becomes_an_order's.
-    envelope = checkout_envelope(user_name)
+    envelope = checkout_event(user_name)
     checkout_id = envelope["detail"]["checkoutId"]
     envelope["detail"]["faultInjection"] = {"key": checkout_id, "failFirst": 1}
     queue = own_order_queue()
@@ -131,17 +96,16 @@ def test_redrive_moves_dead_letters_back_and_they_are_processed(http, order_api,
     # Given a checkout sitting in a dead-letter queue of this test's own, whose source feeds the ordering function
     queue = own_order_queue()
     own_order_queue.subscribe(queue)
-    client("sqs").send_message(QueueUrl=queue.dlq_url, MessageBody=json.dumps(checkout_envelope(user_name)))
-    eventually(lambda: queue.depth(queue.dlq_url) == 1, timeout=10, what=f"the checkout in {queue.dlq_name}")
+    client("sqs").send_message(QueueUrl=queue.dlq_url, MessageBody=json.dumps(checkout_event(user_name)))
+    eventually(lambda: queue.depth(queue.dlq_name) == 1, timeout=10, what=f"the checkout in {queue.dlq_name}")
 
     # When `make dlq` and `make redrive` run for that queue
-    listing = subprocess.run([sys.executable, "-m", "shop.dead_letters", "list", queue.dlq_name], cwd=PROJECT_DIR, capture_output=True, text=True)
-    moved = subprocess.run([sys.executable, "-m", "shop.dead_letters", "redrive", queue.dlq_name], cwd=PROJECT_DIR, capture_output=True, text=True)
+    [listed] = dead_letters.listing(queue.dlq_name)
+    moves = dead_letters.redrive_all(queue.dlq_name)
 
     # Then it is listed, moved back to its source, and becomes exactly one order
-    assert listing.returncode == 0, listing.stderr
-    assert f"{queue.dlq_name}: 1 message(s) (redrive to {queue.name})" in listing.stdout
-    assert moved.returncode == 0, moved.stderr
-    assert f"{queue.dlq_name}: moved 1 message(s) back to {queue.name}" in moved.stdout
+    assert (listed.name, listed.source, listed.count) == (queue.dlq_name, queue.name, 1)
+    assert [json.loads(letter.body)["detail"]["userName"] for letter in listed.first] == [user_name]
+    assert moves == [dead_letters.Moved(queue.dlq_name, queue.name, 1)]
     exactly_one_order(http, order_api, user_name, timeout=RETRY_DEADLINE)
-    assert queue.depth(queue.dlq_url) == 0
+    assert queue.depth(queue.dlq_name) == 0

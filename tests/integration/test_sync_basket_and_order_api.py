@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from shop.aws import client
-from shop.resources import ORDER_TABLE
+from infra.aws import client
+from infra.stack import ORDER_TABLE
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration.conftest import checkout_request
-from tests.integration.test_poll_orders import exactly_one_order
+from client.shop import checkout_request
+from tests.integration.orders import exactly_one_order
 
 AT_THE_LIMIT = "999999999.12345678901234567890123456789"  # 38 significant digits, DynamoDB's most
 

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from shared import contract
 from shared.errors import InvalidInput
-from shop.resources import OPENAPI_DOCUMENT
+from infra.paths import OPENAPI_DOCUMENT
 
 
 def test_openapi_document_is_valid_openapi_3():

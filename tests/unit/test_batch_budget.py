@@ -1,14 +1,15 @@
 """The budget the queue consumers rely on (lambdas/shared/batches.py) holds in the deployment
-(shop/resources.py): a full batch of records that all run to RECORD_TIMEOUT fits in the function's
+(infra/stack.py): a full batch of records that all run to RECORD_TIMEOUT fits in the function's
 timeout, with the consumer's reserve, and the queue's visibility timeout is 6 x the function's."""
 
 import dataclasses
 
 import pytest
 
+from infra import model, stack
 from shared import batches
-from shop import resources
-from shop.resources import BATCH_RESERVE_SECONDS, SUBSCRIPTIONS, check_batch_budgets
+from infra.model import BATCH_RESERVE_SECONDS, check_batch_budgets
+from infra.stack import SUBSCRIPTIONS
 
 
 def test_provisioning_reserves_what_the_consumers_keep_back():
@@ -23,7 +24,7 @@ def test_every_consumer_has_room_for_a_full_batch_of_records_at_their_limit(subs
 
 
 def test_the_deployment_is_checked_when_it_is_declared():
-    ordering = next(s for s in SUBSCRIPTIONS if s.function is resources.ORDERING_FUNCTION)
+    ordering = next(s for s in SUBSCRIPTIONS if s.function is stack.ORDERING_FUNCTION)
     too_big = dataclasses.replace(ordering, batch_size=ordering.batch_size + 1)
     with pytest.raises(ValueError, match="untried"):
         check_batch_budgets([too_big])
@@ -34,6 +35,6 @@ def test_the_deployment_is_checked_when_it_is_declared():
 
 
 def test_the_function_timeout_is_the_smallest_whole_second_that_fits():
-    assert resources.batch_function_timeout(10, 1.0) == 11
-    assert resources.batch_function_timeout(5, 0.5) == 3
-    assert resources.batch_function_timeout(10, 0.9) == 10
+    assert model.batch_function_timeout(10, 1.0) == 11
+    assert model.batch_function_timeout(5, 0.5) == 3
+    assert model.batch_function_timeout(10, 0.9) == 10

@@ -124,7 +124,7 @@ def test_slow_records_cannot_starve_their_batch_mates_even_when_the_invocation_i
 
 
 def test_with_the_budget_provisioning_guarantees_every_record_gets_its_full_limit():
-    # A batch sized as shop/resources.py sizes it (batch x limit + reserve): records that run to their
+    # A batch sized as infra/stack.py sizes it (batch x limit + reserve): records that run to their
     # limit are each given all of it, even the last one behind nine slow ones.
     from shared.batches import RESERVE_SECONDS
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from localstack.utils.container_utils.container_client import Util
 
-from shop.docker_mode import lambda_docker_flags
+from tools.docker_mode import lambda_docker_flags
 
 PROJECT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT / "docker-compose.yml"

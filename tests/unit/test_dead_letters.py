@@ -2,7 +2,7 @@
 
 import json
 
-from shop.dead_letters import error_context
+from tools.dead_letters import error_context
 
 
 def test_async_invocation_record_names_condition_attempts_and_error():

@@ -7,8 +7,8 @@ import pytest
 from localstack.services.lambda_.invocation import docker_runtime_executor as executor
 from localstack.utils.container_utils.container_client import ContainerException, NoSuchImage, Util
 
-from shop import docker_mode
-from shop.docker_mode import HOT_RELOADING_PATHS, UnsupportedProjectPath, lambda_docker_flags
+from tools import docker_mode
+from tools.docker_mode import HOT_RELOADING_PATHS, UnsupportedProjectPath, lambda_docker_flags
 
 RUNTIME_IMAGE = ("public.ecr.aws/lambda/python:3.12", "linux/amd64")
 

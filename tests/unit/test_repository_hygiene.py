@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from shop.resources import PROJECT_DIR
+from infra.paths import PROJECT_DIR
 
 REQUIREMENT_FILES = sorted(PROJECT_DIR.glob("requirements/*.txt")) + [PROJECT_DIR / "lambdas" / "requirements.txt"]
 PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")

@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from shop import settings
-from shop.resources import PROJECT_DIR
+from infra import settings
+from infra.paths import PROJECT_DIR
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:4566", "http://localhost:4566", "http://localstack:4566"])
@@ -25,11 +25,11 @@ def test_non_local_endpoints_are_refused_unless_real_aws_is_allowed(url, monkeyp
 
 def test_provisioning_refuses_real_aws_before_sending_anything():
     env = {k: v for k, v in os.environ.items() if k != "ALLOW_REAL_AWS"} | {"AWS_ENDPOINT_URL": "https://dynamodb.us-east-1.amazonaws.com"}
-    result = subprocess.run([sys.executable, "-m", "shop.provision"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "infra.deploy"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
 
     assert result.returncode != 0
     assert "refusing to talk to https://dynamodb.us-east-1.amazonaws.com" in result.stdout + result.stderr
-    assert "[provision] provisioning against" not in result.stdout
+    assert "[deploy] deploying to" not in result.stdout
 
 
 def test_integration_suite_refuses_real_aws():

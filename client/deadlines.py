@@ -1,13 +1,14 @@
-"""How long a test may wait for LocalStack to do something, derived from the settings that govern it.
+"""How long to wait for LocalStack to do something, derived from the settings that govern it.
 
-A deadline only matters when a test fails, so each one is the worst case the configuration allows
+A deadline only matters when something fails, so each one is the worst case the configuration allows
 (a cold environment, every retry, every poll) rather than a typical time. When a setting changes
-(config/localstack.env, a function's timeout in shop/resources.py), the deadlines follow.
+(config/localstack.env, a function's timeout in infra/stack.py), the deadlines follow.
 """
 
 import os
 
 from embedded_localstack.cli import SHARED_SETTINGS, load_env_file
+from infra.stack import NOTIFICATION_FUNCTION, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION
 
 
 def localstack_setting(name: str, default: float) -> float:
@@ -53,3 +54,15 @@ def queue_delivery(function_timeout: float, batching_window: float = 0, receives
 def logs(function_timeout: float) -> float:
     """An invocation's lines in CloudWatch Logs."""
     return invoke(function_timeout) + LOG_SHIPPING
+
+
+# A checkout on the shop's OrderQueue until its order is stored.
+ORDER = queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW)
+# A checkout until its confirmation email is sent (EventBridge invokes the notification function, with retries).
+EMAIL = async_invoke(NOTIFICATION_FUNCTION.timeout)
+
+
+def order_burst(n: int, receives: int = 1) -> float:
+    """n checkouts on the shop's OrderQueue until every order is stored (batches follow one another)."""
+    visibility = ORDER_QUEUE.visibility_timeout
+    return queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility) + (n // 10) * ORDERING_FUNCTION.timeout

@@ -10,7 +10,7 @@ what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime
 It also waits, on the host, for the ready hooks (`make up`): `docker compose up --wait` would only
 report a failed hook once the healthcheck's start period and retries ran out (minutes).
 
-Run on the host by scripts/localenv.sh: python -m shop.docker_mode lambda-docker-flags|runtime-images|wait-ready
+Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready
 """
 
 import json
@@ -22,7 +22,8 @@ import time
 import urllib.error
 import urllib.request
 
-from shop.resources import LAMBDA_RUNTIME
+from client.waiting import eventually
+from infra.stack import LAMBDA_RUNTIME
 
 LOG = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ def container_running() -> bool | None:
     return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
+class StartFailed(RuntimeError):
+    pass
+
+
 def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: float = 5) -> int:
     """After `docker compose up -d`: 0 once every ready hook completed; 1 as soon as one is in ERROR
     (naming it, as embedded mode does), the container stopped, or timeout seconds passed."""
@@ -142,28 +147,33 @@ def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: flo
     from embedded_localstack.cli import failed_hooks
 
     started = time.monotonic()
-    deadline = started + timeout
-    next_check = started
-    status = None
-    while time.monotonic() < deadline:
-        status = init_status(url)
+    seen = {"status": None, "next_check": started}
+
+    def completed():
+        status = seen["status"] = init_status(url)
         if status:
             failed = failed_hooks(status)
             if failed:
-                print(f"init hooks failed: {', '.join(failed)}", file=sys.stderr)
-                return 1
+                raise StartFailed(f"init hooks failed: {', '.join(failed)}")
             if status.get("completed"):
-                print(f"==> init hooks completed in {time.monotonic() - started:.1f} s: {url}")
-                return 0
-        if time.monotonic() >= next_check:
+                return status
+        if time.monotonic() >= seen["next_check"]:
             # A container that exited (bad image, crash) never answers: say so now, not at the deadline.
             if container_running() is False:
-                print("the localstack container is not running", file=sys.stderr)
-                return 1
-            next_check = time.monotonic() + container_check
-        time.sleep(poll)
-    print(f"init hooks not completed after {timeout:.0f} s (DOCKER_READY_TIMEOUT); last status: {status}", file=sys.stderr)
-    return 1
+                raise StartFailed("the localstack container is not running")
+            seen["next_check"] = time.monotonic() + container_check
+        return None
+
+    try:
+        eventually(completed, timeout=timeout, interval=poll, what="the init hooks", fatal=(StartFailed,))
+    except StartFailed as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    except TimeoutError:
+        print(f"init hooks not completed after {timeout:.0f} s (DOCKER_READY_TIMEOUT); last status: {seen['status']}", file=sys.stderr)
+        return 1
+    print(f"==> init hooks completed in {time.monotonic() - started:.1f} s: {url}")
+    return 0
 
 
 def main(argv: list[str]) -> int:
@@ -181,7 +191,7 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "wait-ready" and len(argv) == 4:
         return wait_ready(argv[2], float(argv[3]))
-    print("usage: python -m shop.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>", file=sys.stderr)
+    print("usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>", file=sys.stderr)
     return 2
 
 

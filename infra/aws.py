@@ -3,7 +3,7 @@
 import boto3
 from botocore.config import Config
 
-from shop import settings
+from infra import settings
 
 
 def client(service: str, **config):

@@ -1,11 +1,12 @@
-"""The one way tests wait: poll a condition against a deadline, never sleep a fixed time."""
+"""The one way to wait: poll a condition against a deadline, never sleep a fixed time."""
 
 import time
 
 
-def eventually(probe, timeout: float = 10, interval: float = 0.1, what: str = "condition"):
+def eventually(probe, timeout: float = 10, interval: float = 0.1, what: str = "condition", fatal: tuple[type[BaseException], ...] = ()):
     """Calls probe() until it returns something truthy, and returns that. On timeout, raises
-    TimeoutError naming the last value (or exception) seen."""
+    TimeoutError naming the last value (or exception) seen. Exceptions of the fatal types are not
+    waited out: they end the wait at once."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -13,6 +14,8 @@ def eventually(probe, timeout: float = 10, interval: float = 0.1, what: str = "c
             last = probe()
             if last:
                 return last
+        except fatal:
+            raise
         except Exception as e:  # keep polling; report the last failure if time runs out
             last = e
         if time.monotonic() >= deadline:

@@ -8,9 +8,11 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from shop.aws import client
-from shop.resources import BASKET_FUNCTION, NOTIFICATION_FUNCTION, ORDER_QUEUE, ORDERING_FUNCTION
+from infra.aws import client
+from infra.model import Function, Queue, Rule
+from infra.stack import CHECKOUT_RULE, STACK
 
+# What the functions log at each step of a checkout (lambdas/), and what the step is.
 HOPS = {
     "basket checked out": "API call answered (202)",
     "checkout event published": "event on the bus",
@@ -34,10 +36,22 @@ def _time(entry: dict) -> datetime:
     return datetime.strptime(entry["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
 
 
+def checkout_path(rule: Rule = CHECKOUT_RULE) -> list[tuple[Function, Queue | None]]:
+    """The functions a checkout passes through, from the stack: those that publish to the rule's bus,
+    then each target's function, or the functions polling a target queue (with that queue)."""
+    path: list[tuple[Function, Queue | None]] = [(function, None) for function in STACK.publishers(rule.bus)]
+    for target in rule.targets:
+        if isinstance(target.destination, Queue):
+            path += [(function, target.destination) for function in STACK.subscribers(target.destination)]
+        else:
+            path.append((target.destination, None))
+    return path
+
+
 def hops(checkout_id: str) -> list[Hop]:
     logs = client("logs")
     found = []
-    for function in (BASKET_FUNCTION, ORDERING_FUNCTION, NOTIFICATION_FUNCTION):
+    for function, queue in checkout_path():
         group = f"/aws/lambda/{function.name}"
         try:
             pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern=f'"{checkout_id}"')
@@ -62,22 +76,14 @@ def hops(checkout_id: str) -> list[Hop]:
             if entry.get("checked_out_at"):
                 started = datetime.fromisoformat(entry["checked_out_at"].replace("Z", "+00:00"))
                 found.append(Hop(started, function.name, "checkout request validated, basket read", ""))
-            if entry["message"] in ("order created", "order attempt failed") and entry.get("queued_at_ms"):
+            if queue and entry.get("queued_at_ms"):
                 queued = datetime.fromtimestamp(int(entry["queued_at_ms"]) / 1000, tz=found[-1].at.tzinfo)
-                found.append(Hop(queued, ORDER_QUEUE.name, "message in the queue", f"receive {entry.get('receive_count')}"))
+                found.append(Hop(queued, queue.name, "message in the queue", f"receive {entry.get('receive_count')}"))
     unique = {(h.at, h.source, h.what): h for h in found}
     return sorted(unique.values(), key=lambda h: h.at)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: make trace ID=<checkoutId>", file=sys.stderr)
-        return 2
-    checkout_id = argv[0]
-    found = hops(checkout_id)
-    if not found:
-        print(f"no log entries for checkout {checkout_id} (wrong id, or logs not flushed yet)", file=sys.stderr)
-        return 1
+def print_hops(checkout_id: str, found: list[Hop]) -> None:
     start = found[0].at
     print(f"checkout {checkout_id}")
     print(f"{'time (UTC)':<13} {'total':>8} {'hop':>8}  {'where':<22} what")
@@ -86,6 +92,17 @@ def main(argv: list[str]) -> int:
         total, step = (hop.at - start).total_seconds(), (hop.at - previous).total_seconds()
         print(f"{hop.at:%H:%M:%S.%f}"[:-3] + f"  {total:7.3f}s {step:7.3f}s  {hop.source:<22} {hop.what}{' (' + hop.details + ')' if hop.details else ''}")
         previous = hop.at
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: make trace ID=<checkoutId>", file=sys.stderr)
+        return 2
+    found = hops(argv[0])
+    if not found:
+        print(f"no log entries for checkout {argv[0]} (wrong id, or logs not flushed yet)", file=sys.stderr)
+        return 1
+    print_hops(argv[0], found)
     return 0
 
 

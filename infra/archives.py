@@ -1,7 +1,7 @@
 """Builds one zip per function under build/lambdas/: the service package, lambdas/shared, the API
 contract as JSON, and the pinned third-party packages. Both modes deploy these same archives, so the
 Docker mode needs no network inside the LocalStack container. Also links the same contents into
-build/hot-reload/<function>/ for hot reload. Run: python -m shop.archives"""
+build/hot-reload/<function>/ for hot reload. Run: python -m infra.archives"""
 
 import hashlib
 import io
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from shop.resources import ARCHIVES_DIR, FUNCTIONS, HOT_RELOAD_DIR, LAMBDA_RUNTIME, LAMBDA_SOURCES, OPENAPI_DOCUMENT, Function
+from infra.model import Function
+from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
+from infra.stack import FUNCTIONS, LAMBDA_RUNTIME
 
 REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
 DEPENDENCIES = ARCHIVES_DIR / "dependencies"
@@ -86,6 +88,15 @@ def link_hot_reload_folder(function: Function, sources: Path = LAMBDA_SOURCES, t
         if not link.is_symlink():
             link.symlink_to(source.resolve())
     return folder
+
+
+def zip_folder(folder: Path) -> bytes:
+    """A folder's files as a zip archive (the Code.ZipFile of a function made of just that folder)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in _files(folder):
+            _add(archive, path.relative_to(folder).as_posix(), path.read_bytes())
+    return buffer.getvalue()
 
 
 def write_contract() -> None:

@@ -1,135 +1,17 @@
-"""The one place for resource names and the shape of the deployment. Provisioning, tests and tools
-import it; the functions get the names they need as environment variables."""
+"""The shop's stack: every resource it deploys, declared once. Deployment (infra/deploy.py), the tools,
+the tests and the benchmarks import it; the functions get the names they need as environment variables."""
 
-import math
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-OPENAPI_DOCUMENT = PROJECT_DIR / "api" / "openapi.yaml"
-LAMBDA_SOURCES = PROJECT_DIR / "lambdas"
-ARCHIVES_DIR = PROJECT_DIR / "build" / "lambdas"
-HOT_RELOAD_DIR = PROJECT_DIR / "build" / "hot-reload"
+from infra.model import (
+    AsyncInvokeConfig, Bucket, BucketNotification, EmailSender, EventBus, Function, Grant, Queue, QueueSubscription, RestApi,
+    Rule, RuleTarget, Stack, Table, batch_function_timeout, check_stack,
+)
 
 STAGE = "prod"
 # OrderQueue's event source mapping waits up to this long to fill a batch (0: hand over what is there).
 ORDER_BATCHING_WINDOW = int(os.environ.get("SHOP_ORDER_BATCHING_WINDOW") or 0)
 LAMBDA_RUNTIME = "python3.12"
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    partition_key: str
-    sort_key: str | None = None
-    ttl_attribute: str | None = None  # DynamoDB deletes items once this epoch-seconds attribute has passed
-
-
-@dataclass(frozen=True)
-class Queue:
-    name: str
-    visibility_timeout: int = 30
-    dead_letter: "Queue | None" = None
-    max_receive_count: int = 3
-
-
-@dataclass(frozen=True)
-class EventBus:
-    name: str
-
-
-@dataclass(frozen=True)
-class Bucket:
-    name: str
-
-
-@dataclass(frozen=True)
-class EmailSender:
-    address: str
-
-
-@dataclass(frozen=True)
-class Grant:
-    """Actions a function may call on one resource: roles are built from these and nothing else."""
-
-    actions: tuple[str, ...]
-    resource: Table | Queue | EventBus | Bucket | EmailSender
-
-
-@dataclass(frozen=True)
-class AsyncInvokeConfig:
-    """Event invoke config: retries, maximum event age and destinations of asynchronous invocations."""
-
-    max_retries: int = 2
-    max_event_age: int = 3600
-    on_success: Queue | None = None
-    on_failure: Queue | None = None
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str
-    handler: str  # module path inside the archive; the archive holds lambdas/shared and the handler's package
-    grants: tuple[Grant, ...]
-    # Values that are resources become their name (tables, buses) or URL (queues) at provisioning.
-    environment: dict = field(default_factory=dict)
-    timeout: int = 10
-    memory: int = 256
-    async_invoke: AsyncInvokeConfig | None = None
-
-    @property
-    def package(self) -> str:
-        return self.handler.split(".")[0]
-
-
-@dataclass(frozen=True)
-class QueueSubscription:
-    """An event source mapping: the function polls the queue and gets batches."""
-
-    queue: Queue
-    function: Function
-    batch_size: int = 10
-    batching_window: int = 0
-
-
-@dataclass(frozen=True)
-class RestApi:
-    name: str
-    custom_id: str  # LocalStack's _custom_id_ tag keeps the URL stable across restarts
-    tag: str  # operations with this OpenAPI tag belong to this API
-    function: Function  # Lambda proxy integration for every operation ...
-    non_proxy: dict = field(default_factory=dict)  # ... except these operationIds: Lambda (AWS) integration
-
-
-# Queue consumers (lambdas/shared/batches.py) keep this back from the deadline to report a batch's outcome;
-# the same value as shared.batches.RESERVE_SECONDS (tests/unit/test_batch_budget.py holds them equal).
-BATCH_RESERVE_SECONDS = 0.3
-
-
-def batch_function_timeout(batch_size: int, record_timeout: float) -> int:
-    """The whole-second function timeout in which every record of a full batch gets its full time limit,
-    however many of its batch-mates run to theirs: batch size x record timeout + reserve, rounded up."""
-    return math.ceil(batch_size * record_timeout + BATCH_RESERVE_SECONDS)
-
-
-def check_batch_budgets(subscriptions) -> None:
-    """The invariant the queue consumers rely on (lambdas/shared/batches.py): a full batch of records that
-    all run to RECORD_TIMEOUT, plus the reserve, fits in the function's timeout, so a slow record can never
-    leave a healthy batch-mate untried. And the queue hides a received message for 6 x the function's
-    timeout (AWS's advice), so a batch is not delivered again while its invocation (or a retry of it) runs."""
-    for subscription in subscriptions:
-        function, queue = subscription.function, subscription.queue
-        record_timeout = float(function.environment["RECORD_TIMEOUT"])
-        needed = subscription.batch_size * record_timeout + BATCH_RESERVE_SECONDS
-        if needed > function.timeout:
-            raise ValueError(
-                f"{function.name}: {subscription.batch_size} records x {record_timeout} s + {BATCH_RESERVE_SECONDS} s reserve"
-                f" = {needed:.2f} s exceeds its {function.timeout} s timeout; records at the end of a batch could go untried"
-            )
-        if queue.visibility_timeout < 6 * function.timeout:
-            raise ValueError(f"{queue.name}: visibility timeout {queue.visibility_timeout} s < 6 x {function.name}'s {function.timeout} s timeout")
-
 
 READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
 
@@ -148,7 +30,6 @@ FAULT_GRANT = Grant(("dynamodb:UpdateItem",), FAULT_TABLE)
 
 # -- events and queues ----------------------------------------------------------------------------
 EVENT_BUS = EventBus("SwnEventBus")
-CHECKOUT_RULE = "CheckoutBasketRule"
 CHECKOUT_SOURCE = "com.swn.basket.checkoutbasket"
 CHECKOUT_DETAIL_TYPE = "CheckoutBasket"
 # One record's limit within a batch (lambdas/shared/batches.py): a healthy one takes 0.05-0.3 s (a batch of
@@ -184,17 +65,6 @@ QUEUES = (
     ORDER_QUEUE_DLQ, ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, NOTIFICATION_FAILURES,
     INVOICE_RESULTS, INVOICE_FAILURES, IMAGE_DLQ, IMAGE_METADATA_QUEUE, IMAGE_METADATA_FAILURES,
 )
-# Where failed work waits, and where `make redrive` sends it back to (None: records of failed
-# asynchronous invocations, for reading; their requestPayload can be replayed by hand).
-DEAD_LETTER_QUEUES = {
-    ORDER_QUEUE_DLQ: ORDER_QUEUE,
-    ORDER_TARGET_DLQ: ORDER_QUEUE,
-    IMAGE_DLQ: IMAGE_METADATA_QUEUE,
-    NOTIFICATION_TARGET_DLQ: None,
-    NOTIFICATION_FAILURES: None,
-    INVOICE_FAILURES: None,
-    IMAGE_METADATA_FAILURES: None,
-}
 
 # -- functions ------------------------------------------------------------------------------------
 PRODUCT_FUNCTION = Function(
@@ -281,7 +151,6 @@ SUBSCRIPTIONS = (
     QueueSubscription(ORDER_QUEUE, ORDERING_FUNCTION, batch_size=ORDER_BATCH_SIZE, batching_window=ORDER_BATCHING_WINDOW),
     QueueSubscription(IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION, batch_size=IMAGE_BATCH_SIZE),
 )
-check_batch_budgets(SUBSCRIPTIONS)
 
 # -- APIs -----------------------------------------------------------------------------------------
 PRODUCT_API = RestApi("product-api", custom_id="product", tag="product", function=PRODUCT_FUNCTION)
@@ -290,6 +159,36 @@ ORDER_API = RestApi(
     "order-api", custom_id="order", tag="order", function=ORDER_API_FUNCTION, non_proxy={"generateInvoice": INVOICE_FUNCTION}
 )
 APIS = (PRODUCT_API, BASKET_API, ORDER_API)
+
+# -- event routing and bucket notifications -------------------------------------------------------
+# Each target has its own dead-letter queue for the events EventBridge could not deliver to it.
+CHECKOUT_RULE = Rule(
+    "CheckoutBasketRule",
+    bus=EVENT_BUS,
+    source=CHECKOUT_SOURCE,
+    detail_type=CHECKOUT_DETAIL_TYPE,
+    targets=(
+        RuleTarget("order-queue", ORDER_QUEUE, dead_letter=ORDER_TARGET_DLQ),
+        RuleTarget("notification", NOTIFICATION_FUNCTION, dead_letter=NOTIFICATION_TARGET_DLQ),
+    ),
+)
+RULES = (CHECKOUT_RULE,)
+IMAGE_UPLOADS = BucketNotification("image-metadata", IMAGE_BUCKET, IMAGE_METADATA_FUNCTION, prefix=IMAGE_PREFIX)
+
+STACK = Stack(
+    tables=TABLES,
+    queues=QUEUES,
+    email_senders=(EMAIL_SENDER,),
+    functions=FUNCTIONS,
+    apis=APIS,
+    buses=(EVENT_BUS,),
+    rules=RULES,
+    buckets=(IMAGE_BUCKET,),
+    notifications=(IMAGE_UPLOADS,),
+    subscriptions=SUBSCRIPTIONS,
+)
+# Refuses a stack that would lose failures silently, refer to an undeclared resource, or starve a batch.
+check_stack(STACK)
 
 
 def api_url(endpoint_url: str, api: RestApi) -> str:
