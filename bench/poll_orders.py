@@ -32,14 +32,10 @@ def checkout_to_order_ms(shop: Shop) -> float:
 
 
 def orders_with_prefix(prefix: str) -> list[dict]:
-    table = client("dynamodb")
-    items, kwargs = [], {"TableName": ORDER_TABLE.name, "FilterExpression": "begins_with(userName, :p)", "ExpressionAttributeValues": {":p": {"S": prefix}}}
-    while True:
-        page = table.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    pages = client("dynamodb").get_paginator("scan").paginate(
+        TableName=ORDER_TABLE.name, FilterExpression="begins_with(userName, :p)", ExpressionAttributeValues={":p": {"S": prefix}}
+    )
+    return [item for page in pages for item in page["Items"]]
 
 
 def drive(count: int, fault=lambda index: None) -> tuple[float, int, int]:
