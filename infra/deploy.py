@@ -17,6 +17,21 @@ from infra.stack import STACK
 from infra.target import Target, log
 
 
+# What destroying deletes, dependants first: each kind of resource the stack holds, and its deletion.
+TEARDOWN = (
+    ("subscriptions", lambda_.delete_subscription),
+    ("buckets", s3.delete_bucket),  # with its notifications and objects
+    ("rules", events.delete_rule),  # with its targets
+    ("buses", events.delete_bus),
+    ("apis", apigateway.delete_api),
+    ("functions", lambda_.delete_function),  # with its async invoke config and invoke permissions
+    ("functions", iam.delete_role),
+    ("email_senders", ses.delete_sender),
+    ("queues", sqs.delete_queue),
+    ("tables", dynamodb.delete_table),
+)
+
+
 def deploy(stack: Stack = STACK, target: Target | None = None) -> None:
     started = time.monotonic()
     log(f"deploying to {settings.require_local_endpoint()} in {settings.REGION}")
@@ -59,25 +74,9 @@ def destroy(stack: Stack = STACK, target: Target | None = None) -> None:
     started = time.monotonic()
     log(f"destroying on {settings.require_local_endpoint()} in {settings.REGION}")
     target = target or Target()
-    for subscription in stack.subscriptions:
-        lambda_.delete_subscription(target, subscription)
-    for bucket in stack.buckets:
-        s3.delete_bucket(target, bucket)
-    for rule in stack.rules:
-        events.delete_rule(target, rule)
-    for bus in stack.buses:
-        events.delete_bus(target, bus)
-    for api in stack.apis:
-        apigateway.delete_api(target, api)
-    for function in stack.functions:
-        lambda_.delete_function(target, function)
-        iam.delete_role(target, function)
-    for sender in stack.email_senders:
-        ses.delete_sender(target, sender)
-    for queue in stack.queues:
-        sqs.delete_queue(target, queue)
-    for table in stack.tables:
-        dynamodb.delete_table(target, table)
+    for kind, delete in TEARDOWN:
+        for resource in getattr(stack, kind):
+            delete(target, resource)
     log(f"destroyed in {time.monotonic() - started:.1f} s")
 
 

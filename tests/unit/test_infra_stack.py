@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from infra import stack
+from infra.deploy import TEARDOWN
 from infra.model import Function, Queue, RuleTarget, check_declared, check_failures_are_kept, check_stack
 from infra.stack import STACK
 from tools.trace import checkout_path
@@ -100,3 +101,9 @@ def test_the_trace_follows_the_checkout_rule_from_its_publisher_to_every_consume
         ("ordering", "OrderQueue"),
         ("notification", None),
     ]
+
+
+def test_destroying_covers_every_kind_of_resource_the_stack_holds():
+    # Notifications go with their bucket; anything else new in the Stack needs its own deletion.
+    kinds = {f.name for f in dataclasses.fields(STACK)}
+    assert {kind for kind, _ in TEARDOWN} | {"notifications"} == kinds
