@@ -7,7 +7,10 @@ import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from decimal import Decimal
 
+from basket.logic import checkout_event
+from shared.event_contract import check_checkout
 from shop.aws import client
 from shop.resources import CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, FAULT_TABLE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION, PROJECT_DIR
 from tests.integration.conftest import checkout_request
@@ -38,15 +41,12 @@ def exactly_one_order(http, order_api, user_name: str, timeout: float = ORDER_DE
 
 
 def checkout_envelope(user_name: str) -> dict:
-    """A CheckoutBasket event as EventBridge puts it on OrderQueue."""
-    request = checkout_request(user_name)
-    detail = {key: value for key, value in request.items() if key != "cardInfo"} | {
-        "checkoutId": str(uuid.uuid4()),
-        "cardLast4": request["cardInfo"][-4:],
-        "items": [{"productId": "p-1", "productName": "Pen", "price": 1.25, "quantity": 2}],
-        "totalPrice": 2.5,
-        "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
+    """A CheckoutBasket event as EventBridge puts it on OrderQueue: the basket's own detail, checked
+    against the event contract."""
+    basket = {"userName": user_name, "items": [{"productId": "p-1", "productName": "Pen", "price": Decimal("1.25"), "quantity": 2}]}
+    checked_out_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    detail = checkout_event(basket, checkout_request(user_name), str(uuid.uuid4()), None, checked_out_at)
+    check_checkout(detail)
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": CHECKOUT_DETAIL_TYPE, "source": CHECKOUT_SOURCE, "detail": detail}
 
 
