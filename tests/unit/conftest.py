@@ -75,10 +75,11 @@ def api_event(method: str, resource: str, path: str, path_parameters: dict | Non
     return event
 
 
-def sqs_event(*bodies: str) -> dict:
-    """sqs_batch.json with one record per body, each with its own messageId."""
+def sqs_event(*bodies: str, message_ids: list[str] | None = None) -> dict:
+    """sqs_batch.json with one record per body, each with its own messageId (message-0, ...)."""
     template = load_event("sqs_batch")["Records"][0]
-    return {"Records": [template | {"messageId": f"message-{i}", "body": body} for i, body in enumerate(bodies)]}
+    message_ids = message_ids or [f"message-{i}" for i in range(len(bodies))]
+    return {"Records": [template | {"messageId": message_id, "body": body} for message_id, body in zip(message_ids, bodies, strict=True)]}
 
 
 @pytest.fixture
