@@ -3,14 +3,12 @@ shipped next to this module): by the basket before publishing, by each consumer 
 
 import functools
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import fastjsonschema
 
-from shared.contract import DOCUMENT, refuse_unstorable_text
+from shared.contract import DOCUMENT, for_validation, refuse_unstorable_text
 from shared.errors import InvalidInput
-from shared.http import to_json
 
 CHECKOUT_BASKET = "checkout-basket.schema.json"
 # How the event contracts name the OpenAPI document (api/openapi.yaml, shipped as openapi.json).
@@ -37,11 +35,11 @@ def validator(schema_file: str):
 
 
 def check_checkout(detail: dict) -> None:
-    """BrokenContract unless `detail` is a valid CheckoutBasket detail, as it travels: in JSON
-    (a DynamoDB number such as Decimal(4) is the JSON integer 4)."""
+    """BrokenContract unless `detail` is a valid CheckoutBasket detail, whole numbers being integers
+    as in JSON (a DynamoDB number such as Decimal(4) travels as 4)."""
     try:
         refuse_unstorable_text(detail, where="CheckoutBasket event")
-        validator(CHECKOUT_BASKET)(json.loads(to_json(detail), parse_float=Decimal))
+        validator(CHECKOUT_BASKET)(for_validation(detail))
     except InvalidInput as e:
         raise BrokenContract(f"CheckoutBasket event breaks its contract: {e}", e.errors) from None
     except fastjsonschema.JsonSchemaValueException as e:

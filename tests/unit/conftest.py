@@ -1,7 +1,6 @@
 """Fixtures for calling the functions' `lambda_handler`s in-process, as the Powertools examples do:
 events from JSON files (tests/unit/events/) and a fake Lambda context."""
 
-import copy
 import io
 import importlib
 import json
@@ -68,7 +67,7 @@ def function_module(monkeypatch):
 
 def api_event(method: str, resource: str, path: str, path_parameters: dict | None = None, body=None, query: dict | None = None) -> dict:
     """api_gateway_proxy.json for another request."""
-    event = copy.deepcopy(load_event("api_gateway_proxy"))
+    event = load_event("api_gateway_proxy")
     event |= {"httpMethod": method, "resource": resource, "path": path, "pathParameters": path_parameters, "queryStringParameters": query}
     event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
     event["requestContext"] |= {"httpMethod": method, "resourcePath": resource, "path": f"/prod{path}"}
