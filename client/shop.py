@@ -2,12 +2,11 @@
 orders. Each method makes one call and hands back what the API answered."""
 
 import uuid
-from datetime import datetime, timezone
 
 import requests
 
 from infra import settings
-from infra.stack import BASKET_API, CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, ORDER_API, PRODUCT_API, api_url
+from infra.stack import BASKET_API, ORDER_API, PRODUCT_API, api_url
 
 
 def checkout_request(user_name: str, **extra) -> dict:
@@ -21,19 +20,6 @@ def checkout_request(user_name: str, **extra) -> dict:
         "paymentMethod": 1,
         "cardInfo": "4111111111111111",
     } | extra
-
-
-def checkout_event(user_name: str) -> dict:
-    """A CheckoutBasket event as EventBridge puts it on OrderQueue, for feeding the ordering function."""
-    request = checkout_request(user_name)
-    detail = {key: value for key, value in request.items() if key != "cardInfo"} | {
-        "checkoutId": str(uuid.uuid4()),
-        "cardLast4": request["cardInfo"][-4:],
-        "items": [{"productId": "p-1", "productName": "Pen", "price": 1.25, "quantity": 2}],
-        "totalPrice": 2.5,
-        "checkedOutAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": CHECKOUT_DETAIL_TYPE, "source": CHECKOUT_SOURCE, "detail": detail}
 
 
 class UnexpectedStatus(AssertionError):

@@ -104,6 +104,12 @@ def write_contract() -> None:
     contract = json.dumps(yaml.safe_load(OPENAPI_DOCUMENT.read_text()), sort_keys=True, indent=1)
     if not CONTRACT_JSON.exists() or CONTRACT_JSON.read_text() != contract:
         CONTRACT_JSON.write_text(contract)
+    # The event contracts (api/events/), copied as they are: their $refs to ../openapi.yaml are
+    # resolved to openapi.json by lambdas/shared/event_contract.py.
+    for schema in sorted((OPENAPI_DOCUMENT.parent / "events").glob("*.schema.json")):
+        copy = CONTRACT_JSON.parent / schema.name
+        if not copy.exists() or copy.read_bytes() != schema.read_bytes():
+            copy.write_bytes(schema.read_bytes())
 
 
 def main() -> None:

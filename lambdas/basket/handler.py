@@ -12,6 +12,7 @@ from basket import logic
 from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
+from shared.event_contract import BrokenContract, check_checkout
 from shared.events import EventPublisher
 from shared.errors import InvalidInput
 from shared.http import create_app, no_content, request_body, to_json
@@ -27,6 +28,13 @@ CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE = require_env("CHECKOUT_SOURCE"), require_
 
 
 def publish_checkout(detail: dict) -> str:
+    try:
+        check_checkout(detail)
+    except BrokenContract as e:
+        # A bug, or a saved basket the contract no longer admits: nothing is published, logic.checkout
+        # releases the claim (the basket stays) and the client gets 400 naming the field.
+        logger.error("checkout event breaks its contract; not published", checkout_id=detail.get("checkoutId"), reason=str(e), errors=e.errors)
+        raise
     event_id = publisher.publish(CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE, detail)
     logger.info("checkout event published", checkout_id=detail["checkoutId"], event_id=event_id, checked_out_at=detail["checkedOutAt"])
     return event_id

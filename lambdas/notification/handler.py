@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger
 from notification.email import confirmation
 from shared import faults
 from shared.config import require_env
+from shared.event_contract import BrokenContract, received_checkout
 
 logger = Logger(service="notification")
 ses = boto3.client("ses")
@@ -15,7 +16,11 @@ SENDER = require_env("SENDER")
 
 @logger.inject_lambda_context
 def lambda_handler(event, context):
-    detail = event["detail"]
+    try:
+        detail = received_checkout(event)
+    except BrokenContract as e:  # Lambda retries it, then it goes to the on-failure destination
+        logger.error("not a valid CheckoutBasket event; no email sent", reason=str(e), errors=e.errors)
+        raise
     logger.set_correlation_id(detail.get("correlationId"))
     logger.append_keys(checkout_id=detail["checkoutId"])
     try:

@@ -22,6 +22,7 @@ from shared import faults
 from shared.batches import TimeBudgetedBatchProcessor, record_timeout_from_env
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
+from shared.event_contract import BrokenContract, received_checkout
 
 logger = Logger(service="ordering")
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
@@ -40,8 +41,11 @@ def create_order(checkout: dict) -> dict:
 
 
 def record_handler(record: SQSRecord) -> dict:
-    event = json.loads(record.body, parse_float=Decimal)
-    checkout = event["detail"]
+    try:
+        checkout = received_checkout(json.loads(record.body, parse_float=Decimal))
+    except (BrokenContract, ValueError) as e:  # a poison message: fails alone, dead-lettered after its receives
+        logger.error("not a valid CheckoutBasket event; the record fails", message_id=record.message_id, reason=str(e), errors=getattr(e, "errors", None))
+        raise
     logger.set_correlation_id(checkout.get("correlationId"))
     logger.append_keys(
         checkout_id=checkout.get("checkoutId"),

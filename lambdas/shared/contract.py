@@ -41,7 +41,7 @@ def parse_body(body: str | None, schema_name: str) -> dict:
     refuse_unstorable_text(exact)
     # Bounds and integrality are checked on the exact value: as a float, 1000000000.00000000000000000001
     # would be 1e9 and pass "maximum: 1000000000".
-    check(_for_validation(exact), schema_name)
+    check(for_validation(exact), schema_name)
     exact = _whole_numbers_as_integers(exact, {"$ref": f"#/components/schemas/{schema_name}"})
     if unstorable := [(field, str(number)) for field, number in _numbers(exact) if not storable(number)]:
         message = "numbers must have at most 38 significant digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
@@ -116,15 +116,15 @@ def _integral(number: Decimal) -> bool:
     return number.is_finite() and number.adjusted() < 40 and number == number.to_integral_value()
 
 
-def _for_validation(value):
+def for_validation(value):
     """The body with its whole numbers as int (so 1.0 and 1E+2 meet "type: integer", as JSON Schema
     since draft 6 has it) and the others as exact Decimals, which the validator compares exactly."""
     if isinstance(value, Decimal):
         return int(value) if _integral(value) else value
     if isinstance(value, dict):
-        return {key: _for_validation(item) for key, item in value.items()}
+        return {key: for_validation(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_for_validation(item) for item in value]
+        return [for_validation(item) for item in value]
     return value
 
 

@@ -15,6 +15,7 @@ from client.waiting import eventually
 from infra.aws import client
 from infra.paths import ARCHIVES_DIR
 from infra.reconcilers.lambda_ import environment_of
+from shared.event_contract import check_checkout
 from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, TABLES
 from tests.integration.conftest import proxy_event
 from tests.integration.orders import exactly_one_order
@@ -48,6 +49,7 @@ def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, baske
     assert Decimal(str(detail["totalPrice"])) == Decimal("8.50")  # 1.25 x 4 + 3.5 x 1
     assert detail["cardLast4"] == "1111"
     assert "4111111111111111" not in json.dumps(event) and "cardInfo" not in detail
+    check_checkout(detail)  # as EventBridge delivered it
     with pytest.raises(TimeoutError):  # a second event would arrive within the same deadline
         queues.take(checkout_listener, lambda body: True, timeout=deadlines.EVENT_TO_QUEUE)
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 404

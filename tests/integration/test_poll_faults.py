@@ -4,11 +4,10 @@ every message ends stored exactly once or sitting in its dead-letter queue. Noth
 import json
 import uuid
 
-from client.shop import checkout_event
 from client.waiting import eventually
 from infra.stack import ORDER_BATCH_SIZE, ORDERING_FUNCTION
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
-from tests.integration.orders import exactly_one_order, orders_of
+from tests.integration.orders import checkout_event, exactly_one_order, orders_of
 
 
 def with_fault(envelope: dict, **fault) -> dict:

@@ -6,12 +6,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from client import deadlines
-from client.shop import checkout_event, checkout_request
+from client.shop import checkout_request
 from client.waiting import eventually
 from infra.aws import client
 from infra.stack import FAULT_TABLE
 from tests.integration.order_queues import DEAD_LETTER_DEADLINE, MAX_RECEIVE_COUNT, RETRY_DEADLINE, own_order_queue  # noqa: F401 (fixture)
-from tests.integration.orders import exactly_one_order, orders_of
+from tests.integration.orders import checkout_event, exactly_one_order, orders_of
 from tools import dead_letters
 
 

@@ -8,29 +8,15 @@ import pytest
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
 from shared.batches import TimeBudgetedBatchProcessor
-
-
-class FakeContext:
-    def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.deadline - time.monotonic()) * 1000)
-
-
-def sqs_event(bodies: list[str]) -> dict:
-    return {
-        "Records": [
-            {"messageId": body, "receiptHandle": body, "body": body, "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs"}
-            for body in bodies
-        ]
-    }
+from tests.unit.conftest import FakeLambdaContext, sqs_event
 
 
 def run(bodies: list[str], seconds: float, record_timeout: float, handler) -> tuple[list[str], float]:
     started = time.monotonic()
     processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout)
-    response = process_partial_response(event=sqs_event(bodies), record_handler=handler, processor=processor, context=FakeContext(seconds))
+    response = process_partial_response(
+        event=sqs_event(*bodies, message_ids=bodies), record_handler=handler, processor=processor, context=FakeLambdaContext(timeout_seconds=seconds)
+    )
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]], time.monotonic() - started
 
 
