@@ -11,7 +11,7 @@ import time
 import yaml
 from botocore.exceptions import ClientError
 
-from shop import settings
+from shop import long_poll, settings
 from shop.aws import client
 from shop.resources import (
     APIS, ARCHIVES_DIR, CHECKOUT_DETAIL_TYPE, CHECKOUT_RULE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, FUNCTIONS,
@@ -391,7 +391,7 @@ def ensure_image_bucket(s3, lambda_client, arns: Arns) -> None:
 def ensure_subscription(lambda_client, arns: Arns, subscription: QueueSubscription) -> None:
     wanted = {
         "BatchSize": subscription.batch_size,
-        "MaximumBatchingWindowInSeconds": subscription.batching_window,
+        "MaximumBatchingWindowInSeconds": long_poll.batching_window(subscription.batching_window),
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
     mappings = lambda_client.list_event_source_mappings(
