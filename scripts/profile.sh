@@ -22,6 +22,11 @@ svg="build/profile/${bench//,/+}-$(date -u +%Y%m%dT%H%M%SZ).svg"
 spy=$!
 trap 'kill -INT $spy 2>/dev/null || true' EXIT
 sleep 1  # py-spy attaches
+if ! kill -0 $spy 2>/dev/null; then
+  wait $spy || true
+  echo "py-spy did not start (see above); nothing profiled" >&2
+  exit 1
+fi
 BENCH=$bench .venv/bin/python -m bench
 kill -INT $spy
 wait $spy || true
