@@ -23,6 +23,7 @@ LOG = logging.getLogger(__name__)
 ENV_VAR = "_EMBEDDED_REPORT_FD"
 INVOCATION = re.compile(r"/invocations/(?P<request_id>[^/]+)/(?P<outcome>response|error)")
 STATUS = re.compile(r"/status/[^/]+/(?P<status>ready|error)")
+MAX_HEADER_BYTES = 1024
 
 
 def open_for(endpoint: ExecutorEndpoint, name: str) -> tuple[int, threading.Thread]:
@@ -38,11 +39,13 @@ def open_for(endpoint: ExecutorEndpoint, name: str) -> tuple[int, threading.Thre
 
 def _read(read_fd: int, endpoint: ExecutorEndpoint) -> None:
     with os.fdopen(read_fd, "rb") as reports:
-        while header := reports.readline():  # empty at EOF: the process and its children are gone
+        while header := reports.readline(MAX_HEADER_BYTES):  # empty at EOF: the process is gone
             try:
                 path, length = header.decode().split()
                 body = reports.read(int(length))
-            except ValueError:
+                if not header.endswith(b"\n") or len(body) != int(length):
+                    raise ValueError("cut short")
+            except ValueError:  # whatever wrote this was not bootstrap.py (the function's code can reach the fd)
                 LOG.warning("malformed report from execution environment %s: %r", endpoint.executor_id, header[:200])
                 return
             _deliver(endpoint, path, body)

@@ -153,3 +153,41 @@ def test_catalog_cache_paths_are_localstacks(tmp_path, monkeypatch):
     directories = Directories.for_host()
     assert directories.static_libs == str(catalog_cache._static_libs(tmp_path))
     assert directories.cache == str(catalog_cache._cache(tmp_path))
+
+
+def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
+    from concurrent.futures import Future
+
+    from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
+
+    from embedded_localstack import report_pipe
+
+    endpoint = ExecutorEndpoint("env-1", container_address="127.0.0.1")
+    endpoint.startup_future, endpoint.invocation_future = Future(), Future()
+    write_fd, reader = report_pipe.open_for(endpoint, "env-1")
+    big = b"x" * (3 * 2**20)  # larger than a pipe's buffer: written in pieces
+    os.write(write_fd, b"/status/env-1/ready 2\n{}")
+    assert endpoint.startup_future.result(timeout=5) is True
+    with os.fdopen(write_fd, "wb") as pipe:
+        pipe.write(b"/invocations/req-1/response %d\n" % len(big) + big)
+        pipe.flush()
+        result = endpoint.invocation_future.result(timeout=5)
+        assert (result.request_id, result.payload, result.is_error) == ("req-1", big, False)
+        endpoint.invocation_future = Future()
+        error = b'{"errorType": "X"}'
+        pipe.write(b"/invocations/req-2/error %d\n" % len(error) + error)
+        pipe.flush()
+        result = endpoint.invocation_future.result(timeout=5)
+        assert (result.request_id, result.payload, result.is_error) == ("req-2", b'{"errorType": "X"}', True)
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "the reader ends when the process's end of the pipe closes"
+
+    endpoint.startup_future = Future()
+    write_fd, reader = report_pipe.open_for(endpoint, "env-2")
+    os.write(write_fd, b'/status/env-1/error 5\n"bad"')
+    with pytest.raises(StatusErrorException):
+        endpoint.startup_future.result(timeout=5)
+    os.write(write_fd, b"no frame at all\n")  # hostile or broken: the reader stops, nothing is settled wrongly
+    reader.join(timeout=5)
+    assert not reader.is_alive()
+    os.close(write_fd)
