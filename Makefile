@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs deploy destroy test test-unit test-fast test-docker bench urls dlq redrive demo trace clean
+.PHONY: help up down status logs deploy destroy test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ test-fast: ## unit tests plus the synchronous path (API Gateway -> Lambda -> Dyn
 test-docker: ## Docker-mode smoke test: up, checkout, order, hot reload, down (skips without an engine)
 	@scripts/test-docker.sh
 
-bench: ## run the benchmarks and print their table (starts LocalStack if needed)
+bench: ## run the benchmarks and write BENCHMARKS.md (starts LocalStack if needed)
 	@scripts/bench.sh
+
+profile: ## flame graph of LocalStack's CPU while one benchmark runs (BENCH=<name>), in build/profile/
+	@scripts/profile.sh
 
 urls: ## print the API base URLs
 	@scripts/venv.sh && .venv/bin/python -m tools.urls

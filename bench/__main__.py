@@ -1,5 +1,10 @@
-"""`make bench`: every benchmark against the running LocalStack, one table, also written to
-BENCHMARKS.md. BENCH=runtime,poll_orders runs a subset. Benchmarks are measured, not asserted."""
+"""`make bench`: every benchmark against the running LocalStack, one table, written to BENCHMARKS.md
+with the scaling section. BENCH=runtime,poll_orders runs a subset and only prints it (BENCHMARKS.md
+keeps whole runs). Benchmarks are measured, not asserted.
+
+Every latency is also shown as a multiple of the floor, measured in the same run: boto3's
+sqs.GetQueueUrl to the same LocalStack, the cheapest request it answers, so the ratios stay
+comparable between machines and between a quiet and a busy one."""
 
 import importlib
 import os
@@ -9,10 +14,22 @@ import time
 from datetime import datetime, timezone
 from importlib.metadata import version
 
-from bench.measure import markdown
+from bench.measure import Row, latency_row, markdown, timed_ms
+from infra.aws import client
 from infra.paths import PROJECT_DIR
+from infra.stack import ORDER_QUEUE
 
-SUITES = ("runtime", "sync_api", "async_paths", "poll_orders")
+# idle first, while nothing else has run yet; scaling last, as it changes a mapping for a while.
+SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "scaling")
+FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+
+
+def floor() -> Row:
+    sqs = client("sqs")
+    for _ in range(20):
+        sqs.get_queue_url(QueueName=ORDER_QUEUE.name)
+    samples = [timed_ms(lambda: sqs.get_queue_url(QueueName=ORDER_QUEUE.name)) for _ in range(FLOOR_SAMPLES)]
+    return latency_row("floor", "boto3 sqs.GetQueueUrl to the same LocalStack", samples, "the unit of the ratios")
 
 
 def main() -> int:
@@ -21,21 +38,26 @@ def main() -> int:
     if unknown:
         print(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(SUITES)}", file=sys.stderr)
         return 2
-    rows = []
+    rows, sections = [floor()], []
     for name in chosen:
         started = time.monotonic()
         print(f"==> bench {name}", flush=True)
-        rows += importlib.import_module(f"bench.{name}").rows()
+        suite = importlib.import_module(f"bench.{name}")
+        rows += suite.rows() if hasattr(suite, "rows") else []
+        sections += suite.sections() if hasattr(suite, "sections") else []
         print(f"    took {time.monotonic() - started:.0f} s", flush=True)
-    table = markdown(rows)
-    print("\n" + table)
+    table = markdown(rows, floor_ms=rows[0].p50)
+    print("\n" + table + "".join("\n\n" + section for section in sections))
+    if set(chosen) != set(SUITES):
+        print("(a subset: BENCHMARKS.md left as it was)")
+        return 0
     header = (
         "# Benchmarks\n\n"
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench`, embedded mode, "
         f"LocalStack {version('localstack-core')}, {os.cpu_count()} cores, Python {platform.python_version()} on {platform.machine()}.\n"
         "p99 / max: the 99th percentile for latency samples, the value itself for single figures.\n\n"
     )
-    (PROJECT_DIR / "BENCHMARKS.md").write_text(header + table + "\n")
+    (PROJECT_DIR / "BENCHMARKS.md").write_text(header + table + "\n" + "".join("\n" + section for section in sections))
     return 0
 
 

@@ -52,7 +52,7 @@ def rows() -> list[Row]:
     failures = [failure_destination_seconds(queues) * 1000 for _ in range(3)]
     s3 = [s3_to_product_seconds(shop) * 1000 for _ in range(5)]
     return [
-        latency_row("async", "checkout -> 202 (publishes to EventBridge)", checkout_latencies(shop), "p50 <= 40"),
+        latency_row("async", "checkout -> 202 (publishes to EventBridge)", checkout_latencies(shop), "p50 <= 30"),
         latency_row("async", "always-failing async invoke -> on-failure record (retry base 1 s)", failures, "<= 5000 (1 + 2 s delays + 2 s)"),
         latency_row("S3", "upload -> product has image fields (async + SQS mapping)", s3, "reported"),
     ]

@@ -80,6 +80,6 @@ def rows() -> list[Row]:
     return [
         latency_row("ready", "`make up` -> ready, embedded, no installs, no hooks", ready, "<= 5000"),
         latency_row("cold start", "first invoke of a new function (client side)", colds, "<= 250"),
-        latency_row("sync", "warm direct invoke (boto3)", warm, "p50 <= 10"),
+        latency_row("sync", "warm direct invoke (boto3)", warm, "p50 <= 8"),
         latency_row("sync", "warm API Gateway proxy invoke", proxied, "p50 <= 20"),
     ]

@@ -251,6 +251,10 @@ class Runtime:
         env = os.environ
         self.localstack = LocalStackConnection(env["LOCALSTACK_RUNTIME_ENDPOINT"])
         self.runtime_id = env["LOCALSTACK_RUNTIME_ID"]
+        # The executor's pipe for reports (embedded_localstack/report_pipe.py); HTTP callbacks without it.
+        self.report_fd = int(env.pop("_EMBEDDED_REPORT_FD", "") or -1)
+        if self.report_fd >= 0:
+            os.set_inheritable(self.report_fd, False)  # not for the function's own subprocesses
         # LocalStack's LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES, passed on by the executor.
         self.max_payload_size = int(env.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or 0)
         self.ensure_ascii = env.get("AWS_EXECUTION_ENV") not in UNESCAPED_JSON_EXECUTION_ENVS
@@ -382,7 +386,13 @@ class Runtime:
         sys.stderr.flush()
 
     def _report(self, path: str, body: object) -> None:
-        self.localstack.post(path, body)
+        if self.report_fd < 0:
+            self.localstack.post(path, body)
+            return
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        frame = memoryview(b"%s %d\n" % (path.encode(), len(data)) + data)
+        while frame:
+            frame = frame[os.write(self.report_fd, frame) :]
 
 
 def read_logs(log_path: str, limit: int = MAX_LOG_BYTES) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import reaper
+from embedded_localstack import catalog_cache, reaper
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
@@ -251,6 +251,7 @@ def start(instance: Instance, timeout: float) -> int:
     # The same hook folder that docker-compose.yml mounts at /etc/localstack/init.
     init_root.symlink_to(instance.init_dir, target_is_directory=True)
     (instance.state_dir / "home").mkdir(exist_ok=True)
+    catalog_cache.seed(instance.state_dir / "filesystem")
 
     environment = instance.environment()
     if environment["GATEWAY_LISTEN"].startswith("0.0.0.0"):
@@ -284,6 +285,7 @@ def start(instance: Instance, timeout: float) -> int:
     )
     try:
         if wait_ready(instance, process, timeout) == 0:
+            catalog_cache.keep(instance.state_dir / "filesystem")
             return 0
     except KeyboardInterrupt:  # Ctrl-C reaches `make up`, not LocalStack, which runs in a session of its own
         print("interrupted", file=sys.stderr)

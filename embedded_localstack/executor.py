@@ -28,7 +28,9 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import bootstrap, reaper
+from embedded_localstack import bootstrap, reaper, report_pipe
+from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
+from embedded_localstack.memory import tree_rss_mb
 from embedded_localstack.interpreters import interpreter_for_runtime
 
 LOG = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.stopped = False
         # A process we killed on purpose (timeout, stop) must not be reported as a crash.
         self.expected_exit: subprocess.Popen | None = None
-        self.code_snapshot: tuple | None = None  # hot reload: the code folder as it was at spawn
+        self.code_watch: CodeWatch | None = None  # hot reload: changes to the code folder since spawn
         self.http = requests.Session()
         self.http.trust_env = False  # never through a proxy: the environment is on this host
 
@@ -132,26 +134,30 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def _spawn(self) -> None:
         python = interpreter_for_runtime(self.function_version.config.runtime)
         if self.function_version.config.code.is_hot_reloading():
-            self.code_snapshot = code_signature(self.env["LAMBDA_TASK_ROOT"])
+            self.code_watch = CodeWatch(self.env["LAMBDA_TASK_ROOT"])
         listener = socket.create_server(("127.0.0.1", 0))
         self.executor_endpoint.container_port = listener.getsockname()[1]
         self.executor_endpoint.startup_future = Future()
+        reports, reader = report_pipe.open_for(self.executor_endpoint, self.id)  # instead of callbacks via the gateway
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
                 [python, "-I", "-u", str(BOOTSTRAP)],
-                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker},
+                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker}
+                | {report_pipe.ENV_VAR: str(reports)},
                 cwd=self.env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(),),
+                pass_fds=(listener.fileno(), reports),
             )
+        os.close(reports)
         apply_function_rlimits(self.process.pid)
-        threading.Thread(target=self._watch, args=(self.process,), daemon=True, name=f"lambda-watch-{self.id}").start()
+        threading.Thread(target=self._watch, args=(self.process, reader), daemon=True, name=f"lambda-watch-{self.id}").start()
 
-    def _watch(self, process: subprocess.Popen) -> None:
+    def _watch(self, process: subprocess.Popen, reports: threading.Thread) -> None:
         """Turns an unexpected exit into an error for whoever waits on this environment."""
         exit_code = process.wait()
+        reports.join(timeout=1)  # what it reported just before exiting comes first
         if process is self.expected_exit or process is not self.process:
             return
         endpoint = self.executor_endpoint
@@ -198,7 +204,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         if self.stopped:
             raise LambdaRuntimeException(f"Execution environment {self.id} is stopped")
-        if self.code_snapshot is not None and code_signature(self.env["LAMBDA_TASK_ROOT"]) != self.code_snapshot:
+        if self.code_watch is not None and self.code_watch.changed():
             self._kill()  # hot reload: edited code runs from a fresh process, as LocalStack's init restarts it
         if self.process.poll() is not None:
             # The previous invocation timed out or the runtime died: a fresh process takes over,
@@ -236,11 +242,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 return self._out_of_memory(payload["invoke-id"], time.monotonic() - started)
 
     def _memory_used_mb(self) -> float:
-        try:
-            process = psutil.Process(self.process.pid)
-            return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
-        except psutil.NoSuchProcess:
-            return 0
+        return tree_rss_mb(self.process.pid)
 
     def _out_of_memory(self, request_id: str, elapsed: float) -> InvocationResult:
         # As on AWS: the sandbox is killed once the function uses more than its MemorySize.
@@ -316,21 +318,6 @@ def apply_function_rlimits(pid: int) -> None:
             return
         except (OSError, ValueError) as e:  # e.g. a hard limit below Lambda's, which only root may raise
             LOG.warning("cannot set resource limit %s=%s on function process %s: %s", limit, value, pid, e)
-
-
-def code_signature(folder: str) -> tuple[int, int, int]:
-    """Changes when a file in the folder is edited, added or removed."""
-    count = newest = size = 0
-    # Hot-reload folders may be made of symlinks into a source tree (see infra/archives.py).
-    for root, folders, files in os.walk(folder, followlinks=True):
-        folders[:] = [name for name in folders if name != "__pycache__"]  # written by the imports themselves
-        for name in files:
-            try:
-                stat = os.stat(os.path.join(root, name))
-            except FileNotFoundError:  # removed while we looked
-                continue
-            count, newest, size = count + 1, max(newest, stat.st_mtime_ns), size + stat.st_size
-    return count, newest, size
 
 
 def _settle(future: Future, result=None, exception: BaseException | None = None) -> None:

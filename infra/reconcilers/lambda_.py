@@ -9,7 +9,7 @@ import time
 
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from infra import settings
+from infra import long_poll, settings
 from infra.model import EventBus, Function, InvokePermission, Queue, QueueSubscription, RestApi, Rule, Table
 from infra.paths import ARCHIVES_DIR
 from infra.stack import LAMBDA_RUNTIME
@@ -174,7 +174,7 @@ def ensure_invoke_permission(target: Target, permission: InvokePermission, sourc
 def _mapping_settings(subscription: QueueSubscription) -> dict:
     return {
         "BatchSize": subscription.batch_size,
-        "MaximumBatchingWindowInSeconds": subscription.batching_window,
+        "MaximumBatchingWindowInSeconds": long_poll.batching_window(subscription.batching_window),
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
 

@@ -1,0 +1,52 @@
+"""Lambda's per-invocation CloudWatch metrics (AWS/Lambda Invocations and Errors), off unless
+EMBEDDED_LAMBDA_CLOUDWATCH_METRICS=1.
+
+LocalStack 4.14.0 sends them from a new thread per invocation, each a PutMetricData call through its
+own gateway: under load that was 7% of LocalStack's CPU, and LocalStack has no setting for it (SQS
+has SQS_DISABLE_CLOUDWATCH_METRICS). This replaces the two functions its version manager calls
+(localstack/services/lambda_/invocation/version_manager.py imports them by name from metrics.py)
+with ones that do nothing. The CloudWatch API itself is untouched: PutMetricData, GetMetricData and
+alarms work as before.
+
+Pinned to LocalStack's version: on another one, ``switch_off`` refuses to patch (the names may have
+moved or the metrics become optional), and tests/unit/test_lambda_metrics.py fails, so that whoever
+upgrades LocalStack looks at this again.
+"""
+
+import logging
+import os
+from importlib.metadata import version
+
+LOG = logging.getLogger(__name__)
+
+PINNED_LOCALSTACK = "4.14.0"
+SETTING = "EMBEDDED_LAMBDA_CLOUDWATCH_METRICS"
+PATCHED_NAMES = ("record_cw_metric_invocation", "record_cw_metric_error")
+
+
+def wanted() -> bool:
+    return os.environ.get(SETTING, "0") == "1"
+
+
+def _nothing(*args, **kwargs) -> None:
+    pass
+
+
+def switch_off() -> bool:
+    """Stops the per-invocation metrics unless the setting asks for them. True if it patched."""
+    if wanted():
+        return False
+    installed = version("localstack-core")
+    if installed != PINNED_LOCALSTACK:
+        LOG.warning(
+            "Lambda CloudWatch metrics left on: embedded_localstack/lambda_metrics.py patches LocalStack %s, not %s",
+            PINNED_LOCALSTACK,
+            installed,
+        )
+        return False
+    from localstack.services.lambda_.invocation import version_manager
+
+    for name in PATCHED_NAMES:
+        getattr(version_manager, name)  # fails loudly if 4.14.0's module is not what we read
+        setattr(version_manager, name, _nothing)
+    return True

@@ -1,0 +1,78 @@
+"""A function process's reports (ready, init error, response, error) over a pipe, not HTTP callbacks.
+
+LocalStack's own executor protocol (``executor_endpoint.py``) has the environment POST each report to
+LocalStack's gateway, where it runs the whole handler chain: one gateway request per invocation, a
+third of a warm invoke's CPU. Here the environment writes the same report, with the same path and
+body, to a pipe the executor reads; the reader settles the same futures the gateway route would.
+A runtime that does not know the pipe (no ``_EMBEDDED_REPORT_FD``) keeps using the HTTP callbacks,
+which stay registered.
+
+Frame: ``<path> <body length>\\n<body>``, the path as the callback's (``/invocations/<id>/response``).
+"""
+
+import logging
+import os
+import re
+import threading
+from concurrent.futures import Future
+
+from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
+from localstack.services.lambda_.invocation.lambda_models import InvocationResult
+
+LOG = logging.getLogger(__name__)
+ENV_VAR = "_EMBEDDED_REPORT_FD"
+INVOCATION = re.compile(r"/invocations/(?P<request_id>[^/]+)/(?P<outcome>response|error)")
+STATUS = re.compile(r"/status/[^/]+/(?P<status>ready|error)")
+MAX_HEADER_BYTES = 1024
+
+
+def open_for(endpoint: ExecutorEndpoint, name: str) -> tuple[int, threading.Thread]:
+    """Starts reading reports for the endpoint. Returns the pipe's write end for the environment's
+    process (pass it, then close it here) and the reader, which ends once the process is gone and
+    its last report delivered: join it before taking an exit for a crash, since a runtime may report
+    and exit at once (an init error, sys.exit in the handler)."""
+    read_fd, write_fd = os.pipe()
+    reader = threading.Thread(target=_read, args=(read_fd, endpoint), daemon=True, name=f"lambda-reports-{name}")
+    reader.start()
+    return write_fd, reader
+
+
+def _read(read_fd: int, endpoint: ExecutorEndpoint) -> None:
+    with os.fdopen(read_fd, "rb") as reports:
+        while header := reports.readline(MAX_HEADER_BYTES):  # empty at EOF: the process is gone
+            try:
+                path, length = header.decode().split()
+                body = reports.read(int(length))
+                if not header.endswith(b"\n") or len(body) != int(length):
+                    raise ValueError("cut short")
+            except ValueError:  # whatever wrote this was not bootstrap.py (the function's code can reach the fd)
+                LOG.warning("malformed report from execution environment %s: %r", endpoint.executor_id, header[:200])
+                return
+            _deliver(endpoint, path, body)
+
+
+def _deliver(endpoint: ExecutorEndpoint, path: str, body: bytes) -> None:
+    # What ExecutorEndpoint's invocation_response/invocation_error/status_ready/status_error do.
+    if match := INVOCATION.fullmatch(path):
+        result = InvocationResult(match["request_id"], body, is_error=match["outcome"] == "error", logs=endpoint.logs)
+        _settle(endpoint.invocation_future, result=result)
+    elif match := STATUS.fullmatch(path):
+        if match["status"] == "ready":
+            _settle(endpoint.startup_future, result=True)
+        else:
+            LOG.warning("Execution environment startup failed: %s", body.decode(errors="replace"))
+            _settle(endpoint.startup_future, exception=StatusErrorException("Environment startup failed", payload=body))
+    else:
+        LOG.warning("unknown report %r from execution environment %s", path[:200], endpoint.executor_id)
+
+
+def _settle(future: Future | None, result=None, exception: BaseException | None = None) -> None:
+    if future is None:
+        return
+    try:
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)
+    except Exception:  # settled meanwhile (a crash report, a timeout) or cancelled by a stop
+        pass

@@ -1,0 +1,193 @@
+"""The pieces that make an invocation and a checkout cheaper (issue 16), without LocalStack."""
+
+import os
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+
+import pytest
+
+from embedded_localstack import catalog_cache, code_watch, lambda_metrics
+from embedded_localstack.memory import tree_rss_mb
+from infra import long_poll
+
+
+def make_function_folder(tmp_path):
+    """A hot-reload folder as shop/archives.py makes it: symlinks into a source tree."""
+    source = tmp_path / "src"
+    (source / "pkg").mkdir(parents=True)
+    (source / "app.py").write_text("v1")
+    (source / "pkg" / "logic.py").write_text("v1")
+    folder = tmp_path / "function"
+    folder.mkdir()
+    (folder / "app.py").symlink_to(source / "app.py")
+    (folder / "pkg").symlink_to(source / "pkg")
+    return source, folder
+
+
+@pytest.mark.parametrize("edit", ["modify linked file", "modify file in linked folder", "add", "remove", "rename"])
+def test_code_watch_sees_an_edit_at_once(tmp_path, edit):
+    source, folder = make_function_folder(tmp_path)
+    watch = code_watch.CodeWatch(str(folder))
+    assert watch.inotify is not None, "inotify should be available on Linux"
+    assert not watch.changed()
+    if edit == "modify linked file":
+        (source / "app.py").write_text("v2")
+    elif edit == "modify file in linked folder":
+        (source / "pkg" / "logic.py").write_text("v2")
+    elif edit == "add":
+        (source / "pkg" / "new.py").write_text("")
+    elif edit == "remove":
+        (source / "pkg" / "logic.py").unlink()
+    else:
+        (source / "pkg" / "logic.py").rename(source / "pkg" / "renamed.py")
+    assert watch.changed()  # no wait: the kernel queued the event during the write
+    assert watch.changed()  # and it stays changed
+
+
+def test_code_watch_ignores_bytecode_caches_and_reading(tmp_path):
+    source, folder = make_function_folder(tmp_path)
+    watch = code_watch.CodeWatch(str(folder))
+    (source / "pkg" / "__pycache__").mkdir()
+    (source / "pkg" / "__pycache__" / "logic.cpython-312.pyc").write_bytes(b"cache")
+    (folder / "app.py").read_text()
+    assert not watch.changed()
+
+
+def test_code_watch_is_per_folder_and_per_process_start(tmp_path):
+    source_a, folder_a = make_function_folder(tmp_path / "a")
+    _, folder_b = make_function_folder(tmp_path / "b")
+    first, other = code_watch.CodeWatch(str(folder_a)), code_watch.CodeWatch(str(folder_b))
+    (source_a / "app.py").write_text("v2")
+    assert first.changed() and not other.changed()
+    respawned = code_watch.CodeWatch(str(folder_a))  # the replacement process starts from the edited code
+    assert not respawned.changed()
+
+
+def test_code_watch_fallback_recomputes_at_most_once_a_second(tmp_path, monkeypatch):
+    source, folder = make_function_folder(tmp_path)
+    monkeypatch.setattr(code_watch, "_shared_inotify", lambda: None)
+    watch = code_watch.CodeWatch(str(folder))
+    assert watch.inotify is None
+    calls = []
+    real = code_watch.code_signature
+    monkeypatch.setattr(code_watch, "code_signature", lambda f: calls.append(f) or real(f))
+    (source / "app.py").write_text("v2, longer")
+    deadline = time.monotonic() + 5 * code_watch.SIGNATURE_MAX_AGE_SECONDS
+    while not watch.changed():
+        assert time.monotonic() < deadline
+    assert len(calls) == 1
+
+
+def test_tree_memory_counts_children_and_grandchildren():
+    grow = "x = bytearray(64 * 2**20); import time; time.sleep(30)"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {grow!r}]).wait()"]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while tree_rss_mb(parent.pid) < 64:
+            assert time.monotonic() < deadline, f"only {tree_rss_mb(parent.pid):.0f} MiB seen"
+            time.sleep(0.05)
+    finally:
+        for child in open(f"/proc/{parent.pid}/task/{parent.pid}/children").read().split():
+            os.kill(int(child), 9)
+        parent.kill()
+        parent.wait()
+    assert tree_rss_mb(parent.pid) == 0
+
+
+def test_lambda_metrics_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read version_manager.py of the new release, check that
+    # the two names are still what sends AWS/Lambda metrics, then move the pin.
+    assert version("localstack-core") == lambda_metrics.PINNED_LOCALSTACK
+    from localstack.services.lambda_.invocation import metrics, version_manager
+
+    for name in lambda_metrics.PATCHED_NAMES:
+        assert getattr(version_manager, name) is getattr(metrics, name) or getattr(version_manager, name) is lambda_metrics._nothing
+
+
+def test_lambda_metrics_switched_off_unless_asked(monkeypatch):
+    from localstack.services.lambda_.invocation import metrics, version_manager
+
+    for name in lambda_metrics.PATCHED_NAMES:
+        monkeypatch.setattr(version_manager, name, getattr(metrics, name))
+    monkeypatch.setenv(lambda_metrics.SETTING, "1")
+    assert not lambda_metrics.switch_off()
+    assert version_manager.record_cw_metric_invocation is metrics.record_cw_metric_invocation
+    monkeypatch.setenv(lambda_metrics.SETTING, "0")
+    assert lambda_metrics.switch_off()
+    assert version_manager.record_cw_metric_invocation is lambda_metrics._nothing
+    assert version_manager.record_cw_metric_error is lambda_metrics._nothing
+
+
+def test_long_poll_window_only_for_localstack():
+    assert long_poll.batching_window(0, "http://127.0.0.1:4566") == 20
+    assert long_poll.batching_window(0, "http://localhost.localstack.cloud:4566") == 20
+    assert long_poll.batching_window(0, None) == 0  # AWS's own endpoints (ALLOW_REAL_AWS=1)
+    assert long_poll.batching_window(0, "https://sqs.eu-west-1.amazonaws.com") == 0
+    assert long_poll.batching_window(5, "http://127.0.0.1:4566") == 5  # a window someone chose stays
+
+
+def test_catalog_index_kept_once_and_seeded_into_fresh_instances(tmp_path):
+    kept = tmp_path / "kept"
+    built = tmp_path / "first" / "var" / "lib" / "localstack" / "cache" / "service-catalog-4_14_0-1_42_54.dill"
+    built.parent.mkdir(parents=True)
+    built.write_bytes(b"index")
+    catalog_cache.keep(tmp_path / "first", kept)
+    assert (kept / built.name).read_bytes() == b"index"
+    assert not list(kept.glob(".partial-*"))
+
+    catalog_cache.seed(tmp_path / "second", kept)
+    seeded = tmp_path / "second" / "usr" / "lib" / "localstack" / built.name
+    assert seeded.read_bytes() == b"index"
+    catalog_cache.seed(tmp_path / "second", kept)  # again: already there
+    assert seeded.read_bytes() == b"index"
+
+
+def test_catalog_cache_paths_are_localstacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("FILESYSTEM_ROOT", str(tmp_path))
+    from localstack.config import Directories
+
+    directories = Directories.for_host()
+    assert directories.static_libs == str(catalog_cache._static_libs(tmp_path))
+    assert directories.cache == str(catalog_cache._cache(tmp_path))
+
+
+def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
+    from concurrent.futures import Future
+
+    from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
+
+    from embedded_localstack import report_pipe
+
+    endpoint = ExecutorEndpoint("env-1", container_address="127.0.0.1")
+    endpoint.startup_future, endpoint.invocation_future = Future(), Future()
+    write_fd, reader = report_pipe.open_for(endpoint, "env-1")
+    big = b"x" * (3 * 2**20)  # larger than a pipe's buffer: written in pieces
+    os.write(write_fd, b"/status/env-1/ready 2\n{}")
+    assert endpoint.startup_future.result(timeout=5) is True
+    with os.fdopen(write_fd, "wb") as pipe:
+        pipe.write(b"/invocations/req-1/response %d\n" % len(big) + big)
+        pipe.flush()
+        result = endpoint.invocation_future.result(timeout=5)
+        assert (result.request_id, result.payload, result.is_error) == ("req-1", big, False)
+        endpoint.invocation_future = Future()
+        error = b'{"errorType": "X"}'
+        pipe.write(b"/invocations/req-2/error %d\n" % len(error) + error)
+        pipe.flush()
+        result = endpoint.invocation_future.result(timeout=5)
+        assert (result.request_id, result.payload, result.is_error) == ("req-2", b'{"errorType": "X"}', True)
+    reader.join(timeout=5)
+    assert not reader.is_alive(), "the reader ends when the process's end of the pipe closes"
+
+    endpoint.startup_future = Future()
+    write_fd, reader = report_pipe.open_for(endpoint, "env-2")
+    os.write(write_fd, b'/status/env-1/error 5\n"bad"')
+    with pytest.raises(StatusErrorException):
+        endpoint.startup_future.result(timeout=5)
+    os.write(write_fd, b"no frame at all\n")  # hostile or broken: the reader stops, nothing is settled wrongly
+    reader.join(timeout=5)
+    assert not reader.is_alive()
+    os.close(write_fd)
