@@ -29,7 +29,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
 from embedded_localstack import bootstrap, reaper
-from embedded_localstack.interpreters import interpreter_for_runtime
+from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
 
 LOG = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 (f"{python.parent.parent}/lib", "/lib64", "/usr/lib64", runtime_dir, f"{runtime_dir}/lib",
                  task_root, f"{task_root}/lib", "/opt/lib")
             ),
-        }
+        } | runtime_variables(runtime, task_root, runtime_dir)
         self.env |= {key: str(value) for key, value in env_vars.items()}
         self.env |= {
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
@@ -138,7 +138,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.executor_endpoint.startup_future = Future()
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
-                [python, "-I", "-u", str(BOOTSTRAP)],
+                bootstrap_command(self.function_version.config.runtime, python, str(BOOTSTRAP)),
                 env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker},
                 cwd=self.env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from shop import node_archives
 from shop.resources import ARCHIVES_DIR, FUNCTIONS, HOT_RELOAD_DIR, LAMBDA_RUNTIME, LAMBDA_SOURCES, OPENAPI_DOCUMENT, Function
 
 REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
@@ -101,6 +102,10 @@ def main() -> None:
     install_dependencies()
     write_contract()
     for function in FUNCTIONS:
+        if function.runtime.startswith("nodejs"):
+            node_archives.install_esbuild()
+            node_archives.build(function)
+            continue
         build(function)
         link_hot_reload_folder(function)
     print(f"==> function archives built in {time.monotonic() - started:.1f} s: {ARCHIVES_DIR}")

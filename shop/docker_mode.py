@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-from shop.resources import LAMBDA_RUNTIME
+from shop.resources import FUNCTIONS
 
 LOG = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ def runtime_images() -> list[tuple[str, str]]:
     """(image, platform) pairs, as the Docker executor pulls them when a function is created."""
     from localstack.services.lambda_.invocation.docker_runtime_executor import docker_platform, resolver
 
-    return [(resolver.get_image_for_runtime(LAMBDA_RUNTIME), docker_platform(FUNCTION_ARCHITECTURE))]
+    runtimes = sorted({function.runtime for function in FUNCTIONS})  # python3.12 and nodejs20.x
+    return [(resolver.get_image_for_runtime(runtime), docker_platform(FUNCTION_ARCHITECTURE)) for runtime in runtimes]
 
 
 def mark_present_images_as_pulled() -> list[str]:

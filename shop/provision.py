@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from shop import settings
 from shop.aws import client
 from shop.resources import (
-    APIS, ARCHIVES_DIR, CHECKOUT_DETAIL_TYPE, CHECKOUT_RULE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, FUNCTIONS,
-    IMAGE_BUCKET, IMAGE_METADATA_FUNCTION, IMAGE_PREFIX, LAMBDA_RUNTIME, NOTIFICATION_FUNCTION, NOTIFICATION_TARGET_DLQ,
+    APIS, ARCHIVES_DIR, AUDIT_FUNCTION, AUDIT_TARGET_DLQ, CHECKOUT_DETAIL_TYPE, CHECKOUT_RULE, CHECKOUT_SOURCE, EMAIL_SENDER, EVENT_BUS, FUNCTIONS,
+    IMAGE_BUCKET, IMAGE_METADATA_FUNCTION, IMAGE_PREFIX, NOTIFICATION_FUNCTION, NOTIFICATION_TARGET_DLQ,
     OPENAPI_DOCUMENT, ORDER_QUEUE, ORDER_TARGET_DLQ, QUEUES, STAGE, SUBSCRIPTIONS, TABLES, Bucket, EmailSender, EventBus,
     Function, Queue, QueueSubscription, RestApi, Table,
 )
@@ -149,7 +149,7 @@ def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, 
 def function_configuration(function: Function, role_arn: str, queue_urls: dict[str, str]) -> dict:
     return {
         "FunctionName": function.name,
-        "Runtime": LAMBDA_RUNTIME,
+        "Runtime": function.runtime,
         "Handler": function.handler,
         "Role": role_arn,
         "Timeout": function.timeout,
@@ -338,14 +338,16 @@ def ensure_checkout_rule(events, sqs, lambda_client, arns: Arns, queue_urls: dic
     targets = [
         {"Id": "order-queue", "Arn": arns(ORDER_QUEUE), "DeadLetterConfig": {"Arn": arns(ORDER_TARGET_DLQ)}},
         {"Id": "notification", "Arn": arns(NOTIFICATION_FUNCTION), "DeadLetterConfig": {"Arn": arns(NOTIFICATION_TARGET_DLQ)}},
+        {"Id": "checkout-audit", "Arn": arns(AUDIT_FUNCTION), "DeadLetterConfig": {"Arn": arns(AUDIT_TARGET_DLQ)}},
     ]
     current = events.list_targets_by_rule(Rule=CHECKOUT_RULE, EventBusName=EVENT_BUS.name)["Targets"]
     if sorted(current, key=lambda t: t["Id"]) != sorted(targets, key=lambda t: t["Id"]):
         events.put_targets(Rule=CHECKOUT_RULE, EventBusName=EVENT_BUS.name, Targets=targets)
         log(f"rule {CHECKOUT_RULE} targets set")
     allow_invoke(lambda_client, NOTIFICATION_FUNCTION, "eventbridge-checkout", "events.amazonaws.com", rule_arn)
+    allow_invoke(lambda_client, AUDIT_FUNCTION, "eventbridge-checkout", "events.amazonaws.com", rule_arn)
     # On AWS a queue accepts EventBridge's messages only when its policy says so.
-    for queue in (ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ):
+    for queue in (ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, AUDIT_TARGET_DLQ):
         policy = {
             "Version": "2012-10-17",
             "Statement": [
