@@ -397,6 +397,7 @@ async function main() {
   const runtime = new Runtime();
   const fd = Number(process.env._EMBEDDED_LISTEN_FD);
   delete process.env._EMBEDDED_LISTEN_FD;
+  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
 
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());
   const fatal = (title, exitCode, error) => {
