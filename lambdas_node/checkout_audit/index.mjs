@@ -6,10 +6,11 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
+import { recordCalls } from '../shared/aws_calls.mjs';
 import { auditRecord } from './record.mjs';
 
 // Outside the handler: one client per execution environment, reused by warm invocations.
-const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const table = DynamoDBDocumentClient.from(recordCalls(new DynamoDBClient({})));
 
 export const handler = async (event) => {
   const record = auditRecord(event, new Date().toISOString(), process.env.AWS_EXECUTION_ENV);
