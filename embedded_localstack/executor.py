@@ -138,7 +138,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.executor_endpoint.startup_future = Future()
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
-                bootstrap_command(self.function_version.config.runtime, python, str(BOOTSTRAP)),
+                bootstrap_command(self.function_version.config.runtime, python, str(BOOTSTRAP), self.function_version.config.memory_size),
                 env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker},
                 cwd=self.env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,

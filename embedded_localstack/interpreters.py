@@ -101,10 +101,10 @@ def interpreter_for_runtime(runtime: str | None) -> str:
     )
 
 
-def bootstrap_command(runtime: str | None, interpreter: str, python_bootstrap: str) -> list[str]:
+def bootstrap_command(runtime: str | None, interpreter: str, python_bootstrap: str, memory_mb: int) -> list[str]:
     """How an execution environment's process starts, by the runtime's language."""
     if node_runtime.major_of(runtime):
-        return node_runtime.command(interpreter)
+        return node_runtime.command(interpreter, memory_mb)
     return [interpreter, "-I", "-u", python_bootstrap]
 
 

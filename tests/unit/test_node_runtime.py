@@ -77,8 +77,12 @@ def test_without_the_sdk_the_function_fails_saying_how_to_install_it(clean, monk
 
 
 def test_a_node_function_starts_the_node_bootstrap_with_lambdas_node_path(clean):
-    assert bootstrap_command("nodejs20.x", "/usr/bin/node", "/x/bootstrap.py") == ["/usr/bin/node", str(node_runtime.BOOTSTRAP)]
-    assert bootstrap_command("python3.12", "/usr/bin/python3.12", "/x/bootstrap.py") == ["/usr/bin/python3.12", "-I", "-u", "/x/bootstrap.py"]
+    # node's flags as the Lambda image's bootstrap sets them for 256 MB
+    assert bootstrap_command("nodejs20.x", "/usr/bin/node", "/x/bootstrap.py", 256) == [
+        "/usr/bin/node", "--expose-gc", "--max-http-header-size", "81920", "--max-semi-space-size=12",
+        "--max-old-space-size=231", str(node_runtime.BOOTSTRAP),
+    ]
+    assert bootstrap_command("python3.12", "/usr/bin/python3.12", "/x/bootstrap.py", 256) == ["/usr/bin/python3.12", "-I", "-u", "/x/bootstrap.py"]
     assert runtime_variables("nodejs20.x", "/task", "/runtime") == {"NODE_PATH": f"{clean / 'sdk'}:/runtime:/task"}
     assert runtime_variables("python3.12", "/task", "/runtime") == {}
 
