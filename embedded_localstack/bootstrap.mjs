@@ -13,13 +13,14 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire, register } from 'node:module';
+// (module.register is new in Node 18.19 and 20.6: not a named import, which would fail to link on older ones)
+import nodeModule from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import util from 'node:util';
 
-const require = createRequire(import.meta.url);
+const require = nodeModule.createRequire(import.meta.url);
 
 // LocalStack's internal variables: read, then removed before the function's code runs (bootstrap.py).
 const LOCALSTACK_INTERNAL_ENV = [
@@ -125,10 +126,10 @@ let esmPathsRegistered = false;
 
 async function importFile(file) {
   if (!fs.existsSync(file)) return undefined;
-  if (!esmPathsRegistered && register && process.env.NODE_PATH) {
+  if (!esmPathsRegistered && nodeModule.register && process.env.NODE_PATH) {
     // As on Lambda, `import '@aws-sdk/...'` from an ES module finds the runtime's SDK; Node's own ES
     // module resolution ignores NODE_PATH. Only for ES modules: the hook runs on a loader thread.
-    register('./node_esm_paths.mjs', import.meta.url);
+    nodeModule.register('./node_esm_paths.mjs', import.meta.url);
     esmPathsRegistered = true;
   }
   return import(pathToFileURL(file).href);
