@@ -40,6 +40,8 @@ SHELL_ALLOW_LIST = (
     # The shop's settings the init hook reads (infra/settings.py, infra/stack.py).
     "AWS_DEFAULT_REGION", "SHOP_FAULT_INJECTION", "SHOP_ORDER_BATCHING_WINDOW", "HOT_RELOAD",
     "SHOP_PROJECT_DIR", "HOST_PROJECT_DIR",
+    # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
+    "EMBEDDED_LAMBDA_NODE18", "EMBEDDED_LAMBDA_NODE20", "EMBEDDED_LAMBDA_NODE22",
 )
 
 

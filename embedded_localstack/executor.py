@@ -31,7 +31,7 @@ from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntim
 from embedded_localstack import bootstrap, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.memory import tree_rss_mb
-from embedded_localstack.interpreters import interpreter_for_runtime
+from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
 
 LOG = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 (f"{python.parent.parent}/lib", "/lib64", "/usr/lib64", runtime_dir, f"{runtime_dir}/lib",
                  task_root, f"{task_root}/lib", "/opt/lib")
             ),
-        }
+        } | runtime_variables(runtime, task_root, runtime_dir)
         self.env |= {key: str(value) for key, value in env_vars.items()}
         self.env |= {
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
@@ -141,7 +141,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         reports, reader = report_pipe.open_for(self.executor_endpoint, self.id)  # instead of callbacks via the gateway
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
-                [python, "-I", "-u", str(BOOTSTRAP)],
+                bootstrap_command(self.function_version.config.runtime, python, str(BOOTSTRAP), self.function_version.config.memory_size),
                 env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker}
                 | {report_pipe.ENV_VAR: str(reports)},
                 cwd=self.env["LAMBDA_TASK_ROOT"],

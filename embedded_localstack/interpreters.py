@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from embedded_localstack import node_runtime
+
 LOG = logging.getLogger(__name__)
 
 
@@ -63,14 +65,20 @@ def find_interpreter(version: str) -> str | None:
 
 
 def interpreter_for_runtime(runtime: str | None) -> str:
-    """The interpreter for a python3.X runtime: a Python 3.X, as on Lambda. Without one the function
+    """The interpreter for a python3.X runtime: a Python 3.X, as on Lambda (for nodejsNN.x, a Node.js
+    NN: node_runtime.py). Without one the function
     cannot run (LocalStack sets its State to Failed with this error as the reason, and 4.14 can then
     neither update nor delete it until it restarts), unless the fallback is asked for."""
+    if node_runtime.major_of(runtime):
+        try:
+            return node_runtime.node_for_runtime(runtime)
+        except node_runtime.NodeUnavailable as e:
+            raise UnsupportedRuntime(str(e)) from None
     match = re.fullmatch(r"python(\d+\.\d+)", runtime or "")
     if not match:
         raise UnsupportedRuntime(
-            f"Runtime {runtime!r} cannot run in embedded mode, which runs python3.x functions only; "
-            "use Docker mode for other runtimes"
+            f"Runtime {runtime!r} cannot run in embedded mode, which runs python3.x and nodejs*.x functions "
+            "only; use Docker mode for other runtimes"
         )
     version = match.group(1)
     python = find_interpreter(version)
@@ -91,3 +99,15 @@ def interpreter_for_runtime(runtime: str | None) -> str:
         f"(python{version}) nor in pyenv. Install it (pyenv install {version}) and restart LocalStack "
         f"(make down && make up), or start LocalStack with {FALLBACK_VARIABLE}=1 to run it on Python {own_version} instead"
     )
+
+
+def bootstrap_command(runtime: str | None, interpreter: str, python_bootstrap: str, memory_mb: int) -> list[str]:
+    """How an execution environment's process starts, by the runtime's language."""
+    if node_runtime.major_of(runtime):
+        return node_runtime.command(interpreter, memory_mb)
+    return [interpreter, "-I", "-u", python_bootstrap]
+
+
+def runtime_variables(runtime: str | None, task_root: str, runtime_dir: str) -> dict[str, str]:
+    """Variables a runtime's language adds to Lambda's common ones."""
+    return node_runtime.variables(task_root, runtime_dir) if node_runtime.major_of(runtime) else {}

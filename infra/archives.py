@@ -14,9 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from infra.model import Function
+from infra import node_archives
+from infra.model import LAMBDA_RUNTIME, Function
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
-from infra.stack import FUNCTIONS, LAMBDA_RUNTIME
+from infra.stack import FUNCTIONS
 
 REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
 DEPENDENCIES = ARCHIVES_DIR / "dependencies"
@@ -118,6 +119,10 @@ def main() -> None:
     install_dependencies()
     write_contract()
     for function in FUNCTIONS:
+        if function.runtime.startswith("nodejs"):
+            node_archives.install_esbuild()
+            node_archives.build(function)
+            continue
         build(function)
         link_hot_reload_folder(function)
     print(f"==> function archives built in {time.monotonic() - started:.1f} s: {ARCHIVES_DIR}")

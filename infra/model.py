@@ -4,6 +4,9 @@ with them; the reconcilers (infra/reconcilers/) make AWS match them."""
 import math
 from dataclasses import dataclass, field
 
+# The runtime of a function that declares none.
+LAMBDA_RUNTIME = "python3.12"
+
 
 @dataclass(frozen=True)
 class Table:
@@ -64,6 +67,7 @@ class Function:
     timeout: int = 10
     memory: int = 256
     async_invoke: AsyncInvokeConfig | None = None
+    runtime: str = LAMBDA_RUNTIME  # a nodejs*.x function's archive is built by infra/node_archives.py
 
     @property
     def package(self) -> str:

@@ -11,7 +11,6 @@ from infra.model import (
 STAGE = "prod"
 # OrderQueue's event source mapping waits up to this long to fill a batch (0: hand over what is there).
 ORDER_BATCHING_WINDOW = int(os.environ.get("SHOP_ORDER_BATCHING_WINDOW") or 0)
-LAMBDA_RUNTIME = "python3.12"
 
 READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
 
@@ -25,7 +24,9 @@ FAULT_TABLE = Table("fault-injection", partition_key="key")
 IDEMPOTENCY_TABLE = Table("idempotency", partition_key="id")
 # Checkout answers per Idempotency-Key, and each user's last checkout (expire after a day).
 CHECKOUT_TABLE = Table("checkout", partition_key="id", ttl_attribute="expiration")
-TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE, FAULT_TABLE, IDEMPOTENCY_TABLE, CHECKOUT_TABLE)
+# One record per checkout, written by the Node.js checkout-audit function.
+AUDIT_TABLE = Table("checkout-audit", partition_key="checkoutId")
+TABLES = (PRODUCT_TABLE, BASKET_TABLE, ORDER_TABLE, FAULT_TABLE, IDEMPOTENCY_TABLE, CHECKOUT_TABLE, AUDIT_TABLE)
 FAULT_GRANT = Grant(("dynamodb:UpdateItem",), FAULT_TABLE)
 
 # -- events and queues ----------------------------------------------------------------------------
@@ -47,6 +48,8 @@ ORDER_QUEUE = Queue("OrderQueue", visibility_timeout=6 * ORDERING_TIMEOUT, dead_
 ORDER_TARGET_DLQ = Queue("CheckoutBasketRule-OrderQueue-dlq")
 NOTIFICATION_TARGET_DLQ = Queue("CheckoutBasketRule-notification-dlq")
 NOTIFICATION_FAILURES = Queue("notification-failures")
+AUDIT_TARGET_DLQ = Queue("CheckoutBasketRule-checkout-audit-dlq")
+AUDIT_FAILURES = Queue("checkout-audit-failures")
 INVOICE_RESULTS = Queue("invoice-results")
 INVOICE_FAILURES = Queue("invoice-failures")
 IMAGE_BUCKET = Bucket("product-images")
@@ -64,6 +67,7 @@ EMAIL_SENDER = EmailSender("orders@swn.example")
 QUEUES = (
     ORDER_QUEUE_DLQ, ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, NOTIFICATION_FAILURES,
     INVOICE_RESULTS, INVOICE_FAILURES, IMAGE_DLQ, IMAGE_METADATA_QUEUE, IMAGE_METADATA_FAILURES,
+    AUDIT_TARGET_DLQ, AUDIT_FAILURES,
 )
 
 # -- functions ------------------------------------------------------------------------------------
@@ -143,9 +147,18 @@ IMAGE_UPDATER_FUNCTION = Function(
     environment={"TABLE_NAME": PRODUCT_TABLE, "RECORD_TIMEOUT": IMAGE_RECORD_TIMEOUT},
     timeout=IMAGE_UPDATER_TIMEOUT,
 )
+# Node.js, from lambdas_node/checkout_audit/: a second consumer of CheckoutBasket.
+AUDIT_FUNCTION = Function(
+    name="checkout-audit",
+    handler="index.handler",
+    grants=(Grant(("dynamodb:PutItem",), AUDIT_TABLE),),
+    environment={"TABLE_NAME": AUDIT_TABLE},
+    async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_failure=AUDIT_FAILURES),
+    runtime="nodejs20.x",
+)
 FUNCTIONS = (
     PRODUCT_FUNCTION, BASKET_FUNCTION, ORDER_API_FUNCTION, ORDERING_FUNCTION, NOTIFICATION_FUNCTION, INVOICE_FUNCTION,
-    IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION,
+    IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION, AUDIT_FUNCTION,
 )
 SUBSCRIPTIONS = (
     QueueSubscription(ORDER_QUEUE, ORDERING_FUNCTION, batch_size=ORDER_BATCH_SIZE, batching_window=ORDER_BATCHING_WINDOW),
@@ -170,6 +183,7 @@ CHECKOUT_RULE = Rule(
     targets=(
         RuleTarget("order-queue", ORDER_QUEUE, dead_letter=ORDER_TARGET_DLQ),
         RuleTarget("notification", NOTIFICATION_FUNCTION, dead_letter=NOTIFICATION_TARGET_DLQ),
+        RuleTarget("checkout-audit", AUDIT_FUNCTION, dead_letter=AUDIT_TARGET_DLQ),
     ),
 )
 RULES = (CHECKOUT_RULE,)

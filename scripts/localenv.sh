@@ -37,6 +37,7 @@ fi
 if [ "$command" = up ]; then
   # Both modes deploy the same archives, built here on the host.
   scripts/venv.sh
+  scripts/node-runtime.sh
   .venv/bin/python -m infra.archives
 fi
 # Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop),

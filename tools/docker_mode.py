@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 from client.waiting import eventually
-from infra.stack import LAMBDA_RUNTIME
+from infra.stack import FUNCTIONS
 
 LOG = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ def runtime_images() -> list[tuple[str, str]]:
     """(image, platform) pairs, as the Docker executor pulls them when a function is created."""
     from localstack.services.lambda_.invocation.docker_runtime_executor import docker_platform, resolver
 
-    return [(resolver.get_image_for_runtime(LAMBDA_RUNTIME), docker_platform(FUNCTION_ARCHITECTURE))]
+    runtimes = sorted({function.runtime for function in FUNCTIONS})  # python3.12 and nodejs20.x
+    return [(resolver.get_image_for_runtime(runtime), docker_platform(FUNCTION_ARCHITECTURE)) for runtime in runtimes]
 
 
 def mark_present_images_as_pulled() -> list[str]:

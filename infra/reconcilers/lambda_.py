@@ -12,7 +12,6 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 from infra import long_poll, settings
 from infra.model import EventBus, Function, InvokePermission, Queue, QueueSubscription, RestApi, Rule, Table
 from infra.paths import ARCHIVES_DIR
-from infra.stack import LAMBDA_RUNTIME
 from infra.target import Target, log
 
 # Lambda has no waiter for a mapping's state; this one polls GetEventSourceMapping as botocore's do.
@@ -57,7 +56,7 @@ def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, 
 def function_configuration(function: Function, role_arn: str, queue_urls: dict[str, str]) -> dict:
     return {
         "FunctionName": function.name,
-        "Runtime": LAMBDA_RUNTIME,
+        "Runtime": function.runtime,
         "Handler": function.handler,
         "Role": role_arn,
         "Timeout": function.timeout,

@@ -9,6 +9,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,23 +18,50 @@ import pytest
 from localstack import config
 from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
-from embedded_localstack import interpreters, reaper
+from embedded_localstack import interpreters, node_runtime, reaper
 from infra.archives import DEPENDENCIES
 from client import deadlines
 from infra.archives import zip_folder
 from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT
+from tests.integration.invocations import request_id_of, zip_sources
 from client.waiting import eventually
+from infra.aws import client
 
 # What CloudWatch Logs takes as one event (PutLogEvents), in UTF-8 bytes with its 26 bytes of overhead.
 MAX_LOG_EVENT_BYTES = 256 * 1024
 
+# The Lambda semantics below hold for every runtime embedded mode runs: each such test runs once per
+# runtime, with the probe written in that runtime's language (same actions, same answers).
+PROBE_RUNTIMES = ["python3.12", "nodejs18.x", "nodejs20.x", "nodejs22.x"]
+PROBES = {"python": "runtime_probe", "nodejs": "runtime_probe_node"}
+# What each probe raises for {"action": "raise"}, and where the runtime puts the trace.
+RAISED = {"python": ("ValueError", "stackTrace", "app.py"), "nodejs": ("TypeError", "trace", "app.js")}
 
-def zip_sources(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+
+def language_of(runtime: str) -> str:
+    return "nodejs" if runtime.startswith("nodejs") else "python"
+
+
+def skip_without_node(runtime: str) -> None:
+    major = node_runtime.major_of(runtime)
+    if major and not node_runtime.find_node(major):
+        pytest.skip(f"no Node.js {major} here (node{major} or node on PATH, or {node_runtime.VARIABLE.format(major=major)})")
+
+
+@pytest.fixture(params=PROBE_RUNTIMES)
+def runtime(request) -> str:
+    skip_without_node(request.param)
+    return request.param
+
+
+@pytest.fixture
+def create_probe(create_function, runtime):
+    """Creates the runtime's probe function (see create_function)."""
+
+    def create(**overrides) -> str:
+        return create_function(PROBES[language_of(runtime)], Runtime=runtime, **overrides)
+
+    return create
 
 
 def zip_with_dependencies(folder: Path) -> bytes:
@@ -45,10 +73,6 @@ def zip_with_dependencies(folder: Path) -> bytes:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 archive.write(path, path.relative_to(DEPENDENCIES).as_posix())
     return buffer.getvalue()
-
-
-def request_id_of(response) -> str:
-    return response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
 
 
 def tail_of(response) -> str:
@@ -77,8 +101,8 @@ def cloudwatch_events_until_report(logs_client, name: str, request_id: str) -> l
     return eventually(all_events, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
 
 
-def test_module_state_survives_warm_invocations(create_function, invoke):
-    name = create_function()
+def test_module_state_survives_warm_invocations(create_probe, invoke):
+    name = create_probe()
 
     first, _ = invoke(name)
     second, _ = invoke(name)
@@ -88,8 +112,8 @@ def test_module_state_survives_warm_invocations(create_function, invoke):
     assert second["loadedAt"] == first["loadedAt"], "module initialisation must run once per environment"
 
 
-def test_context_object_carries_the_lambda_fields(create_function, invoke):
-    name = create_function(MemorySize=256, Timeout=7)
+def test_context_object_carries_the_lambda_fields(create_probe, invoke):
+    name = create_probe(MemorySize=256, Timeout=7)
 
     result, response = invoke(name)
 
@@ -104,8 +128,8 @@ def test_context_object_carries_the_lambda_fields(create_function, invoke):
     assert 5000 < context["remaining_ms"] <= 7000
 
 
-def test_environment_gives_credentials_region_handler_and_a_working_endpoint(create_function, invoke):
-    name = create_function()
+def test_environment_gives_credentials_region_handler_and_a_working_endpoint(create_probe, invoke):
+    name = create_probe()
 
     result, _ = invoke(name)
     ping, _ = invoke(name, {"action": "ping"})
@@ -117,19 +141,20 @@ def test_environment_gives_credentials_region_handler_and_a_working_endpoint(cre
     assert "lambda" in ping["services"], "the function reaches LocalStack at AWS_ENDPOINT_URL"
 
 
-def test_unhandled_exception_comes_back_in_aws_error_shape(create_function, invoke):
-    name = create_function()
+def test_unhandled_exception_comes_back_in_aws_error_shape(create_probe, invoke, runtime):
+    name = create_probe()
 
     error, response = invoke(name, {"action": "raise", "message": "bad basket"})
 
+    error_type, trace, source = RAISED[language_of(runtime)]
     assert response["FunctionError"] == "Unhandled"
-    assert error["errorType"] == "ValueError"
+    assert error["errorType"] == error_type
     assert error["errorMessage"] == "probe failure: bad basket"
-    assert any("app.py" in frame for frame in error["stackTrace"])
+    assert any(source in frame for frame in error[trace])
 
 
-def test_timeout_ends_the_invocation_and_replaces_the_environment(create_function, invoke):
-    name = create_function(Timeout=1)
+def test_timeout_ends_the_invocation_and_replaces_the_environment(create_probe, invoke):
+    name = create_probe(Timeout=1)
     warm, _ = invoke(name)
 
     sleep = 5
@@ -145,8 +170,8 @@ def test_timeout_ends_the_invocation_and_replaces_the_environment(create_functio
     assert after["loadedAt"] != warm["loadedAt"]
 
 
-def test_runtime_exit_is_an_error_and_the_next_invocation_gets_a_fresh_environment(create_function, invoke):
-    name = create_function()
+def test_runtime_exit_is_an_error_and_the_next_invocation_gets_a_fresh_environment(create_probe, invoke):
+    name = create_probe()
 
     error, response = invoke(name, {"action": "exit", "code": 3})
     after, _ = invoke(name)
@@ -210,8 +235,8 @@ def test_missing_handler_function_is_handler_not_found(create_function, invoke):
     assert error["errorMessage"] == "Handler 'no_such_handler' missing on module 'app'"
 
 
-def test_output_is_captured_per_invocation_with_start_end_report(create_function, invoke, logs_client):
-    name = create_function()
+def test_output_is_captured_per_invocation_with_start_end_report(create_probe, invoke, logs_client):
+    name = create_probe()
 
     _, response = invoke(name, {"action": "describe"}, LogType="Tail")
 
@@ -261,9 +286,9 @@ def test_hot_reload_function_runs_edited_source_on_next_invoke(create_function, 
     assert after
 
 
-def test_response_over_the_payload_limit_is_function_response_size_too_large(create_function, invoke):
+def test_response_over_the_payload_limit_is_function_response_size_too_large(create_probe, invoke):
     limit = config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES  # AWS's 6291556 unless configured
-    name = create_function(MemorySize=512)
+    name = create_probe(MemorySize=512)
 
     at_limit, accepted = invoke(name, {"action": "respond", "bytes": limit})
     error, refused = invoke(name, {"action": "respond", "bytes": limit + 1})
@@ -277,18 +302,19 @@ def test_response_over_the_payload_limit_is_function_response_size_too_large(cre
     }
 
 
-def test_non_ascii_response_is_sent_as_utf8_and_counted_in_utf8_bytes(create_function, lambda_client):
+def test_non_ascii_response_is_sent_as_utf8_and_counted_in_utf8_bytes(create_probe, lambda_client):
     # Given a response of "é"s under the limit in UTF-8 (2 bytes each) but over it as \u00e9 escapes (6)
     limit = config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES
     count = limit // 3
     assert 2 * count + 2 <= limit < 6 * count + 2
-    name = create_function(MemorySize=512)
+    name = create_probe(MemorySize=512)
 
     # When a python3.12 function returns it
     response = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"action": "repeat", "text": "é", "count": count}))
     payload = response["Payload"].read()
 
     # Then it is a response, with the characters as they are, as awslambdaric encodes for python3.12+
+    # (and JSON.stringify for Node.js)
     assert "FunctionError" not in response, payload[:300]
     assert payload == ('"' + "é" * count + '"').encode("utf-8")
 
@@ -349,11 +375,11 @@ def test_python_logging_uses_the_runtime_handler_and_format_and_powertools_logs_
 
 # Embedded only: in Docker mode LocalStack's own shipper sends the output in one call, long lines whole.
 @pytest.mark.usefixtures("embedded_only")
-def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_function, invoke, logs_client):
+def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_probe, invoke, logs_client):
     # Given output past every CloudWatch limit: 12,000 lines (more events than one call takes,
     # more than 1 MiB) and one line longer than an event
     count, long = 12_000, 600 * 1024
-    name = create_function(MemorySize=256)
+    name = create_probe(MemorySize=256)
 
     _, response = invoke(name, {"action": "lines", "count": count, "long": long}, LogType="Tail")
     request_id = request_id_of(response)
@@ -373,13 +399,13 @@ def test_large_output_reaches_cloudwatch_whole_with_start_end_and_report(create_
     assert "after the long line" in tail_of(response)
 
 
-def test_environment_variables_are_lambdas(create_function, invoke):
-    name = create_function()
+def test_environment_variables_are_lambdas(create_probe, invoke, runtime):
+    name = create_probe()
 
     result, _ = invoke(name, {"action": "environ"})
 
     env, task_root = result["environ"], result["cwd"]
-    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert env["AWS_EXECUTION_ENV"] == f"AWS_Lambda_{runtime}"
     assert re.fullmatch(r"[\w.-]+:\d+", env["AWS_LAMBDA_RUNTIME_API"])
     assert env["TZ"] == ":UTC"
     assert env["LANG"] == "en_US.UTF-8"
@@ -403,16 +429,19 @@ def test_environment_variables_are_lambdas(create_function, invoke):
     assert internal == []
     # Scratch space is the temporary folder, outside the code
     assert not result["tmp"].startswith(task_root)
+    if language_of(runtime) == "nodejs":
+        # Lambda's NODE_PATH: the runtime's SDK (/var/runtime/node_modules), the runtime, the code
+        assert env["NODE_PATH"].split(":") == [str(node_runtime.sdk_folder()), runtime_dir, task_root]
 
 
-def test_unreserved_variables_set_by_the_function_win(create_function, invoke):
-    name = create_function(Environment={"Variables": {"LANG": "C.UTF-8", "PATH": "/opt/bin:/usr/bin"}})
+def test_unreserved_variables_set_by_the_function_win(create_probe, invoke, runtime):
+    name = create_probe(Environment={"Variables": {"LANG": "C.UTF-8", "PATH": "/opt/bin:/usr/bin"}})
 
     env = invoke(name, {"action": "environ"})[0]["environ"]
 
     assert env["LANG"] == "C.UTF-8"
     assert env["PATH"] == "/opt/bin:/usr/bin"
-    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert env["AWS_EXECUTION_ENV"] == f"AWS_Lambda_{runtime}"
 
 
 @pytest.mark.parametrize("runtime", ["python3.12", "python3.13"])
@@ -457,3 +486,145 @@ def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_i
     assert state["State"] == "Failed"
     assert f"pyenv install {version}" in state["StateReason"]
     assert interpreters.FALLBACK_VARIABLE in state["StateReason"]
+
+
+@pytest.mark.usefixtures("embedded_only")
+def test_a_memory_leak_is_killed_at_memory_size_and_the_environment_replaced(create_probe, invoke):
+    name = create_probe(MemorySize=128, Timeout=30)
+
+    error, response = invoke(name, {"action": "leak"})
+    after, _ = invoke(name)
+
+    assert response["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Runtime.ExitError"
+    assert "signal: killed" in error["errorMessage"]
+    assert after["invocations"] == 1, "a fresh environment"
+
+
+@pytest.fixture
+def sqs_queue():
+    """Factory: a queue of the test's own, deleted afterwards; returns (url, arn)."""
+    sqs, created = client("sqs"), []
+
+    def create(**attributes) -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=f"runtime-test-{uuid.uuid4().hex[:8]}", Attributes=attributes)["QueueUrl"]
+        created.append(url)
+        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    yield create
+    for url in created:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def receive_all(url: str) -> list[dict]:
+    return client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+
+
+def test_a_failing_async_invocation_is_retried_then_recorded_at_the_failure_destination(create_probe, lambda_client, sqs_queue, runtime):
+    # Given a function whose asynchronous invocations are retried once, then sent to a queue
+    failures_url, failures_arn = sqs_queue()
+    name = create_probe()
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name, MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": failures_arn}}
+    )
+
+    # When an event invocation fails every time
+    lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"action": "raise", "message": "async"}))
+
+    # Then the failure destination gets one record, after both attempts, with the runtime's error
+    messages = eventually(
+        lambda: receive_all(failures_url), timeout=deadlines.async_invoke(TEST_FUNCTION_TIMEOUT, attempts=2),
+        interval=0, what="the failure destination's record",
+    )
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestPayload"] == {"action": "raise", "message": "async"}
+    assert record["responsePayload"]["errorType"] == RAISED[language_of(runtime)][0]
+    assert record["responsePayload"]["errorMessage"] == "probe failure: async"
+
+
+def test_sqs_event_source_mapping_deletes_a_batch_but_its_reported_failures(create_probe, lambda_client, sqs_queue):
+    # Given a queue whose messages go to a dead-letter queue after two receives, mapped to the probe
+    # with ReportBatchItemFailures (it reports the records whose body says "fail")
+    visibility = 2
+    dlq_url, dlq_arn = sqs_queue()
+    queue_url, queue_arn = sqs_queue(
+        VisibilityTimeout=str(visibility), RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
+    )
+    name = create_probe()
+    mapping = lambda_client.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=name, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+    )["UUID"]
+    try:
+        eventually(
+            lambda: lambda_client.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
+            timeout=deadlines.ENVIRONMENT_START, what="the mapping to be enabled",
+        )
+        # When a batch of good records and one failing record arrives
+        sqs = client("sqs")
+        sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(["good-1", "please fail", "good-2"])],
+        )
+
+        # Then the failing record alone ends in the dead-letter queue, after its second receive ...
+        dead = eventually(
+            lambda: receive_all(dlq_url),
+            timeout=deadlines.queue_delivery(TEST_FUNCTION_TIMEOUT, receives=2, visibility_timeout=visibility),
+            interval=0, what="the failing record in the dead-letter queue",
+        )
+        assert [message["Body"] for message in dead] == ["please fail"]
+
+        # ... and the good ones were deleted: nothing is left in the queue, visible or in flight
+        def queue_empty():
+            counts = sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            )["Attributes"]
+            return all(value == "0" for value in counts.values())
+
+        eventually(queue_empty, timeout=deadlines.invoke(TEST_FUNCTION_TIMEOUT), what="the queue to be empty")
+        assert receive_all(dlq_url) == []
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping)
+
+
+@pytest.mark.usefixtures("embedded_only")
+def test_runtime_without_a_local_node_fails_the_function_with_how_to_install_it(lambda_client, test_role_arn):
+    missing = [
+        runtime for runtime in ALL_RUNTIMES
+        if runtime.startswith("nodejs") and not node_runtime.find_node(node_runtime.major_of(runtime))
+    ]
+    if not missing:
+        pytest.skip("every Node.js runtime LocalStack knows has its node here")
+    runtime, major = missing[0], node_runtime.major_of(missing[0])
+    name = f"no-node-{major}-{os.urandom(4).hex()}"
+
+    lambda_client.create_function(
+        FunctionName=name, Runtime=runtime, Handler="app.handler", Role=test_role_arn,
+        Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe_node")},
+    )
+    try:
+        state = eventually(
+            lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
+            timeout=deadlines.ENVIRONMENT_START, what="the function to leave Pending",
+        )
+    finally:
+        try:
+            lambda_client.delete_function(FunctionName=name)
+        except lambda_client.exceptions.ClientError as e:
+            assert "Unable to find version manager" in str(e), e  # as for a missing Python, above
+
+    assert state["State"] == "Failed"
+    assert f"needs Node.js {major}" in state["StateReason"]
+    assert f"node{major}" in state["StateReason"] and node_runtime.VARIABLE.format(major=major) in state["StateReason"]
+
+
+@pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs20.x", "nodejs22.x"])
+def test_function_runs_on_exactly_its_runtime_node_major(create_probe, invoke, runtime):
+    skip_without_node(runtime)
+    name = create_probe()
+
+    result, _ = invoke(name, {"action": "environ"})
+
+    assert "nodejs%s.x" % result["node"].split(".")[0] == runtime

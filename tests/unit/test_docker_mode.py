@@ -51,7 +51,8 @@ def test_cli_refuses_with_a_message_and_a_failing_exit_code(capsys):
 
 
 def test_runtime_images_are_the_ones_the_docker_executor_pulls_for_the_functions():
-    assert docker_mode.runtime_images() == [RUNTIME_IMAGE]
+    # The shop's Python functions and its Node.js one (checkout-audit)
+    assert docker_mode.runtime_images() == [("public.ecr.aws/lambda/nodejs:20", "linux/amd64"), RUNTIME_IMAGE]
 
 
 class OfflineEngine:

@@ -217,9 +217,9 @@ def test_fallback_to_another_python_is_opt_in_and_warns(monkeypatch, caplog):
     assert "No Python 3.99 found" in caplog.text
 
 
-def test_non_python_runtime_is_refused_with_a_clear_error():
-    with pytest.raises(UnsupportedRuntime, match="nodejs20.x.*Docker mode"):
-        interpreter_for_runtime("nodejs20.x")
+def test_a_runtime_of_another_language_is_refused_with_a_clear_error():
+    with pytest.raises(UnsupportedRuntime, match="java21.*python3.x and nodejs.*Docker mode"):
+        interpreter_for_runtime("java21")
 
 
 def test_python_runtime_resolves_to_an_interpreter_of_that_version():

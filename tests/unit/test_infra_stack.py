@@ -59,6 +59,8 @@ def test_dead_letter_pairs_are_derived_from_redrive_policies_rule_targets_and_de
         "notification-failures": None,
         "invoice-failures": None,
         "image-metadata-failures": None,
+        "CheckoutBasketRule-checkout-audit-dlq": None,
+        "checkout-audit-failures": None,
     }
 
 
@@ -79,6 +81,7 @@ def test_queue_policies_cover_every_queue_a_rule_sends_to():
         "OrderQueue": ["CheckoutBasketRule"],
         "CheckoutBasketRule-OrderQueue-dlq": ["CheckoutBasketRule"],
         "CheckoutBasketRule-notification-dlq": ["CheckoutBasketRule"],
+        "CheckoutBasketRule-checkout-audit-dlq": ["CheckoutBasketRule"],
     }
 
 
@@ -90,6 +93,7 @@ def test_invoke_permissions_come_from_apis_rules_and_bucket_notifications():
         ("order-api", "apigateway.amazonaws.com"),
         ("invoice", "apigateway.amazonaws.com"),
         ("notification", "events.amazonaws.com"),
+        ("checkout-audit", "events.amazonaws.com"),
         ("image-metadata", "s3.amazonaws.com"),
     }
     assert len({(p.function.name, p.statement_id) for p in STACK.invoke_permissions}) == len(STACK.invoke_permissions)
@@ -100,6 +104,7 @@ def test_the_trace_follows_the_checkout_rule_from_its_publisher_to_every_consume
         ("basket", None),
         ("ordering", "OrderQueue"),
         ("notification", None),
+        ("checkout-audit", None),
     ]
 
 

@@ -17,6 +17,8 @@ def handler(event, context):
     INVOCATIONS += 1
     if "requestContext" in event:  # called through API Gateway's proxy integration
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"invocations": INVOCATIONS})}
+    if "Records" in event:  # an SQS batch: the records whose body says "fail" are reported as failures
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]}
     action = event.get("action", "describe")
     print(f"probe action={action} invocation={INVOCATIONS}")
     if action == "raise":

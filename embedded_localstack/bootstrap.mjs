@@ -1,0 +1,431 @@
+// One Lambda execution environment for a nodejs*.x function, run as a local process (embedded mode).
+//
+// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): the
+// host passes a listening socket (_EMBEDDED_LISTEN_FD) on which LocalStack posts invocations, and
+// points stdout/stderr at the environment's log file, which this process truncates at each START.
+// This file reports the init outcome and each invocation's response or error to LocalStack's
+// executor endpoint. Timeouts and MemorySize are enforced by the host, which kills this process.
+//
+// What the function's code sees follows AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-
+// client, "the RIC"): how the handler is found (UserFunction.js), console in Lambda's text format
+// (LogPatch.js), error shapes (Errors.js), callback and callbackWaitsForEmptyEventLoop semantics
+// (CallbackContext.js, Runtime.js). Node built-ins only: this runs before any package is available.
+
+import fs from 'node:fs';
+import http from 'node:http';
+// (module.register is new in Node 18.19 and 20.6: not a named import, which would fail to link on older ones)
+import nodeModule from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import util from 'node:util';
+
+const require = nodeModule.createRequire(import.meta.url);
+
+// LocalStack's internal variables: read, then removed before the function's code runs (bootstrap.py).
+const LOCALSTACK_INTERNAL_ENV = [
+  'LOCALSTACK_RUNTIME_ENDPOINT', 'LOCALSTACK_RUNTIME_ID', 'LOCALSTACK_INTEROP_PORT',
+  'LOCALSTACK_RUNTIME_TRACING_PORT', 'LOCALSTACK_USER', 'LOCALSTACK_CODE_ARCHIVES',
+  'LOCALSTACK_HOT_RELOADING_PATHS', 'LOCALSTACK_ENABLE_XRAY_TELEMETRY', 'LOCALSTACK_INIT_LOG_LEVEL',
+  'LOCALSTACK_POST_INVOKE_WAIT_MS', 'LOCALSTACK_FUNCTION_ACCOUNT_ID', 'LOCALSTACK_MAX_PAYLOAD_SIZE',
+  'LOCALSTACK_CHMOD_PATHS',
+];
+
+// ---- errors, as the RIC's Errors.js shapes them ------------------------------------------------
+class RuntimeError extends Error {}
+const runtimeErrors = {};
+for (const name of ['ImportModuleError', 'HandlerNotFound', 'MalformedHandlerName', 'UserCodeSyntaxError', 'UnhandledPromiseRejection']) {
+  runtimeErrors[name] = class extends RuntimeError {};
+  runtimeErrors[name].prototype.name = `Runtime.${name}`;
+}
+
+function isErrorLike(value) {
+  return Boolean(value && typeof value.name === 'string' && value.name && typeof value.message === 'string'
+    && value.message && typeof value.stack === 'string');
+}
+
+export function toRapidResponse(error) {
+  try {
+    if (util.types.isNativeError(error) || isErrorLike(error)) {
+      return {
+        errorType: error.name?.replaceAll('\x7F', '%7F'),
+        errorMessage: error.message?.replaceAll('\x7F', '%7F'),
+        trace: error.stack.replaceAll('\x7F', '%7F').split('\n'),
+      };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch {
+    return {
+      errorType: 'handled',
+      errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+    };
+  }
+}
+
+// The JSON the RIC logs after "Invoke Error" and friends: the error's own enumerable fields too.
+function toFormatted(error) {
+  const withFields = (value) => {
+    if (!(value instanceof Error)) return value;
+    const fields = Object.assign({ errorType: value.name, errorMessage: value.message, code: value.code }, value);
+    if (typeof value.stack === 'string') fields.stack = value.stack.split('\n');
+    return fields;
+  };
+  try {
+    return '\t' + JSON.stringify(error, (_key, value) => withFields(value));
+  } catch {
+    return '\t' + JSON.stringify(toRapidResponse(error));
+  }
+}
+
+// ---- console, in Lambda's text format ---------------------------------------------------------
+let currentRequestId; // while the handler module loads, AWS's runtime logs 'undefined' here
+const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+
+function writeLine(text) {
+  fs.writeSync(1, text + '\n'); // synchronous: the host reads the file as soon as the invocation ends
+}
+
+function logText(level, message, ...params) {
+  // One line per call: the record's own newlines become CR, so CloudWatch keeps it as one event.
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(message, ...params)}`;
+  writeLine(line.replace(/\n/g, '\r'));
+}
+
+function patchConsole() {
+  const minimum = LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? LEVELS.TRACE;
+  const method = (level) => (LEVELS[level] >= minimum ? (message, ...params) => logText(level, message, ...params) : () => {});
+  console.trace = method('TRACE');
+  console.debug = method('DEBUG');
+  console.info = method('INFO');
+  console.log = console.info;
+  console.warn = method('WARN');
+  console.error = method('ERROR');
+  console.fatal = (message, ...params) => logText('FATAL', message, ...params);
+}
+
+function logError(title, error) {
+  console.error(title, toFormatted(error));
+}
+
+// ---- the handler, found as the RIC's UserFunction.js finds it ----------------------------------
+function hasTypeModule(folder) {
+  if (folder.endsWith('/node_modules')) return false;
+  const manifest = path.join(folder, 'package.json');
+  if (fs.existsSync(manifest)) {
+    try {
+      return JSON.parse(fs.readFileSync(manifest)).type === 'module';
+    } catch (e) {
+      console.warn(`${manifest} cannot be read, it will be ignored for ES module detection purposes.`, e);
+      return false;
+    }
+  }
+  return folder === '/' ? false : hasTypeModule(path.resolve(folder, '..'));
+}
+
+let esmPathsRegistered = false;
+
+async function importFile(file) {
+  if (!fs.existsSync(file)) return undefined;
+  if (!esmPathsRegistered && nodeModule.register && process.env.NODE_PATH) {
+    // As on Lambda, `import '@aws-sdk/...'` from an ES module finds the runtime's SDK; Node's own ES
+    // module resolution ignores NODE_PATH. Only for ES modules: the hook runs on a loader thread.
+    nodeModule.register('./node_esm_paths.mjs', import.meta.url);
+    esmPathsRegistered = true;
+  }
+  return import(pathToFileURL(file).href);
+}
+
+function requireFile(file) {
+  return fs.existsSync(file) ? require(file) : undefined;
+}
+
+async function loadModule(appRoot, moduleRoot, module) {
+  const file = path.resolve(appRoot, moduleRoot, module);
+  const extensionless = requireFile(file);
+  if (extensionless) return extensionless;
+  const typeModule = fs.existsSync(file + '.js') && hasTypeModule(path.dirname(file + '.js'));
+  if (!typeModule) {
+    const loaded = requireFile(file + '.js');
+    if (loaded) return loaded;
+  }
+  const loaded = (typeModule && (await importFile(file + '.js'))) || (await importFile(file + '.mjs')) || requireFile(file + '.cjs');
+  if (loaded) return loaded;
+  return require(require.resolve(module, { paths: [appRoot, moduleRoot] }));
+}
+
+export async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes('..')) {
+    throw new runtimeErrors.MalformedHandlerName(
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const moduleAndHandler = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(moduleAndHandler));
+  const match = moduleAndHandler.match(/^([^.]*)\.(.*)$/);
+  if (!match) throw new runtimeErrors.MalformedHandlerName('Bad handler');
+  const [, module, handlerPath] = match;
+  let app;
+  try {
+    app = await loadModule(appRoot, moduleRoot, module);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new runtimeErrors.UserCodeSyntaxError(e);
+    if (e?.code === 'MODULE_NOT_FOUND') throw new runtimeErrors.ImportModuleError(e);
+    throw e;
+  }
+  const handler = handlerPath.split('.').reduce((nested, key) => nested && nested[key], app);
+  if (!handler) throw new runtimeErrors.HandlerNotFound(`${fullHandler} is undefined or not exported`);
+  if (typeof handler !== 'function') throw new runtimeErrors.HandlerNotFound(`${fullHandler} is not a function`);
+  return handler;
+}
+
+// ---- LocalStack -------------------------------------------------------------------------------
+class LocalStack {
+  constructor(endpoint) {
+    const url = new URL(endpoint);
+    this.host = url.hostname;
+    this.port = Number(url.port) || 80;
+    this.prefix = url.pathname.replace(/\/$/, '');
+    // One kept-alive connection: a new one per report costs more than a warm invocation's own work.
+    // Its idle socket is unref'd by the agent, so it never keeps the event loop alive.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  post(route, body) {
+    const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    const attempt = () => new Promise((resolve, reject) => {
+      const request = http.request({
+        host: this.host, port: this.port, path: this.prefix + route, method: 'POST', agent: this.agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
+        timeout: 30_000,
+      }, (response) => {
+        response.resume();
+        response.on('end', resolve);
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.on('timeout', () => request.destroy(new Error(`no answer from LocalStack to ${route}`)));
+      request.end(data);
+    });
+    return attempt().catch(attempt); // a kept-alive socket LocalStack closed meanwhile
+  }
+}
+
+function maxMemoryUsedMb() {
+  try {
+    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return Math.floor(Number(line.split(/\s+/)[1]) / 1024);
+  } catch {
+    return Math.floor(process.resourceUsage().maxRSS / 1024);
+  }
+}
+
+// ---- the runtime ------------------------------------------------------------------------------
+class Runtime {
+  constructor() {
+    const env = process.env;
+    this.localstack = new LocalStack(env.LOCALSTACK_RUNTIME_ENDPOINT);
+    this.runtimeId = env.LOCALSTACK_RUNTIME_ID;
+    this.maxPayloadSize = Number(env.LOCALSTACK_MAX_PAYLOAD_SIZE || 0);
+    for (const name of LOCALSTACK_INTERNAL_ENV) delete env[name];
+    this.timeoutMs = Number(env.AWS_LAMBDA_FUNCTION_TIMEOUT || 3) * 1000;
+    this.memorySize = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || '128';
+    this.version = env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST';
+    this.inbox = [];
+    this.current = null; // the invocation in progress
+    this.initDurationMs = null;
+    this.keepInitOutput = true; // what the module's load printed belongs to the first invocation's log
+    // While idle, this keeps the process alive. During an invocation it does not, so that the event
+    // loop can empty, which is what callbackWaitsForEmptyEventLoop waits for ('beforeExit').
+    this.idle = setInterval(() => {}, 2 ** 30);
+  }
+
+  serve(fd) {
+    const server = http.createServer({ keepAlive: true }, (request, response) => {
+      const chunks = [];
+      request.on('data', (chunk) => chunks.push(chunk));
+      request.on('end', () => {
+        const accepted = request.url === '/invoke';
+        response.writeHead(accepted ? 202 : 404, { 'Content-Length': 0 });
+        response.end();
+        if (accepted) this.enqueue(JSON.parse(Buffer.concat(chunks)));
+      });
+    });
+    // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
+    server.on('connection', (socket) => socket.unref());
+    server.listen({ fd });
+    server.unref();
+    const address = server.address();
+    // Lambda's variable: host:port of the runtime endpoint; here the listener LocalStack posts to.
+    process.env.AWS_LAMBDA_RUNTIME_API = `${address.address}:${address.port}`;
+  }
+
+  async init() {
+    const started = performance.now();
+    const taskRoot = process.env.LAMBDA_TASK_ROOT;
+    process.chdir(taskRoot);
+    patchConsole();
+    try {
+      this.handler = await loadHandler(taskRoot, process.env._HANDLER || '');
+    } catch (error) {
+      logError('Uncaught Exception', error);
+      const body = toRapidResponse(error);
+      await this.localstack.post(`/status/${this.runtimeId}/error`, body);
+      return false;
+    }
+    this.isAsync = this.handler.constructor.name === 'AsyncFunction';
+    this.initDurationMs = performance.now() - started;
+    await this.localstack.post(`/status/${this.runtimeId}/ready`, {});
+    return true;
+  }
+
+  enqueue(invocation) {
+    this.inbox.push(invocation);
+    if (!this.current) this.next();
+  }
+
+  next() {
+    const invocation = this.inbox.shift();
+    if (invocation) setImmediate(() => this.invoke(invocation));
+  }
+
+  invoke(invocation) {
+    const requestId = (currentRequestId = invocation['invoke-id']);
+    process.env._X_AMZN_TRACE_ID = invocation['trace-id'] || '';
+    if (this.keepInitOutput) this.keepInitOutput = false;
+    else fs.ftruncateSync(1, 0);
+    writeLine(`START RequestId: ${requestId} Version: ${this.version}`);
+    this.idle.unref();
+
+    const started = performance.now();
+    const deadline = started + this.timeoutMs;
+    let waitForEmptyEventLoop = true;
+    let settled = false;
+    const current = (this.current = { requestId, started, finish: null });
+    const finish = (error, result) => {
+      if (settled) return;
+      settled = true;
+      current.finish = null;
+      this.finish(requestId, started, error, result);
+    };
+    // The outcome once the event loop is empty, as the RIC's BeforeExitListener decides it.
+    current.onEmptyLoop = this.isAsync
+      ? () => finish(new Error('The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes'))
+      : () => finish(null, null);
+    current.fail = (error) => finish(error ?? 'handled');
+
+    const callback = (error, result) => {
+      if (error !== undefined && error !== null) return finish(error);
+      if (!waitForEmptyEventLoop) return finish(null, result);
+      current.onEmptyLoop = () => finish(null, result);
+    };
+    const done = (error, result) => finish(error !== undefined && error !== null ? error : null, result);
+    const env = process.env;
+    const context = {
+      get callbackWaitsForEmptyEventLoop() { return waitForEmptyEventLoop; },
+      set callbackWaitsForEmptyEventLoop(value) { waitForEmptyEventLoop = value; },
+      succeed: (result) => done(null, result),
+      fail: (error) => done(error ?? 'handled'),
+      done,
+      functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+      functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+      invokedFunctionArn: invocation['invoked-function-arn'] || '',
+      memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      awsRequestId: requestId,
+      logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+      identity: undefined,
+      clientContext: undefined,
+      getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - performance.now())),
+    };
+    try {
+      const result = this.handler(JSON.parse(invocation.payload || '{}'), context, callback);
+      if (result && typeof result.then === 'function') {
+        result.then((value) => done(null, value), (error) => done(error ?? 'handled'));
+      }
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async finish(requestId, started, error, result) {
+    let outcome = 'response';
+    let body;
+    if (error !== null && error !== undefined) {
+      logError('Invoke Error', error);
+      body = toRapidResponse(error);
+      outcome = 'error';
+    } else {
+      try {
+        body = Buffer.from(JSON.stringify(result === undefined ? null : result));
+      } catch (e) {
+        logError('Invoke Error', e);
+        body = toRapidResponse(e);
+        outcome = 'error';
+      }
+      if (outcome === 'response' && this.maxPayloadSize && body.length > this.maxPayloadSize) {
+        // What LocalStack's runtime-init (and AWS) answer instead of the response.
+        body = {
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${this.maxPayloadSize} bytes).`,
+          errorType: 'Function.ResponseSizeTooLarge',
+        };
+        outcome = 'error';
+      }
+    }
+    this.writeEnd(requestId, performance.now() - started);
+    this.current = null;
+    this.idle.ref();
+    await this.localstack.post(`/invocations/${requestId}/${outcome}`, body);
+    this.next();
+  }
+
+  writeEnd(requestId, durationMs) {
+    let report = `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\t`
+      + `Billed Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${this.memorySize} MB\t`
+      + `Max Memory Used: ${maxMemoryUsedMb()} MB`;
+    if (this.initDurationMs !== null) {
+      report += `\tInit Duration: ${this.initDurationMs.toFixed(2)} ms`;
+      this.initDurationMs = null;
+    }
+    writeLine(`END RequestId: ${requestId}\n${report}`);
+  }
+}
+
+async function main() {
+  const parent = process.ppid;
+  // An environment must not outlive LocalStack, even when LocalStack is killed with SIGKILL.
+  setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
+  fs.ftruncateSync(1, 0); // a replaced process's log file still holds its predecessor's last invocation
+  const runtime = new Runtime();
+  const fd = Number(process.env._EMBEDDED_LISTEN_FD);
+  delete process.env._EMBEDDED_LISTEN_FD;
+  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
+
+  process.on('beforeExit', () => runtime.current?.onEmptyLoop());
+  const fatal = (title, exitCode, error) => {
+    logError(title, error);
+    const report = runtime.current
+      ? runtime.localstack.post(`/invocations/${runtime.current.requestId}/error`, toRapidResponse(error))
+      : runtime.localstack.post(`/status/${runtime.runtimeId}/error`, toRapidResponse(error));
+    report.finally(() => process.exit(exitCode));
+  };
+  process.on('uncaughtException', (error) => fatal('Uncaught Exception', 129, error));
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = new runtimeErrors.UnhandledPromiseRejection(reason?.toString());
+    error.reason = reason;
+    error.promise = promise;
+    fatal('Unhandled Promise Rejection', 128, error);
+  });
+  process.on('exit', (code) => {
+    // process.exit() in the function: its invocation's log still ends as Lambda's does.
+    if (runtime.current) {
+      const { requestId, started } = runtime.current;
+      writeLine(`RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`);
+      runtime.writeEnd(requestId, performance.now() - started);
+    }
+  });
+
+  runtime.serve(fd);
+  if (!(await runtime.init())) process.exit(1);
+}
+
+main();

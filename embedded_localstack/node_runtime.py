@@ -1,0 +1,93 @@
+"""Which local ``node`` runs a function of a nodejs runtime (``nodejs20.x`` -> a Node.js 20), how it is
+started, and where the AWS SDK it finds comes from. The Python counterpart is ``interpreters.py``;
+the same rule applies: exactly the runtime's major version, or the function fails with the fix."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
+# What `make up` installs from node_runtime/package-lock.json (scripts/node-runtime.sh): the AWS SDK
+# v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
+SDK_VARIABLE = "EMBEDDED_LAMBDA_NODE_MODULES"
+DEFAULT_SDK = Path(sys.prefix) / "lambda-node-runtime" / "node_modules"
+# A node of a given major anywhere on this machine, e.g. EMBEDDED_LAMBDA_NODE22=/opt/node22/bin/node.
+VARIABLE = "EMBEDDED_LAMBDA_NODE{major}"
+
+
+class NodeUnavailable(Exception):
+    pass
+
+
+def major_of(runtime: str | None) -> str | None:
+    match = re.fullmatch(r"nodejs(\d+)\.x", runtime or "")
+    return match.group(1) if match else None
+
+
+def _major_of_binary(node: str) -> str | None:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.fullmatch(r"v(\d+)\.\d+\.\d+\S*", out.stdout.strip())
+    return match.group(1) if out.returncode == 0 and match else None
+
+
+def candidates(major: str) -> list[str]:
+    """Places a node of this major may be, best first: the variable, then node<major>, then node on PATH."""
+    found = [os.environ.get(VARIABLE.format(major=major), "")]
+    found += [shutil.which(f"node{major}") or "", shutil.which("node") or ""]
+    return [node for node in found if node]
+
+
+_found: dict[str, str] = {}  # major -> node; a missing one is looked for again next time
+
+
+def find_node(major: str) -> str | None:
+    if major not in _found:
+        node = next((n for n in candidates(major) if _major_of_binary(n) == major), None)
+        if node is None:
+            return None
+        _found[major] = node
+    return _found[major]
+
+
+def sdk_folder() -> Path:
+    return Path(os.environ.get(SDK_VARIABLE) or DEFAULT_SDK)
+
+
+def node_for_runtime(runtime: str) -> str:
+    major = major_of(runtime)
+    node = find_node(major)
+    if node is None:
+        on_path = shutil.which("node")
+        seen = f"the node on PATH ({on_path}) is Node.js {_major_of_binary(on_path)}" if on_path else "no node is on PATH"
+        raise NodeUnavailable(
+            f"Runtime {runtime} needs Node.js {major}, which embedded mode did not find: {seen}. Install "
+            f"Node.js {major} and put it on PATH as node{major} (or node), or point "
+            f"{VARIABLE.format(major=major)}=/path/to/node at it, then restart LocalStack (make down && make up)"
+        )
+    if not (sdk_folder() / "@aws-sdk").is_dir():
+        raise NodeUnavailable(
+            f"Runtime {runtime} needs the AWS SDK for JavaScript that Lambda provides, which is not installed "
+            f"at {sdk_folder()}: install npm and run `make up` (scripts/node-runtime.sh installs it)"
+        )
+    return node
+
+
+def command(node: str, memory_mb: int) -> list[str]:
+    """As the Lambda image's bootstrap starts node: V8's heap sized from MemorySize (a tenth for the
+    young generation, split in two semi-spaces; the rest for the old one), gc exposed, 80 KiB headers."""
+    young = memory_mb // 10
+    return [
+        node, "--expose-gc", "--max-http-header-size", "81920",
+        f"--max-semi-space-size={young // 2}", f"--max-old-space-size={memory_mb - young}", str(BOOTSTRAP),
+    ]
+
+
+def variables(task_root: str, runtime_dir: str) -> dict[str, str]:
+    """Lambda's NODE_PATH (/var/runtime/node_modules:/var/runtime:/var/task there, after the layers)."""
+    return {"NODE_PATH": ":".join((str(sdk_folder()), runtime_dir, task_root))}
