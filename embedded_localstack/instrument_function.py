@@ -8,6 +8,7 @@ invocation; a measured one saves its coverage data after every invocation.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -25,40 +26,30 @@ def start() -> None:
     if tools:
         sys.path.extend(tools.split(os.pathsep))
     if measure:
-        _start_coverage(*measure.rsplit(":", 1))
+        _start_coverage(json.loads(measure))
     if debug:
         host, port, wait = debug.split(":")
         _attach = _listen(host, int(port), float(wait))
 
 
-def _start_coverage(config_file: str, data_folder: str) -> None:
+def _start_coverage(settings: dict) -> None:
+    """Measures the project's packages this function's code holds (from the task root, as imported)."""
     global _coverage
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    source = [os.path.join(task_root, name) for name in settings["packages"] if os.path.isdir(os.path.join(task_root, name))]
+    if not source:  # none of the project's code (a test's own function): nothing to measure
+        return
     import coverage
 
-    task_root = os.environ["LAMBDA_TASK_ROOT"]
     _coverage = coverage.Coverage(
-        config_file=config_file,
-        data_file=os.path.join(data_folder, ".coverage"),
+        config_file=settings["config"],
+        data_file=os.path.join(settings["data"], ".coverage"),
         data_suffix=True,  # one file per process, combined after the run
-        source=[os.path.join(task_root, name) for name in own_packages(task_root)],
+        source=source,
     )
     # Its warnings would land in the function's log ("module never imported" for a package it never uses).
     _coverage.set_option("run:disable_warnings", ["module-not-imported", "no-data-collected", "module-not-measured"])
     _coverage.start()
-
-
-def own_packages(task_root: str) -> list[str]:
-    """The function's own code: what in the task root no installed distribution owns (its RECORD)."""
-    entries = set(os.listdir(task_root))
-    owned = set()
-    for entry in entries:
-        if entry.endswith(".dist-info"):
-            try:
-                with open(os.path.join(task_root, entry, "RECORD")) as record:
-                    owned |= {line.split("/", 1)[0].split(",", 1)[0] for line in record}
-            except OSError:
-                pass
-    return sorted(entry for entry in entries - owned if not entry.endswith(".dist-info") and entry != "__pycache__")
 
 
 def _listen(host: str, port: int, wait: float):

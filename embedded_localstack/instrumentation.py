@@ -15,7 +15,10 @@ The tools are not in the function archives: they are installed per Python versio
 function's path after its own code, as the runtime packages are (bootstrap.py, instrument_function.py).
 """
 
+import configparser
 import fcntl
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -150,7 +153,9 @@ class FunctionInstrumentation:
             env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = str(DEBUG_TIMEOUT_SECONDS)
         if self.coverage_data:
             tools.append(str(tools_path("coverage", self.python_version)))
-            env["_EMBEDDED_COVERAGE"] = f"{COVERAGE_CONFIG}:{self.coverage_data}"
+            env["_EMBEDDED_COVERAGE"] = json.dumps(
+                {"config": str(COVERAGE_CONFIG), "data": self.coverage_data, "packages": measured_packages()}
+            )
         if tools:
             env["_EMBEDDED_TOOLS"] = os.pathsep.join(tools)
         return env
@@ -179,6 +184,16 @@ class FunctionInstrumentation:
         return not self.debugging
 
 
+@functools.cache
+def measured_packages() -> list[str]:
+    """The packages under the coverage configuration's [run] source folders (lambdas/): a function
+    measures those of them its code holds, and nothing else (not its dependencies, not test fixtures)."""
+    config = configparser.ConfigParser()
+    config.read(COVERAGE_CONFIG)
+    folders = [PROJECT_DIR / line.strip() for line in config.get("run", "source", fallback="").splitlines() if line.strip()]
+    return sorted({entry.name for folder in folders for entry in folder.iterdir() if (entry / "__init__.py").is_file()})
+
+
 def lift_localstack_waits() -> None:
     """LocalStack 4.14.0 bounds its own waits on an invocation (the event source mappings' Lambda client,
     the executor endpoint) at 905 s, or at ldm.DEFAULT_LDM_TIMEOUT_SECONDS when its Lambda Debug Mode is
@@ -187,3 +202,13 @@ def lift_localstack_waits() -> None:
         from localstack.services.lambda_ import ldm
 
         ldm.IS_LDM_ENABLED = True
+
+
+# The tools' top-level names in a wheel: packages, their .dist-info, coverage's .pth file.
+TOOL_NAMES = ("debugpy", "coverage", "a1_coverage.pth")
+
+
+def tools_in_archive(names: list[str]) -> list[str]:
+    """Entries of a function archive that belong to the debugger or coverage.py (they must run beside
+    the function, only when asked for, never ship with it)."""
+    return sorted({name for name in names if name.split("/")[0].split("-")[0] in TOOL_NAMES})
