@@ -31,7 +31,8 @@ def test_deployed_code_holds_neither_the_debugger_nor_coverage(lambda_client, fu
 
 
 @pytest.fixture
-def function_coverage_data() -> Path:
+def function_coverage_data(embedded_only) -> Path:
+    """Docker mode's functions run in containers without coverage.py (README, Coverage)."""
     folder = os.environ.get(COVERAGE_VARIABLE)
     if not folder:
         pytest.skip(f"function processes are measured under scripts/test.sh ({COVERAGE_VARIABLE} is not set)")
