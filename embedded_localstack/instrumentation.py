@@ -76,7 +76,7 @@ def localstack_settings(env: dict[str, str]) -> dict[str, str]:
     """LocalStack settings that debugging changes: a debugged environment is not stopped after
     LocalStack's default 10 idle minutes (LAMBDA_KEEPALIVE_MS) while the developer reads code. One
     setting for all functions in 4.14.0; a value the developer set wins."""
-    if not env.get(DEBUG_VARIABLE) or "LAMBDA_KEEPALIVE_MS" in os.environ:
+    if not env.get(DEBUG_VARIABLE) or "LAMBDA_KEEPALIVE_MS" in env:
         return {}
     return {"LAMBDA_KEEPALIVE_MS": str(DEBUG_TIMEOUT_SECONDS * 1000)}
 
@@ -129,7 +129,8 @@ class FunctionInstrumentation:
     def __init__(self, function_name: str, python_version: str | None):
         # Python functions only: other runtimes' bootstraps know nothing of these tools.
         self.debug_port = debug_ports().get(function_name) if python_version else None
-        self.coverage_data = (os.environ.get(COVERAGE_VARIABLE) or None) if python_version else None
+        # Not both: on Python 3.12 the debugger and coverage.py would fight over the one trace function.
+        self.coverage_data = (os.environ.get(COVERAGE_VARIABLE) or None) if python_version and self.debug_port is None else None
         self.python_version = python_version
         self.function_name = function_name
 

@@ -57,3 +57,54 @@ def test_launch_configuration_maps_both_deployments_of_product_to_lambdas():
     roots = {m["remoteRoot"].replace("${workspaceFolder}", str(PROJECT_DIR)) for m in product["pathMappings"]}
     assert roots == {str(HOT_RELOAD_DIR / "product"), str(PROJECT_DIR / ".state" / "lambda-debug" / "product")}
     assert {m["localRoot"] for m in product["pathMappings"]} == {"${workspaceFolder}/lambdas"}
+
+
+@pytest.fixture
+def tools(monkeypatch, tmp_path):
+    """No pip: the tools' folders are stand-ins."""
+    monkeypatch.setattr(instrumentation, "tools_path", lambda kind, version: tmp_path / f"{kind}-{version}")
+    monkeypatch.setenv(instrumentation.COVERAGE_VARIABLE, str(tmp_path / "data"))
+    monkeypatch.setenv(instrumentation.DEBUG_VARIABLE, "basket,product")
+
+
+def test_a_debugged_function_listens_on_its_port_with_its_limits_lifted_and_is_not_measured(tools):
+    product = instrumentation.FunctionInstrumentation("product", "3.12")
+
+    env = product.environment()
+
+    assert env["_EMBEDDED_DEBUG"] == f"127.0.0.1:{DEBUG_FIRST_PORT + 1}:{float(instrumentation.DEFAULT_ATTACH_TIMEOUT_SECONDS)}"
+    assert "_EMBEDDED_COVERAGE" not in env
+    assert env["AWS_LAMBDA_FUNCTION_TIMEOUT"] == str(instrumentation.DEBUG_TIMEOUT_SECONDS)
+    assert product.timeout(3.0) == instrumentation.DEBUG_TIMEOUT_SECONDS
+    assert not product.checks_memory()
+
+
+def test_other_functions_keep_their_limits_and_are_measured(tools):
+    ordering = instrumentation.FunctionInstrumentation("ordering", "3.12")
+
+    env = ordering.environment()
+
+    assert "_EMBEDDED_DEBUG" not in env and "AWS_LAMBDA_FUNCTION_TIMEOUT" not in env
+    assert json.loads(env["_EMBEDDED_COVERAGE"])["packages"] == measured_packages()
+    assert ordering.timeout(3.0) == 3.0
+    assert ordering.checks_memory()
+
+
+def test_functions_of_other_runtimes_get_neither_tool(tools):
+    assert instrumentation.FunctionInstrumentation("product", None).environment() == {}
+
+
+def test_keepalive_is_lifted_only_while_debugging_and_never_over_the_developers_value():
+    assert instrumentation.localstack_settings({}) == {}
+    assert instrumentation.localstack_settings({"LAMBDA_DEBUG": "product"}) == {"LAMBDA_KEEPALIVE_MS": "3600000"}
+    assert instrumentation.localstack_settings({"LAMBDA_DEBUG": "product", "LAMBDA_KEEPALIVE_MS": "1000"}) == {}
+
+
+def test_localstack_started_with_lambda_debug_gets_it_and_the_longer_keepalive(monkeypatch, tmp_path):
+    from embedded_localstack.cli import Instance
+
+    monkeypatch.delenv("LAMBDA_KEEPALIVE_MS", raising=False)
+    shell = {"LAMBDA_DEBUG": "product", "LAMBDA_DEBUG_ATTACH_TIMEOUT": "20", "AWS_SECRET_ACCESS_KEY": "never passed"}
+    env = Instance(port=4999, state_dir=tmp_path, init_dir=tmp_path).environment(shell)
+    assert (env["LAMBDA_DEBUG"], env["LAMBDA_DEBUG_ATTACH_TIMEOUT"], env["LAMBDA_KEEPALIVE_MS"]) == ("product", "20", "3600000")
+    assert "AWS_SECRET_ACCESS_KEY" not in env
