@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down status logs deploy destroy test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
+.PHONY: help up down debug status logs deploy destroy test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -10,6 +10,10 @@ up: ## start LocalStack (Docker if an engine and Compose v2 answer, else embedde
 
 down: ## stop LocalStack and every function process it started
 	@scripts/localenv.sh down
+
+debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DEBUG=a,b for several), see README
+	@test -n "$(FN)" || { echo "usage: make debug FN=<function> (e.g. FN=product)" >&2; exit 2; }
+	@scripts/localenv.sh down && LAMBDA_DEBUG=$(FN) scripts/localenv.sh up
 
 status: ## say whether LocalStack is running and ready, with each init hook's state
 	@scripts/localenv.sh status
@@ -41,8 +45,8 @@ bench: ## run the benchmarks and write BENCHMARKS.md (starts LocalStack if neede
 profile: ## flame graph of LocalStack's CPU while one benchmark runs (BENCH=<name>), in build/profile/
 	@scripts/profile.sh
 
-urls: ## print the API base URLs
-	@scripts/venv.sh && .venv/bin/python -m tools.urls
+urls: ## print the API base URLs, and the debugger ports of the functions under LAMBDA_DEBUG
+	@scripts/venv.sh && .venv/bin/python -m tools.urls && .venv/bin/python -m tools.debug_ports show
 
 dlq: ## list what sits in each dead-letter queue, with the first messages and why they failed
 	@scripts/venv.sh && .venv/bin/python -m tools.dead_letters list

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import catalog_cache, reaper
+from embedded_localstack import catalog_cache, instrumentation, reaper
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
@@ -42,6 +42,8 @@ SHELL_ALLOW_LIST = (
     "SHOP_PROJECT_DIR", "HOST_PROJECT_DIR",
     # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
     "EMBEDDED_LAMBDA_NODE18", "EMBEDDED_LAMBDA_NODE20", "EMBEDDED_LAMBDA_NODE22",
+    # Debugger and coverage in the function processes (instrumentation.py).
+    "LAMBDA_DEBUG", "LAMBDA_DEBUG_ATTACH_TIMEOUT", "EMBEDDED_FUNCTION_COVERAGE",
 )
 
 
@@ -99,6 +101,7 @@ class Instance:
         shell = dict(os.environ) if shell is None else shell
         settings = load_env_file(SHARED_SETTINGS)
         env = settings | {key: value for key, value in shell.items() if key in SHELL_ALLOW_LIST or key in settings}
+        env |= instrumentation.localstack_settings(env)
         home = self.state_dir / "home"
         return env | {
             "SHOP_PROJECT_DIR": env.get("SHOP_PROJECT_DIR") or str(PROJECT_DIR),
@@ -227,6 +230,13 @@ def up(instance: Instance, timeout: float) -> int:
         running = instance.running()
         if running:
             print(f"embedded LocalStack already running on {instance.url} (pid {running.pid})")
+            if instrumentation.read_ports(instance.state_dir) != instrumentation.debug_ports():
+                print(
+                    "it was started with other LAMBDA_DEBUG functions, which are chosen at start: "
+                    "`make down`, then `LAMBDA_DEBUG=<functions> make up` (or `make debug FN=<function>`)",
+                    file=sys.stderr,
+                )
+                return 1
             if wait_ready(instance, running, timeout, fix="`make down && make up`") != 0:
                 return 1
             return reapply_ready_hooks(instance)
@@ -285,9 +295,13 @@ def start(instance: Instance, timeout: float) -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    debug_ports = instrumentation.debug_ports()
+    instrumentation.write_ports(instance.state_dir, debug_ports)
     try:
         if wait_ready(instance, process, timeout) == 0:
             catalog_cache.keep(instance.state_dir / "filesystem")
+            for line in instrumentation.describe_ports(debug_ports):
+                print(line)
             return 0
     except KeyboardInterrupt:  # Ctrl-C reaches `make up`, not LocalStack, which runs in a session of its own
         print("interrupted", file=sys.stderr)

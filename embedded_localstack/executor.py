@@ -29,6 +29,7 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
 from embedded_localstack import bootstrap, reaper, report_pipe
+from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.memory import tree_rss_mb
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
@@ -78,6 +79,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.code_watch: CodeWatch | None = None  # hot reload: changes to the code folder since spawn
         self.http = requests.Session()
         self.http.trust_env = False  # never through a proxy: the environment is on this host
+        self.instrumentation = FunctionInstrumentation.of(function_version)  # debugger, coverage
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, env_vars: dict[str, str]) -> None:
@@ -88,6 +90,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         runtime = self.function_version.config.runtime
         python = Path(interpreter_for_runtime(runtime))
         task_root, runtime_dir = str(code.get_unzipped_code_location()), str(BOOTSTRAP.parent)
+        task_root = self.instrumentation.task_root(task_root, code.is_hot_reloading())
         # Nothing of the host's environment: Lambda's variables only, in Lambda's shape with this
         # machine's paths (/var/lang -> the interpreter's prefix, /var/task -> the code's folder).
         # LANG, PATH and LD_LIBRARY_PATH are unreserved on Lambda: the function's own settings win.
@@ -110,6 +113,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             # boto3 and friends, which the AWS runtime provides (/var/runtime); after the function's own code.
             "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
+        self.env |= self.instrumentation.environment()
         self._spawn()
         self._wait_for_startup()
 
@@ -219,7 +223,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         endpoint = self.executor_endpoint
         endpoint.invocation_future = Future()
         endpoint.logs = None
-        timeout = float(self.function_version.config.timeout)
+        timeout = self.instrumentation.timeout(float(self.function_version.config.timeout))
         started = time.monotonic()
         response = self.http.post(f"http://127.0.0.1:{endpoint.container_port}/invoke", json=payload, timeout=10)
         if not response.ok:
@@ -238,7 +242,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 return result
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
-            if self._memory_used_mb() > self.function_version.config.memory_size:
+            if self.instrumentation.checks_memory() and self._memory_used_mb() > self.function_version.config.memory_size:
                 return self._out_of_memory(payload["invoke-id"], time.monotonic() - started)
 
     def _memory_used_mb(self) -> float:

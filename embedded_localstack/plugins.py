@@ -16,11 +16,13 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args, **kwargs):
         from embedded_localstack.executor import LocalProcessRuntimeExecutor
+        from embedded_localstack.instrumentation import lift_localstack_waits
         from embedded_localstack.lambda_metrics import switch_off
         from embedded_localstack.log_events import ship_within_cloudwatch_limits
 
         ship_within_cloudwatch_limits()  # whole invocation logs, however large (see log_events.py)
         switch_off()  # per-invocation CloudWatch metrics, unless EMBEDDED_LAMBDA_CLOUDWATCH_METRICS=1
+        lift_localstack_waits()  # while a function is debugged (LAMBDA_DEBUG)
         return LocalProcessRuntimeExecutor
 
 

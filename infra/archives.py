@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from embedded_localstack.instrumentation import tools_in_archive
 from infra import node_archives
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
@@ -64,6 +65,8 @@ def build(function: Function) -> Path:
         for package in ("shared", function.package):
             for path in _files(LAMBDA_SOURCES / package):
                 _add(archive, path.relative_to(LAMBDA_SOURCES).as_posix(), path.read_bytes())
+        if tools := tools_in_archive(archive.namelist()):
+            raise SystemExit(f"{function.name}'s archive would hold the debugger or coverage.py: {', '.join(tools[:5])}; remove them from {DEPENDENCIES}")
     target = ARCHIVES_DIR / f"{function.name}.zip"
     if not target.exists() or target.read_bytes() != buffer.getvalue():
         target.write_bytes(buffer.getvalue())

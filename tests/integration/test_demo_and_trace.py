@@ -59,19 +59,27 @@ def test_demo_walks_through_every_path_and_succeeds(report):
 
 
 def test_trace_shows_each_hop_of_a_checkout_in_order(report):
-    order = ["event on the bus", "API call answered (202)", "confirmation email sent"]
+    expected = {"event on the bus", "API call answered (202)", "confirmation email sent", "message in the queue", "order row written"}
 
-    hops = hops_of(report["checkout_id"], lambda hops: set(order) <= set(hops))
+    hops = hops_of(report["checkout_id"], lambda hops: expected <= set(hops))
 
-    assert [h for h in hops if h in order] == order
-    assert "order row written" in hops
-    assert "message in the queue" in hops
+    # The basket logs "published" once PutEvents has returned, and EventBridge hands the event to its
+    # targets before that: the consumers' hops may come before the basket's own last two, so only the
+    # order within each function (and the queue before its consumer) is fixed.
+    def before(first: str, then: str) -> bool:
+        return hops.index(first) < hops.index(then)
+
+    assert before("event on the bus", "API call answered (202)")
+    assert before("message in the queue", "order row written")
 
 
 def test_trace_of_the_failed_checkout_shows_its_retries(report):
     hops = hops_of(report["failed_checkout_id"], lambda hops: "order row written" in hops)
 
-    assert hops.count("ordering attempt failed") == ORDER_QUEUE.max_receive_count
+    # Its fault fails every receive before the dead-letter queue; the redriven attempt may fail once
+    # more on a loaded machine (a record's time limit, shared/batches.py) and is then retried.
+    assert hops.count("ordering attempt failed") >= ORDER_QUEUE.max_receive_count
+    assert len(hops) - 1 - hops[::-1].index("ordering attempt failed") < hops.index("order row written")
     assert hops.count("notification attempt failed") == 1 + NOTIFICATION_FUNCTION.async_invoke.max_retries
     assert "order row written" in hops
 

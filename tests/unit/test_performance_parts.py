@@ -14,7 +14,7 @@ from infra import long_poll
 
 
 def make_function_folder(tmp_path):
-    """A hot-reload folder as shop/archives.py makes it: symlinks into a source tree."""
+    """A hot-reload folder as infra/archives.py makes it: symlinks into a source tree."""
     source = tmp_path / "src"
     (source / "pkg").mkdir(parents=True)
     (source / "app.py").write_text("v1")

@@ -1,0 +1,233 @@
+"""Debugger and coverage for embedded-mode functions (host side): which environments run under
+debugpy or coverage.py, on which port, and with which timeouts.
+
+- ``LAMBDA_DEBUG=product,basket``: those functions' environments listen for a debugger (DAP) on
+  127.0.0.1, from ``DEBUG_FIRST_PORT`` upwards in the order given. The first invocation of each
+  environment waits up to ``LAMBDA_DEBUG_ATTACH_TIMEOUT`` seconds for the IDE to attach. While a
+  function is debugged, its timeout and memory check are lifted (a paused process is neither slow nor
+  big) and LocalStack's own waits are raised to its Lambda Debug Mode timeout (``ldm``).
+- ``EMBEDDED_FUNCTION_COVERAGE=<data folder>``: every environment measures its own code with
+  coverage.py and writes a parallel data file there after each invocation (the host kills environments
+  with SIGKILL, so there is no exit to save at).
+
+The tools are not in the function archives: they are installed per Python version under
+``.venv/function-tools/`` from requirements/lambda-debug.txt and lambda-coverage.txt, and put on the
+function's path after its own code, as the runtime packages are (bootstrap.py, instrument_function.py).
+"""
+
+import configparser
+import fcntl
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DEBUG_VARIABLE = "LAMBDA_DEBUG"
+ATTACH_TIMEOUT_VARIABLE = "LAMBDA_DEBUG_ATTACH_TIMEOUT"
+COVERAGE_VARIABLE = "EMBEDDED_FUNCTION_COVERAGE"
+# debugpy's customary port, which VS Code's Python attach configurations default to.
+DEBUG_FIRST_PORT = 5678
+# Under the 60 s that API Gateway waits for a function (see README, Debugging a function): the request
+# that started the environment still gets its answer when the IDE attaches late or never.
+DEFAULT_ATTACH_TIMEOUT_SECONDS = 50
+# What LocalStack's own Lambda Debug Mode lifts its waits to (localstack.services.lambda_.ldm, 4.14.0):
+# also the debugged function's timeout and the idle time before its environment is stopped.
+DEBUG_TIMEOUT_SECONDS = 3_600
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+REQUIREMENTS = {
+    "debug": PROJECT_DIR / "requirements" / "lambda-debug.txt",
+    "coverage": PROJECT_DIR / "requirements" / "lambda-coverage.txt",
+}
+COVERAGE_CONFIG = PROJECT_DIR / "config" / "coverage.ini"
+TOOLS_ROOT = Path(sys.prefix) / "function-tools"
+PORTS_FILE = "lambda-debug-ports"  # in the instance's state folder, for `make urls`
+
+
+class DebugSettingError(ValueError):
+    pass
+
+
+def debug_ports(value: str | None = None, known: set[str] | None = None) -> dict[str, int]:
+    """LAMBDA_DEBUG as {function name: port}, ports in the order the names are given. With ``known``,
+    a name that is not a function is an error that lists the functions."""
+    value = os.environ.get(DEBUG_VARIABLE, "") if value is None else value
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if len(set(names)) != len(names):
+        raise DebugSettingError(f"{DEBUG_VARIABLE}={value!r} names a function twice")
+    unknown = [name for name in names if known is not None and name not in known]
+    if unknown:
+        raise DebugSettingError(
+            f"{DEBUG_VARIABLE}={value!r}: no function named {', '.join(unknown)}; the functions are {', '.join(sorted(known))}"
+        )
+    return {name: DEBUG_FIRST_PORT + index for index, name in enumerate(names)}
+
+
+def attach_timeout() -> float:
+    value = os.environ.get(ATTACH_TIMEOUT_VARIABLE) or str(DEFAULT_ATTACH_TIMEOUT_SECONDS)
+    try:
+        return float(value)
+    except ValueError:
+        raise DebugSettingError(f"{ATTACH_TIMEOUT_VARIABLE} must be a number of seconds, got {value!r}") from None
+
+
+def localstack_settings(env: dict[str, str]) -> dict[str, str]:
+    """LocalStack settings that debugging changes: a debugged environment is not stopped after
+    LocalStack's default 10 idle minutes (LAMBDA_KEEPALIVE_MS) while the developer reads code. One
+    setting for all functions in 4.14.0; a value the developer set wins."""
+    if not env.get(DEBUG_VARIABLE) or "LAMBDA_KEEPALIVE_MS" in env:
+        return {}
+    return {"LAMBDA_KEEPALIVE_MS": str(DEBUG_TIMEOUT_SECONDS * 1000)}
+
+
+def write_ports(state_dir: Path, ports: dict[str, int]) -> None:
+    path = state_dir / PORTS_FILE
+    if ports:
+        path.write_text("".join(f"{name} {port}\n" for name, port in ports.items()))
+    else:
+        path.unlink(missing_ok=True)
+
+
+def read_ports(state_dir: Path) -> dict[str, int]:
+    try:
+        lines = (state_dir / PORTS_FILE).read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    return {name: int(port) for name, port in (line.split() for line in lines)}
+
+
+def describe_ports(ports: dict[str, int]) -> list[str]:
+    return [f"debug    {name}: attach to 127.0.0.1:{port}" for name, port in ports.items()]
+
+
+def tools_path(kind: str, python_version: str) -> Path:
+    """The folder holding one tool for one Python version, installed once (pip, pinned, binary wheels
+    for that version: debugpy and coverage have compiled parts)."""
+    requirements = REQUIREMENTS[kind]
+    folder = TOOLS_ROOT / f"{kind}-{python_version}"
+    stamp = folder / ".requirements"
+    if stamp.exists() and stamp.read_text() == requirements.read_text():
+        return folder
+    TOOLS_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(TOOLS_ROOT / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several environments may start at once
+        if not (stamp.exists() and stamp.read_text() == requirements.read_text()):
+            subprocess.run(
+                [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:",
+                 "--python-version", python_version, "--implementation", "cp",
+                 "--target", str(folder), "--upgrade", "-r", str(requirements)],
+                check=True, stdin=subprocess.DEVNULL,
+            )
+            stamp.write_text(requirements.read_text())
+    return folder
+
+
+# A LocalStack started without the variable (`make up`, then `make test`, as CI does) is asked to measure
+# by this file in its state directory (FILESYSTEM_ROOT's parent), holding the data folder: scripts/test.sh
+# writes it for the length of its run, and environments started meanwhile read it.
+COVERAGE_REQUEST = "function-coverage"
+
+
+def coverage_folder() -> str | None:
+    """Where this environment writes its coverage data, or None when nothing asks for coverage."""
+    if folder := os.environ.get(COVERAGE_VARIABLE):
+        return folder
+    if not (root := os.environ.get("FILESYSTEM_ROOT")):
+        return None
+    try:
+        return (Path(root).parent / COVERAGE_REQUEST).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+class FunctionInstrumentation:
+    """What one function's environments get; the executor asks this, bootstrap acts on the variables."""
+
+    def __init__(self, function_name: str, python_version: str | None):
+        # Python functions only: other runtimes' bootstraps know nothing of these tools.
+        self.debug_port = debug_ports().get(function_name) if python_version else None
+        # Not both: on Python 3.12 the debugger and coverage.py would fight over the one trace function.
+        self.coverage_data = coverage_folder() if python_version and self.debug_port is None else None
+        self.python_version = python_version
+        self.function_name = function_name
+
+    @classmethod
+    def of(cls, function_version) -> "FunctionInstrumentation":
+        runtime = function_version.config.runtime or ""
+        version = runtime.removeprefix("python") if runtime.startswith("python") else None
+        return cls(function_version.id.function_name, version)
+
+    @property
+    def debugging(self) -> bool:
+        return self.debug_port is not None
+
+    def environment(self) -> dict[str, str]:
+        """Variables for bootstrap.py (removed before the function's code runs)."""
+        env, tools = {}, []
+        if self.debugging:
+            tools.append(str(tools_path("debug", self.python_version)))
+            env["_EMBEDDED_DEBUG"] = f"127.0.0.1:{self.debug_port}:{attach_timeout()}"
+            # What the function's context reports (get_remaining_time_in_millis), lifted like the timeout.
+            env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = str(DEBUG_TIMEOUT_SECONDS)
+        if self.coverage_data:
+            tools.append(str(tools_path("coverage", self.python_version)))
+            env["_EMBEDDED_COVERAGE"] = json.dumps(
+                {"config": str(COVERAGE_CONFIG), "data": self.coverage_data, "packages": measured_packages()}
+            )
+        if tools:
+            env["_EMBEDDED_TOOLS"] = os.pathsep.join(tools)
+        return env
+
+    def task_root(self, code_location: str, hot_reloading: bool) -> str:
+        """Where the function's code is, as the debugger sees it. An archive is unzipped under a folder
+        named for the code's id, which changes with every deployment; a debugged function runs it through
+        a link of fixed name (.state/lambda-debug/<function>, beside LocalStack's FILESYSTEM_ROOT), so that
+        the IDE's path mapping (.vscode/launch.json) holds across deployments. A hot-reload folder has a
+        fixed name already."""
+        if not self.debugging or hot_reloading:
+            return code_location
+        link = Path(os.environ["FILESYSTEM_ROOT"]).parent / "lambda-debug" / self.function_name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        staged = link.with_name(f".{link.name}.{os.getpid()}.{id(self)}")
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(code_location, target_is_directory=True)
+        staged.replace(link)  # atomic: another environment of the function may be starting
+        return str(link)
+
+    def timeout(self, configured: float) -> float:
+        return float(DEBUG_TIMEOUT_SECONDS) if self.debugging else configured
+
+    def checks_memory(self) -> bool:
+        # debugpy's own threads and buffers are not the function's memory, and a paused function grows nothing.
+        return not self.debugging
+
+
+@functools.cache
+def measured_packages() -> list[str]:
+    """The packages under the coverage configuration's [run] source folders (lambdas/): a function
+    measures those of them its code holds, and nothing else (not its dependencies, not test fixtures)."""
+    config = configparser.ConfigParser()
+    config.read(COVERAGE_CONFIG)
+    folders = [PROJECT_DIR / line.strip() for line in config.get("run", "source", fallback="").splitlines() if line.strip()]
+    return sorted({entry.name for folder in folders for entry in folder.iterdir() if (entry / "__init__.py").is_file()})
+
+
+def lift_localstack_waits() -> None:
+    """LocalStack 4.14.0 bounds its own waits on an invocation (the event source mappings' Lambda client,
+    the executor endpoint) at 905 s, or at ldm.DEFAULT_LDM_TIMEOUT_SECONDS when its Lambda Debug Mode is
+    on: switched on while any function is debugged, so a long pause does not fail a batch."""
+    if debug_ports():
+        from localstack.services.lambda_ import ldm
+
+        ldm.IS_LDM_ENABLED = True
+
+
+# The tools' top-level names in a wheel: packages, their .dist-info, coverage's .pth file.
+TOOL_NAMES = ("debugpy", "coverage", "a1_coverage.pth")
+
+
+def tools_in_archive(names: list[str]) -> list[str]:
+    """Entries of a function archive that belong to the debugger or coverage.py (they must run beside
+    the function, only when asked for, never ship with it)."""
+    return sorted({name for name in names if name.split("/")[0].split("-")[0] in TOOL_NAMES})
