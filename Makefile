@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down debug status logs deploy destroy test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
+.PHONY: help up down debug status logs deploy destroy lint format test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -27,8 +27,14 @@ deploy: ## deploy the stack again into the running LocalStack (as the init hook 
 destroy: ## delete every resource the stack declares from the running LocalStack (LocalStack keeps running)
 	@scripts/venv.sh && .venv/bin/python -m infra.deploy --destroy
 
-test: ## run unit and integration tests (starts LocalStack if needed, and stops it again)
+test: lint ## lint, then unit and integration tests (starts LocalStack if needed, and stops it again)
 	@scripts/test.sh
+
+lint: ## ruff: lint and format check (settings in pyproject.toml); `make format` fixes what it can
+	@scripts/venv.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && echo "==> lint: clean"
+
+format: ## ruff: format the code and apply the safe lint fixes
+	@scripts/venv.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
 test-unit: ## unit tests only: domain code, handlers and tools, no LocalStack (seconds)
 	@scripts/venv.sh && .venv/bin/python -m pytest -q -n 4 tests/unit

@@ -11,7 +11,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from bench.measure import Row, latency_row, markdown, timed_ms
@@ -53,7 +53,7 @@ def main() -> int:
         return 0
     header = (
         "# Benchmarks\n\n"
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench`, embedded mode, "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench`, embedded mode, "
         f"LocalStack {version('localstack-core')}, {os.cpu_count()} cores, Python {platform.python_version()} on {platform.machine()}.\n"
         "p99 / max: the 99th percentile for latency samples, the value itself for single figures.\n\n"
     )

@@ -25,7 +25,7 @@ class Row:
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed_ms(call) -> float:
@@ -35,7 +35,16 @@ def timed_ms(call) -> float:
 
 
 def latency_row(path: str, measure: str, samples_ms: list[float], target: str) -> Row:
-    return Row(path, measure, percentile(samples_ms, 50), percentile(samples_ms, 99), len(samples_ms), "ms", target, latency=True)
+    return Row(
+        path,
+        measure,
+        percentile(samples_ms, 50),
+        percentile(samples_ms, 99),
+        len(samples_ms),
+        "ms",
+        target,
+        latency=True,
+    )
 
 
 def localstack_cpu_seconds() -> float:
@@ -64,7 +73,11 @@ def private_instance(init_dir: Path | None = None):
     with tempfile.TemporaryDirectory() as state, tempfile.TemporaryDirectory() as empty:
         Path(empty, "ready.d").mkdir()
         init = str(init_dir or empty)
-        env = os.environ | {"LOCALSTACK_PORT": str(free_port()), "EMBEDDED_STATE_DIR": state, "LOCALSTACK_INIT_DIR": init}
+        env = os.environ | {
+            "LOCALSTACK_PORT": str(free_port()),
+            "EMBEDDED_STATE_DIR": state,
+            "LOCALSTACK_INIT_DIR": init,
+        }
         cli = [sys.executable, "-m", "embedded_localstack"]
         started = time.perf_counter()
         subprocess.run([*cli, "up"], env=env, check=True, capture_output=True)
@@ -76,8 +89,13 @@ def private_instance(init_dir: Path | None = None):
 
 def markdown(rows: list[Row], floor_ms: float | None = None) -> str:
     """The table; with the floor, each latency row's p50 and p99 as multiples of it."""
-    lines = ["| path | measure | p50 | p99 / max | n | unit | p50 / p99 in floors | target |", "|---|---|---:|---:|---:|---|---:|---|"]
+    lines = [
+        "| path | measure | p50 | p99 / max | n | unit | p50 / p99 in floors | target |",
+        "|---|---|---:|---:|---:|---|---:|---|",
+    ]
     for r in rows:
         ratio = f"{r.p50 / floor_ms:.1f}x / {r.p99 / floor_ms:.1f}x" if r.latency and floor_ms else ""
-        lines.append(f"| {r.path} | {r.measure} | {r.p50:.1f} | {r.p99:.1f} | {r.n} | {r.unit} | {ratio} | {r.target} |")
+        lines.append(
+            f"| {r.path} | {r.measure} | {r.p50:.1f} | {r.p99:.1f} | {r.n} | {r.unit} | {ratio} | {r.target} |"
+        )
     return "\n".join(lines)

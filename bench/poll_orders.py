@@ -22,7 +22,11 @@ ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
 # Draining a load: every order, each failed attempt retried after OrderQueue's visibility timeout.
 DRAIN_DEADLINE = 600
 # The queue's counts that are not yet done with: waiting, being processed, delayed.
-IN_QUEUE = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+IN_QUEUE = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
 
 
 def checkout(shop: Shop, user: str, **extra) -> float:
@@ -37,7 +41,10 @@ def has_order(user: str) -> bool:
     # The table itself, one request a poll: GET /order/{user} costs LocalStack about seven (API
     # Gateway, the function's invoke, its DynamoDB query), which the probe would add to what it measures.
     orders = client("dynamodb").query(
-        TableName=ORDER_TABLE.name, KeyConditionExpression="userName = :u", ExpressionAttributeValues={":u": {"S": user}}, Limit=1
+        TableName=ORDER_TABLE.name,
+        KeyConditionExpression="userName = :u",
+        ExpressionAttributeValues={":u": {"S": user}},
+        Limit=1,
     )
     return orders["Count"] > 0
 
@@ -54,8 +61,14 @@ def checkout_to_order_ms(shop: Shop) -> float:
 
 
 def orders_with_prefix(prefix: str) -> list[dict]:
-    pages = client("dynamodb").get_paginator("scan").paginate(
-        TableName=ORDER_TABLE.name, FilterExpression="begins_with(userName, :p)", ExpressionAttributeValues={":p": {"S": prefix}}
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=ORDER_TABLE.name,
+            FilterExpression="begins_with(userName, :p)",
+            ExpressionAttributeValues={":p": {"S": prefix}},
+        )
     )
     return [item for page in pages for item in page["Items"]]
 
@@ -127,13 +140,71 @@ def rows() -> list[Row]:
     new_dead = dead_letters() - dead_before
     rate = BURST / burst.seconds
     return [
-        latency_row("poll-based", "checkout -> order visible (order in the table)", latencies, "p50 <= 150, p99 <= 500"),
-        Row("poll-based", f"burst of {BURST} from 8 client threads: sustained orders/s", rate, rate, BURST, "orders/s", ">= 20 (stretch 25)"),
-        Row("poll-based", f"burst of {BURST}: lost / duplicated orders", burst.lost, burst.duplicated, BURST, "orders", "0 / 0"),
-        Row("poll-based", f"burst of {BURST}: checkout to last order", burst.seconds * 1000, burst.seconds * 1000, BURST, "ms", "reported"),
-        Row("poll-based", f"burst of {BURST}: LocalStack CPU per checkout -> order", burst.cpu_ms_per_checkout, burst.cpu_ms_per_checkout, BURST, "ms", "reported (was 127-142)"),
+        latency_row(
+            "poll-based", "checkout -> order visible (order in the table)", latencies, "p50 <= 150, p99 <= 500"
+        ),
+        Row(
+            "poll-based",
+            f"burst of {BURST} from 8 client threads: sustained orders/s",
+            rate,
+            rate,
+            BURST,
+            "orders/s",
+            ">= 20 (stretch 25)",
+        ),
+        Row(
+            "poll-based",
+            f"burst of {BURST}: lost / duplicated orders",
+            burst.lost,
+            burst.duplicated,
+            BURST,
+            "orders",
+            "0 / 0",
+        ),
+        Row(
+            "poll-based",
+            f"burst of {BURST}: checkout to last order",
+            burst.seconds * 1000,
+            burst.seconds * 1000,
+            BURST,
+            "ms",
+            "reported",
+        ),
+        Row(
+            "poll-based",
+            f"burst of {BURST}: LocalStack CPU per checkout -> order",
+            burst.cpu_ms_per_checkout,
+            burst.cpu_ms_per_checkout,
+            BURST,
+            "ms",
+            "reported (was 127-142)",
+        ),
         latency_row("poll-based", f"burst of {BURST}: checkout -> 202 under load", burst.checkout_ms, "reported"),
-        Row("poll-based", f"{FAULT_LOAD} checkouts, 12% failing 1-2 attempts: lost / duplicated", faulty.lost, faulty.duplicated, FAULT_LOAD, "orders", "0 / 0"),
-        Row("poll-based", f"{FAULT_LOAD} checkouts with faults: new dead letters", new_dead, new_dead, FAULT_LOAD, "messages", "0"),
-        Row("poll-based", f"{FAULT_LOAD} checkouts with faults: checkout to last order ({FAULT_LOAD / faulty.seconds:.1f} orders/s)", faulty.seconds * 1000, faulty.seconds * 1000, FAULT_LOAD, "ms", "reported"),
+        Row(
+            "poll-based",
+            f"{FAULT_LOAD} checkouts, 12% failing 1-2 attempts: lost / duplicated",
+            faulty.lost,
+            faulty.duplicated,
+            FAULT_LOAD,
+            "orders",
+            "0 / 0",
+        ),
+        Row(
+            "poll-based",
+            f"{FAULT_LOAD} checkouts with faults: new dead letters",
+            new_dead,
+            new_dead,
+            FAULT_LOAD,
+            "messages",
+            "0",
+        ),
+        Row(
+            "poll-based",
+            f"{FAULT_LOAD} checkouts with faults: checkout to last order ({FAULT_LOAD / faulty.seconds:.1f} orders/s)",
+            faulty.seconds * 1000,
+            faulty.seconds * 1000,
+            FAULT_LOAD,
+            "ms",
+            "reported",
+        ),
     ]

@@ -57,12 +57,13 @@ def rows() -> list[Row]:
 
     lambda_client = client("lambda")
     role = client("iam").create_role(
-        RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        RoleName=f"bench-{uuid.uuid4().hex[:6]}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
     colds = []
     names = [create_probe(lambda_client, role) for _ in range(5)]
     for name in names:
-        colds.append(timed_ms(lambda: lambda_client.invoke(FunctionName=name)["Payload"].read()))
+        colds.append(timed_ms(lambda name=name: lambda_client.invoke(FunctionName=name)["Payload"].read()))
     name = names[-1]
     for _ in range(20):
         lambda_client.invoke(FunctionName=name)["Payload"].read()
@@ -91,7 +92,7 @@ def rows() -> list[Row]:
 def node_rows(lambda_client, role: str) -> tuple[list[float], list[float]]:
     """Cold starts and warm invokes of the Node.js probe, measured as the Python ones are."""
     names = [create_probe(lambda_client, role, "nodejs20.x", "runtime_probe_node") for _ in range(5)]
-    colds = [timed_ms(lambda: lambda_client.invoke(FunctionName=name)["Payload"].read()) for name in names]
+    colds = [timed_ms(lambda name=name: lambda_client.invoke(FunctionName=name)["Payload"].read()) for name in names]
     for _ in range(20):
         lambda_client.invoke(FunctionName=names[-1])["Payload"].read()
     warm = [timed_ms(lambda: lambda_client.invoke(FunctionName=names[-1])["Payload"].read()) for _ in range(SAMPLES)]

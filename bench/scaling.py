@@ -33,7 +33,9 @@ def set_batch_size(size: int) -> None:
     arn = client("sqs").get_queue_attributes(
         QueueUrl=client("sqs").get_queue_url(QueueName=ORDER_QUEUE.name)["QueueUrl"], AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
-    mapping = lambda_client.list_event_source_mappings(EventSourceArn=arn, FunctionName=ORDERING_FUNCTION.name)["EventSourceMappings"][0]
+    mapping = lambda_client.list_event_source_mappings(EventSourceArn=arn, FunctionName=ORDERING_FUNCTION.name)[
+        "EventSourceMappings"
+    ][0]
     if mapping["BatchSize"] == size:
         return
     lambda_client.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=size)

@@ -19,7 +19,9 @@ def provisioning_ms() -> float:
     with private_instance() as (env, _):
         env = env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{env['LOCALSTACK_PORT']}"}
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "infra.deploy"], env=env, cwd=PROJECT_DIR, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "infra.deploy"], env=env, cwd=PROJECT_DIR, check=True, capture_output=True
+        )
         return (time.perf_counter() - started) * 1000
 
 
@@ -45,5 +47,13 @@ def rows() -> list[Row]:
     return [
         latency_row("sync", "warm GET /product/{id} via API Gateway", samples, "p50 <= 15, p99 <= 30"),
         Row("ready", "provision everything into an empty LocalStack", provisioning, provisioning, 1, "ms", "reported"),
-        Row("ready", "`make up` -> ready, fresh state directory, init hooks provision everything, venv present", min(ready), max(ready), len(ready), "ms", "<= 4000 (p50 column: best)"),
+        Row(
+            "ready",
+            "`make up` -> ready, fresh state directory, init hooks provision everything, venv present",
+            min(ready),
+            max(ready),
+            len(ready),
+            "ms",
+            "<= 4000 (p50 column: best)",
+        ),
     ]

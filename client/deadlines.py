@@ -43,7 +43,9 @@ def async_invoke(function_timeout: float, attempts: int = 1 + ASYNC_RETRIES) -> 
     return attempts * invoke(function_timeout) + delays + LOG_SHIPPING
 
 
-def queue_delivery(function_timeout: float, batching_window: float = 0, receives: int = 1, visibility_timeout: float = 0) -> float:
+def queue_delivery(
+    function_timeout: float, batching_window: float = 0, receives: int = 1, visibility_timeout: float = 0
+) -> float:
     """A message on a mapped queue until the function has processed it: the mapping's next poll
     (after an idle back-off), its batching window and the invocation; with receives > 1, each
     further receive waits out the visibility timeout first."""
@@ -65,4 +67,7 @@ EMAIL = async_invoke(NOTIFICATION_FUNCTION.timeout)
 def order_burst(n: int, receives: int = 1) -> float:
     """n checkouts on the shop's OrderQueue until every order is stored (batches follow one another)."""
     visibility = ORDER_QUEUE.visibility_timeout
-    return queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility) + (n // 10) * ORDERING_FUNCTION.timeout
+    return (
+        queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility)
+        + (n // 10) * ORDERING_FUNCTION.timeout
+    )

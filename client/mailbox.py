@@ -12,7 +12,9 @@ from infra.stack import EMAIL_SENDER
 
 def sent_emails(sender: EmailSender = EMAIL_SENDER, endpoint_url: str | None = None) -> list[dict]:
     query = urllib.parse.urlencode({"email": sender.address})
-    with urllib.request.urlopen(f"{endpoint_url or settings.require_local_endpoint()}/_aws/ses?{query}", timeout=5) as response:
+    with urllib.request.urlopen(
+        f"{endpoint_url or settings.require_local_endpoint()}/_aws/ses?{query}", timeout=5
+    ) as response:
         return json.load(response)["messages"]
 
 

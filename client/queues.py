@@ -20,7 +20,9 @@ class Queues:
         return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
 
     def arn(self, name: str) -> str:
-        return self.sqs.get_queue_attributes(QueueUrl=self.url(name), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return self.sqs.get_queue_attributes(QueueUrl=self.url(name), AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     def depth(self, name: str) -> int:
         """Messages in the queue, visible or in flight."""
@@ -45,7 +47,9 @@ class Queues:
     def send(self, name: str, *bodies: dict) -> None:
         url = self.url(name)
         for start in range(0, len(bodies), 10):
-            entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(bodies[start : start + 10])]
+            entries = [
+                {"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(bodies[start : start + 10])
+            ]
             response = self.sqs.send_message_batch(QueueUrl=url, Entries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused messages for {name}: {response['Failed']}")
@@ -56,7 +60,11 @@ class Queues:
 
         def poll():
             messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"], MessageAttributeNames=["All"]
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             found = None
             for message in messages:
@@ -65,7 +73,9 @@ class Queues:
                     found = body
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 else:
-                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=PASSED_OVER_VISIBILITY)
+                    self.sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=PASSED_OVER_VISIBILITY
+                    )
             return found
 
         return eventually(poll, timeout=timeout, interval=0, what=f"a matching message on {name}")

@@ -1,8 +1,6 @@
 """The shop's HTTP APIs, as a customer and a back office use them: products, a basket, a checkout,
 orders. Each method makes one call and hands back what the API answered."""
 
-import uuid
-
 import requests
 
 from infra import settings
@@ -35,12 +33,16 @@ class Shop:
         self.http = session or requests.Session()
         if on_response:
             self.http.hooks["response"].append(lambda response, *args, **kwargs: on_response(response))
-        self.products_url, self.baskets_url, self.orders_url = (api_url(self.endpoint_url, api) for api in (PRODUCT_API, BASKET_API, ORDER_API))
+        self.products_url, self.baskets_url, self.orders_url = (
+            api_url(self.endpoint_url, api) for api in (PRODUCT_API, BASKET_API, ORDER_API)
+        )
 
     def _call(self, method: str, url: str, expect: int, **kwargs):
         response = self.http.request(method, url, **kwargs)
         if response.status_code != expect:
-            raise UnexpectedStatus(f"expected {expect} from {method} {url}, got {response.status_code}: {response.text[:300]}")
+            raise UnexpectedStatus(
+                f"expected {expect} from {method} {url}, got {response.status_code}: {response.text[:300]}"
+            )
         return response.json() if response.text else None
 
     def create_product(self, **fields) -> dict:
@@ -58,7 +60,13 @@ class Shop:
 
     def checkout(self, user_name: str, headers: dict | None = None, **extra) -> str:
         """Checks the user's basket out (202); returns the checkoutId."""
-        answer = self._call("POST", f"{self.baskets_url}/basket/checkout", 202, json=checkout_request(user_name, **extra), headers=headers)
+        answer = self._call(
+            "POST",
+            f"{self.baskets_url}/basket/checkout",
+            202,
+            json=checkout_request(user_name, **extra),
+            headers=headers,
+        )
         return answer["checkoutId"]
 
     def shop(self, user_name: str, items: list[dict], **checkout_extra) -> str:

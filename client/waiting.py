@@ -3,7 +3,13 @@
 import time
 
 
-def eventually(probe, timeout: float = 10, interval: float = 0.1, what: str = "condition", fatal: tuple[type[BaseException], ...] = ()):
+def eventually(
+    probe,
+    timeout: float = 10,
+    interval: float = 0.1,
+    what: str = "condition",
+    fatal: tuple[type[BaseException], ...] = (),
+):
     """Calls probe() until it returns something truthy, and returns that. On timeout, raises
     TimeoutError naming the last value (or exception) seen. Exceptions of the fatal types are not
     waited out: they end the wait at once."""

@@ -64,9 +64,7 @@ ERROR_INDENT = "\u00a0"
 # Runtimes whose marshaller writes non-ASCII characters as they are (UTF-8) rather than as \uXXXX
 # escapes: awslambdaric's Encoder (lambda_runtime_marshaller.py, ensure_ascii=False for these). The
 # response size limit counts the bytes actually sent, so this decides what fits in 6 MB.
-UNESCAPED_JSON_EXECUTION_ENVS = frozenset(
-    f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15)
-)
+UNESCAPED_JSON_EXECUTION_ENVS = frozenset(f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15))
 # The most of an invocation's output the host reads (and LocalStack ships): a function printing in a
 # loop until its timeout can write gigabytes. Past it, the middle goes, START and END/REPORT stay.
 MAX_LOG_BYTES = 64 * 2**20
@@ -185,14 +183,18 @@ def load_handler(spec: str):
             f"Bad handler '{spec}': not enough values to unpack (expected 2, got 1)", "Runtime.MalformedHandlerName"
         )
     if module_name.split(".")[0] in sys.builtin_module_names:
-        raise RuntimeFault(f"Cannot use built-in module {module_name} as a handler module", "Runtime.BuiltInModuleConflict")
+        raise RuntimeFault(
+            f"Cannot use built-in module {module_name} as a handler module", "Runtime.BuiltInModuleConflict"
+        )
     try:
         module = importlib.import_module(module_name.replace("/", "."))
     except ImportError as e:
         raise RuntimeFault(f"Unable to import module '{module_name}': {e}", "Runtime.ImportModuleError") from None
     except SyntaxError as e:
         trace = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
-        raise RuntimeFault(f"Syntax error in module '{module_name}': {e}", "Runtime.UserCodeSyntaxError", trace) from None
+        raise RuntimeFault(
+            f"Syntax error in module '{module_name}': {e}", "Runtime.UserCodeSyntaxError", trace
+        ) from None
     try:
         return getattr(module, function_name)
     except AttributeError:
@@ -294,7 +296,7 @@ class Runtime:
         server.socket = socket.socket(fileno=listen_fd)
         # Lambda's variable, host:port of the environment's runtime endpoint. Here that is this
         # listener, which speaks LocalStack's executor protocol rather than the Runtime API.
-        os.environ["AWS_LAMBDA_RUNTIME_API"] = "%s:%d" % server.socket.getsockname()[:2]
+        os.environ["AWS_LAMBDA_RUNTIME_API"] = "{}:{}".format(*server.socket.getsockname()[:2])
         threading.Thread(target=server.serve_forever, name="invoke-listener", daemon=True).start()
 
     def init(self) -> bool:
@@ -353,7 +355,9 @@ class Runtime:
             outcome = "response"
             if self.max_payload_size and len(body) > self.max_payload_size:
                 # What LocalStack's runtime-init (and AWS) answer instead of the response.
-                message = f"Response payload size exceeded maximum allowed payload size ({self.max_payload_size} bytes)."
+                message = (
+                    f"Response payload size exceeded maximum allowed payload size ({self.max_payload_size} bytes)."
+                )
                 body = json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}).encode()
                 outcome = "error"
         except SystemExit as e:

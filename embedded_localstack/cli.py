@@ -34,16 +34,32 @@ LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
 # the developer's shell: nothing else. No AWS credentials, profile or session token, no ALLOW_REAL_AWS
 # or AWS_ENDPOINT_URL: the hook must provision this LocalStack, not whatever the shell points at.
 SHELL_ALLOW_LIST = (
-    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
     # LocalStack settings a developer may tune (config/localstack.env's are allowed too).
-    "DEBUG", "LS_LOG", "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", "LAMBDA_KEEPALIVE_MS",
+    "DEBUG",
+    "LS_LOG",
+    "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT",
+    "LAMBDA_KEEPALIVE_MS",
     # The shop's settings the init hook reads (infra/settings.py, infra/stack.py).
-    "AWS_DEFAULT_REGION", "SHOP_FAULT_INJECTION", "SHOP_ORDER_BATCHING_WINDOW", "HOT_RELOAD",
-    "SHOP_PROJECT_DIR", "HOST_PROJECT_DIR",
+    "AWS_DEFAULT_REGION",
+    "SHOP_FAULT_INJECTION",
+    "SHOP_ORDER_BATCHING_WINDOW",
+    "HOT_RELOAD",
+    "SHOP_PROJECT_DIR",
+    "HOST_PROJECT_DIR",
     # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
-    "EMBEDDED_LAMBDA_NODE18", "EMBEDDED_LAMBDA_NODE20", "EMBEDDED_LAMBDA_NODE22",
+    "EMBEDDED_LAMBDA_NODE18",
+    "EMBEDDED_LAMBDA_NODE20",
+    "EMBEDDED_LAMBDA_NODE22",
     # Debugger and coverage in the function processes (instrumentation.py).
-    "LAMBDA_DEBUG", "LAMBDA_DEBUG_ATTACH_TIMEOUT", "EMBEDDED_FUNCTION_COVERAGE",
+    "LAMBDA_DEBUG",
+    "LAMBDA_DEBUG_ATTACH_TIMEOUT",
+    "EMBEDDED_FUNCTION_COVERAGE",
 )
 
 
@@ -169,7 +185,10 @@ class Instance:
             return False
 
     def _stale(self, why: str, remove: bool) -> None:
-        print(f"stale pid file {self.pid_file}: {why}; {'removed it' if remove else 'left it'}, signalled nothing", file=sys.stderr)
+        print(
+            f"stale pid file {self.pid_file}: {why}; {'removed it' if remove else 'left it'}, signalled nothing",
+            file=sys.stderr,
+        )
         if remove:
             self.pid_file.unlink(missing_ok=True)
         return None
@@ -287,7 +306,14 @@ def start(instance: Instance, timeout: float) -> int:
     instance.record(process)
     # Kills the function processes if LocalStack dies without `make down` (SIGKILL, OOM killer).
     subprocess.Popen(
-        [sys.executable, "-m", "embedded_localstack.reaper", str(process.pid), repr(process.create_time()), instance.id],
+        [
+            sys.executable,
+            "-m",
+            "embedded_localstack.reaper",
+            str(process.pid),
+            repr(process.create_time()),
+            instance.id,
+        ],
         env={"PATH": os.environ.get("PATH", "")},
         cwd=PROJECT_DIR,
         stdin=subprocess.DEVNULL,
@@ -317,7 +343,10 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
     status = None
     while time.monotonic() < deadline:
         if not _alive(process):
-            print(f"embedded LocalStack exited during start-up; last log lines:\n{tail(instance.log_file, 40)}", file=sys.stderr)
+            print(
+                f"embedded LocalStack exited during start-up; last log lines:\n{tail(instance.log_file, 40)}",
+                file=sys.stderr,
+            )
             return 1
         status = instance.init_status()
         if status and (status.get("completed") or failed_hooks(status)):
@@ -329,7 +358,10 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
         return 1
     failed = failed_hooks(status)
     if failed:
-        print(f"init hooks failed: {', '.join(failed)}\nLocalStack log, last lines:\n{tail(instance.log_file, 60)}", file=sys.stderr)
+        print(
+            f"init hooks failed: {', '.join(failed)}\nLocalStack log, last lines:\n{tail(instance.log_file, 60)}",
+            file=sys.stderr,
+        )
         print(f"fix the hook, then {fix}", file=sys.stderr)
         return 1
     print(f"ready in {time.monotonic() - started:.1f} s: {instance.url}")
@@ -345,7 +377,9 @@ def reapply_ready_hooks(instance: Instance) -> int:
         command = [sys.executable, str(hook)] if hook.suffix == ".py" else ["bash", str(hook)]
         result = subprocess.run(command, env=instance.environment(), cwd=instance.state_dir, stdin=subprocess.DEVNULL)
         if result.returncode != 0:
-            print(f"init hook ready.d/{hook.name} failed (exit {result.returncode}); its output is above", file=sys.stderr)
+            print(
+                f"init hook ready.d/{hook.name} failed (exit {result.returncode}); its output is above", file=sys.stderr
+            )
             return 1
     print(f"ready: {instance.url}")
     return 0
@@ -382,7 +416,9 @@ def down(instance: Instance) -> int:
         process = instance.running()
         if process is None:
             leftovers = reaper.kill_marked(instance.id, localstack=True)
-            print(f"embedded LocalStack is not running{f'; killed {leftovers} process(es) it left behind' if leftovers else ''}")
+            print(
+                f"embedded LocalStack is not running{f'; killed {leftovers} process(es) it left behind' if leftovers else ''}"
+            )
             return 0
         return stop(instance, process)
 

@@ -18,7 +18,7 @@ import threading
 import time
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -29,10 +29,10 @@ from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
 from embedded_localstack import bootstrap, reaper, report_pipe
-from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
-from embedded_localstack.memory import tree_rss_mb
+from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
+from embedded_localstack.memory import tree_rss_mb
 
 LOG = logging.getLogger(__name__)
 
@@ -98,8 +98,16 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "LANG": "en_US.UTF-8",
             "PATH": f"{python.parent}:{LAMBDA_PATH_TAIL}",
             "LD_LIBRARY_PATH": ":".join(
-                (f"{python.parent.parent}/lib", "/lib64", "/usr/lib64", runtime_dir, f"{runtime_dir}/lib",
-                 task_root, f"{task_root}/lib", "/opt/lib")
+                (
+                    f"{python.parent.parent}/lib",
+                    "/lib64",
+                    "/usr/lib64",
+                    runtime_dir,
+                    f"{runtime_dir}/lib",
+                    task_root,
+                    f"{task_root}/lib",
+                    "/opt/lib",
+                )
             ),
         } | runtime_variables(runtime, task_root, runtime_dir)
         self.env |= {key: str(value) for key, value in env_vars.items()}
@@ -145,8 +153,14 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         reports, reader = report_pipe.open_for(self.executor_endpoint, self.id)  # instead of callbacks via the gateway
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
-                bootstrap_command(self.function_version.config.runtime, python, str(BOOTSTRAP), self.function_version.config.memory_size),
-                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker}
+                bootstrap_command(
+                    self.function_version.config.runtime,
+                    python,
+                    str(BOOTSTRAP),
+                    self.function_version.config.memory_size,
+                ),
+                env=self.env
+                | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker}
                 | {report_pipe.ENV_VAR: str(reports)},
                 cwd=self.env["LAMBDA_TASK_ROOT"],
                 stdin=subprocess.DEVNULL,
@@ -156,7 +170,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             )
         os.close(reports)
         apply_function_rlimits(self.process.pid)
-        threading.Thread(target=self._watch, args=(self.process, reader), daemon=True, name=f"lambda-watch-{self.id}").start()
+        threading.Thread(
+            target=self._watch, args=(self.process, reader), daemon=True, name=f"lambda-watch-{self.id}"
+        ).start()
 
     def _watch(self, process: subprocess.Popen, reports: threading.Thread) -> None:
         """Turns an unexpected exit into an error for whoever waits on this environment."""
@@ -242,7 +258,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 return result
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
-            if self.instrumentation.checks_memory() and self._memory_used_mb() > self.function_version.config.memory_size:
+            if (
+                self.instrumentation.checks_memory()
+                and self._memory_used_mb() > self.function_version.config.memory_size
+            ):
                 return self._out_of_memory(payload["invoke-id"], time.monotonic() - started)
 
     def _memory_used_mb(self) -> float:
@@ -265,7 +284,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def _timed_out(self, request_id: str, timeout: float, elapsed: float) -> InvocationResult:
         self._kill()
         message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         logs = bootstrap.read_logs(str(self.log_path)) + (
             f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n"
             f"END RequestId: {request_id}\n"
@@ -332,4 +351,3 @@ def _settle(future: Future, result=None, exception: BaseException | None = None)
             future.set_result(result)
     except Exception:  # settled meanwhile by the environment's own report
         pass
-

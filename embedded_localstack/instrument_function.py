@@ -36,7 +36,9 @@ def _start_coverage(settings: dict) -> None:
     """Measures the project's packages this function's code holds (from the task root, as imported)."""
     global _coverage
     task_root = os.environ["LAMBDA_TASK_ROOT"]
-    source = [os.path.join(task_root, name) for name in settings["packages"] if os.path.isdir(os.path.join(task_root, name))]
+    source = [
+        os.path.join(task_root, name) for name in settings["packages"] if os.path.isdir(os.path.join(task_root, name))
+    ]
     if not source:  # none of the project's code (a test's own function): nothing to measure
         return
     import coverage
@@ -58,7 +60,10 @@ def _listen(host: str, port: int, wait: float):
     try:
         debugpy.listen((host, port))
     except Exception as e:  # e.g. the port is taken by this function's other environment
-        print(f"[embedded runtime] debugger not listening on {host}:{port}: {e}; this environment runs without it", flush=True)
+        print(
+            f"[embedded runtime] debugger not listening on {host}:{port}: {e}; this environment runs without it",
+            flush=True,
+        )
         return None
     print(f"[embedded runtime] debugger listening on {host}:{port}", flush=True)
     return host, port, wait

@@ -114,10 +114,26 @@ def tools_path(kind: str, python_version: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several environments may start at once
         if not (stamp.exists() and stamp.read_text() == requirements.read_text()):
             subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:",
-                 "--python-version", python_version, "--implementation", "cp",
-                 "--target", str(folder), "--upgrade", "-r", str(requirements)],
-                check=True, stdin=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--python-version",
+                    python_version,
+                    "--implementation",
+                    "cp",
+                    "--target",
+                    str(folder),
+                    "--upgrade",
+                    "-r",
+                    str(requirements),
+                ],
+                check=True,
+                stdin=subprocess.DEVNULL,
             )
             stamp.write_text(requirements.read_text())
     return folder
@@ -209,7 +225,9 @@ def measured_packages() -> list[str]:
     measures those of them its code holds, and nothing else (not its dependencies, not test fixtures)."""
     config = configparser.ConfigParser()
     config.read(COVERAGE_CONFIG)
-    folders = [PROJECT_DIR / line.strip() for line in config.get("run", "source", fallback="").splitlines() if line.strip()]
+    folders = [
+        PROJECT_DIR / line.strip() for line in config.get("run", "source", fallback="").splitlines() if line.strip()
+    ]
     return sorted({entry.name for folder in folders for entry in folder.iterdir() if (entry / "__init__.py").is_file()})
 
 

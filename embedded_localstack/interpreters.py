@@ -85,12 +85,18 @@ def interpreter_for_runtime(runtime: str | None) -> str:
     if python:
         return python
     # The base interpreter, not LocalStack's virtual environment, whose packages the function must not see.
-    own, own_version = getattr(sys, "_base_executable", sys.executable), "%d.%d" % sys.version_info[:2]
+    own, own_version = getattr(sys, "_base_executable", sys.executable), "{}.{}".format(*sys.version_info[:2])
     if os.environ.get(FALLBACK_VARIABLE) == "1":
         LOG.warning(
             "No Python %s found for runtime %s; running it on Python %s (%s) because %s=1. "
             "Install Python %s (e.g. pyenv install %s) to run it as Lambda does.",
-            version, runtime, own_version, own, FALLBACK_VARIABLE, version, version,
+            version,
+            runtime,
+            own_version,
+            own,
+            FALLBACK_VARIABLE,
+            version,
+            version,
         )
         _found[version] = own
         return own

@@ -64,7 +64,9 @@ def node_for_runtime(runtime: str) -> str:
     node = find_node(major)
     if node is None:
         on_path = shutil.which("node")
-        seen = f"the node on PATH ({on_path}) is Node.js {_major_of_binary(on_path)}" if on_path else "no node is on PATH"
+        seen = (
+            f"the node on PATH ({on_path}) is Node.js {_major_of_binary(on_path)}" if on_path else "no node is on PATH"
+        )
         raise NodeUnavailable(
             f"Runtime {runtime} needs Node.js {major}, which embedded mode did not find: {seen}. Install "
             f"Node.js {major} and put it on PATH as node{major} (or node), or point "
@@ -83,8 +85,13 @@ def command(node: str, memory_mb: int) -> list[str]:
     young generation, split in two semi-spaces; the rest for the old one), gc exposed, 80 KiB headers."""
     young = memory_mb // 10
     return [
-        node, "--expose-gc", "--max-http-header-size", "81920",
-        f"--max-semi-space-size={young // 2}", f"--max-old-space-size={memory_mb - young}", str(BOOTSTRAP),
+        node,
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        f"--max-semi-space-size={young // 2}",
+        f"--max-old-space-size={memory_mb - young}",
+        str(BOOTSTRAP),
     ]
 
 

@@ -74,7 +74,9 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
                     protocol_factory = TLSMultiplexerFactory(context_factory, False, site)
                 for host_and_port in listen:
                     endpoint_type = (
-                        endpoints.TCP6ServerEndpoint if config.is_ipv6_address(host_and_port.host) else endpoints.TCP4ServerEndpoint
+                        endpoints.TCP6ServerEndpoint
+                        if config.is_ipv6_address(host_and_port.host)
+                        else endpoints.TCP4ServerEndpoint
                     )
                     endpoint_type(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
 

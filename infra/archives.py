@@ -35,9 +35,26 @@ def install_dependencies() -> None:
     started = time.monotonic()
     python_version = LAMBDA_RUNTIME.removeprefix("python")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", python_version,
-         "--target", str(DEPENDENCIES), "--upgrade", "-r", str(REQUIREMENTS)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--target",
+            str(DEPENDENCIES),
+            "--upgrade",
+            "-r",
+            str(REQUIREMENTS),
+        ],
         check=True,
     )
     stamp.write_text(want)
@@ -46,7 +63,12 @@ def install_dependencies() -> None:
 
 def _files(root: Path):
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and path.name != ".requirements.sha256":
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and path.suffix != ".pyc"
+            and path.name != ".requirements.sha256"
+        ):
             yield path
 
 
@@ -66,14 +88,18 @@ def build(function: Function) -> Path:
             for path in _files(LAMBDA_SOURCES / package):
                 _add(archive, path.relative_to(LAMBDA_SOURCES).as_posix(), path.read_bytes())
         if tools := tools_in_archive(archive.namelist()):
-            raise SystemExit(f"{function.name}'s archive would hold the debugger or coverage.py: {', '.join(tools[:5])}; remove them from {DEPENDENCIES}")
+            raise SystemExit(
+                f"{function.name}'s archive would hold the debugger or coverage.py: {', '.join(tools[:5])}; remove them from {DEPENDENCIES}"
+            )
     target = ARCHIVES_DIR / f"{function.name}.zip"
     if not target.exists() or target.read_bytes() != buffer.getvalue():
         target.write_bytes(buffer.getvalue())
     return target
 
 
-def link_hot_reload_folder(function: Function, sources: Path = LAMBDA_SOURCES, target_root: Path = HOT_RELOAD_DIR) -> Path:
+def link_hot_reload_folder(
+    function: Function, sources: Path = LAMBDA_SOURCES, target_root: Path = HOT_RELOAD_DIR
+) -> Path:
     """The function's code as an archive would hold it, made of absolute symlinks into lambdas/ and
     the installed dependencies, so edits under lambdas/ reach the running function at once. Docker
     mode mounts the project at the same absolute path into Lambda containers, so the links resolve
@@ -81,7 +107,11 @@ def link_hot_reload_folder(function: Function, sources: Path = LAMBDA_SOURCES, t
     folder = target_root / function.name
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {name: sources / name for name in ("shared", function.package)}
-    wanted |= {entry.name: entry for entry in DEPENDENCIES.iterdir() if entry.name not in (".requirements.sha256", "__pycache__", "bin")}
+    wanted |= {
+        entry.name: entry
+        for entry in DEPENDENCIES.iterdir()
+        if entry.name not in (".requirements.sha256", "__pycache__", "bin")
+    }
     for existing in folder.iterdir():
         if existing.name == "__pycache__":  # Python's own, for the top-level modules
             continue

@@ -16,7 +16,6 @@ from infra.reconcilers import apigateway, dynamodb, events, iam, lambda_, s3, se
 from infra.stack import STACK
 from infra.target import Target, log
 
-
 # What destroying deletes, dependants first: each kind of resource the stack holds, and its deletion.
 TEARDOWN = (
     ("subscriptions", lambda_.delete_subscription),

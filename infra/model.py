@@ -185,7 +185,8 @@ class Stack:
             if isinstance(target.destination, Function)
         ]
         permissions += [
-            InvokePermission(n.function, f"s3-{n.bucket.name}", "s3.amazonaws.com", n.bucket) for n in self.notifications
+            InvokePermission(n.function, f"s3-{n.bucket.name}", "s3.amazonaws.com", n.bucket)
+            for n in self.notifications
         ]
         return tuple(permissions)
 
@@ -217,7 +218,9 @@ class Stack:
         return tuple(s.function for s in self.subscriptions if s.queue == queue)
 
     def publishers(self, bus: EventBus) -> tuple[Function, ...]:
-        return tuple(f for f in self.functions if any(g.resource == bus and "events:PutEvents" in g.actions for g in f.grants))
+        return tuple(
+            f for f in self.functions if any(g.resource == bus and "events:PutEvents" in g.actions for g in f.grants)
+        )
 
 
 # Queue consumers (lambdas/shared/batches.py) keep this back from the deadline to report a batch's outcome;
@@ -246,7 +249,9 @@ def check_batch_budgets(subscriptions) -> None:
                 f" = {needed:.2f} s exceeds its {function.timeout} s timeout; records at the end of a batch could go untried"
             )
         if queue.visibility_timeout < 6 * function.timeout:
-            raise ValueError(f"{queue.name}: visibility timeout {queue.visibility_timeout} s < 6 x {function.name}'s {function.timeout} s timeout")
+            raise ValueError(
+                f"{queue.name}: visibility timeout {queue.visibility_timeout} s < 6 x {function.name}'s {function.timeout} s timeout"
+            )
 
 
 def check_failures_are_kept(stack: Stack) -> None:
@@ -263,7 +268,9 @@ def check_failures_are_kept(stack: Stack) -> None:
                 raise ValueError(f"{rule.name} target {target.id} has no dead-letter queue")
     for subscription in stack.subscriptions:
         if subscription.queue.dead_letter is None:
-            raise ValueError(f"{subscription.queue.name} is polled by {subscription.function.name} but has no dead-letter queue")
+            raise ValueError(
+                f"{subscription.queue.name} is polled by {subscription.function.name} but has no dead-letter queue"
+            )
 
 
 def check_declared(stack: Stack) -> None:
@@ -275,7 +282,9 @@ def check_declared(stack: Stack) -> None:
     referred += [v for f in stack.functions for v in f.environment.values() if isinstance(v, (Table, Queue, EventBus))]
     referred += [q.dead_letter for q in stack.queues if q.dead_letter]
     referred += [f for api in stack.apis for f in api.functions]
-    referred += [x for r in stack.rules for t in r.targets for x in (t.destination, t.dead_letter)] + [r.bus for r in stack.rules]
+    referred += [x for r in stack.rules for t in r.targets for x in (t.destination, t.dead_letter)] + [
+        r.bus for r in stack.rules
+    ]
     referred += [x for n in stack.notifications for x in (n.bucket, n.function)]
     referred += [x for s in stack.subscriptions for x in (s.queue, s.function)]
     missing = {getattr(r, "name", None) or getattr(r, "address", None) for r in referred if r not in declared}

@@ -27,7 +27,9 @@ def install_esbuild() -> None:
     if stamp.exists() and stamp.read_text() == want and ESBUILD.exists():
         return
     if shutil.which("npm") is None:
-        raise SystemExit("npm not found: the shop's Node.js functions are bundled with esbuild from npm. Install Node.js 20 with npm.")
+        raise SystemExit(
+            "npm not found: the shop's Node.js functions are bundled with esbuild from npm. Install Node.js 20 with npm."
+        )
     started = time.monotonic()
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_SOURCES, check=True)
     stamp.write_text(want)
@@ -43,8 +45,17 @@ def bundle(function: Function) -> Path:
     target = BUNDLES_DIR / function.name / "index.js"
     major = function.runtime.removeprefix("nodejs").removesuffix(".x")
     subprocess.run(
-        [str(ESBUILD), str(source_folder(function) / "index.mjs"), "--bundle", "--platform=node", f"--target=node{major}",
-         "--format=cjs", "--external:@aws-sdk/*", "--log-level=warning", f"--outfile={target}"],
+        [
+            str(ESBUILD),
+            str(source_folder(function) / "index.mjs"),
+            "--bundle",
+            "--platform=node",
+            f"--target=node{major}",
+            "--format=cjs",
+            "--external:@aws-sdk/*",
+            "--log-level=warning",
+            f"--outfile={target}",
+        ],
         check=True,
     )
     return target

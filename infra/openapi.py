@@ -58,7 +58,9 @@ def error_responses() -> dict:
     untagged = "|".join(_literal(tag) for tag in tags)
     responses[f"^(?!{untagged})[\\s\\S]+"] = {
         "statusCode": UNCLASSIFIED_STATUS,
-        "responseTemplates": {"application/json": '{"message": "$util.escapeJavaScript($input.path(\'$.errorMessage\'))"}'},
+        "responseTemplates": {
+            "application/json": '{"message": "$util.escapeJavaScript($input.path(\'$.errorMessage\'))"}'
+        },
     }
     return responses
 
@@ -68,17 +70,20 @@ def either_way_integration(region: str, function_arn: str) -> dict:
     InvocationType header becomes Lambda's X-Amz-Invocation-Type. An async call answers 202 at once."""
     either_way = (
         "#if($input.params('InvocationType') == 'Event')"
-        "#set($context.responseOverride.status = 202){\"status\": \"accepted\", \"requestId\": \"$context.requestId\"}"
+        '#set($context.responseOverride.status = 202){"status": "accepted", "requestId": "$context.requestId"}'
         "#else$input.body#end"
     )
     return proxy_integration(region, function_arn) | {
         "type": "aws",
         "passthroughBehavior": "never",
-        "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "method.request.header.InvocationType"},
+        "requestParameters": {
+            "integration.request.header.X-Amz-Invocation-Type": "method.request.header.InvocationType"
+        },
         "requestTemplates": {
             "application/json": '{"userName": "$util.escapeJavaScript($input.params(\'userName\'))", "request": $input.json(\'$\')}'
         },
-        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": either_way}}} | error_responses(),
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": either_way}}}
+        | error_responses(),
     }
 
 
@@ -96,7 +101,11 @@ def openapi_for(api: RestApi, arns: Arns, contract: dict | None = None) -> dict:
             if not isinstance(operation, dict) or api.tag not in operation.get("tags", []):
                 continue
             special = api.non_proxy.get(operation.get("operationId"))
-            wiring = {"x-amazon-apigateway-integration": either_way_integration(arns.region, arns(special))} if special else proxy
+            wiring = (
+                {"x-amazon-apigateway-integration": either_way_integration(arns.region, arns(special))}
+                if special
+                else proxy
+            )
             operations[method] = operation | wiring
         if operations:
             paths[path] = operations | {key: value for key, value in item.items() if key == "parameters"}

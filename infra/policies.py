@@ -24,12 +24,22 @@ def role_policy(arns: Arns, function: Function) -> dict:
         for index, grant in enumerate(function.grants)
     ]
     statements += [
-        {"Sid": f"Destination{queue.name.replace('-', '')}", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [arns(queue)]}
+        {
+            "Sid": f"Destination{queue.name.replace('-', '')}",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": [arns(queue)],
+        }
         for queue in function.destinations
     ]
     statements += [
         {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": [log_group]},
-        {"Sid": "OwnLogStreams", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{log_group}:*"]},
+        {
+            "Sid": "OwnLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{log_group}:*"],
+        },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

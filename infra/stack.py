@@ -4,8 +4,22 @@ the tests and the benchmarks import it; the functions get the names they need as
 import os
 
 from infra.model import (
-    AsyncInvokeConfig, Bucket, BucketNotification, EmailSender, EventBus, Function, Grant, Queue, QueueSubscription, RestApi,
-    Rule, RuleTarget, Stack, Table, batch_function_timeout, check_stack,
+    AsyncInvokeConfig,
+    Bucket,
+    BucketNotification,
+    EmailSender,
+    EventBus,
+    Function,
+    Grant,
+    Queue,
+    QueueSubscription,
+    RestApi,
+    Rule,
+    RuleTarget,
+    Stack,
+    Table,
+    batch_function_timeout,
+    check_stack,
 )
 
 STAGE = "prod"
@@ -65,23 +79,32 @@ IMAGE_METADATA_FAILURES = Queue("image-metadata-failures")
 EMAIL_SENDER = EmailSender("orders@swn.example")
 
 QUEUES = (
-    ORDER_QUEUE_DLQ, ORDER_QUEUE, ORDER_TARGET_DLQ, NOTIFICATION_TARGET_DLQ, NOTIFICATION_FAILURES,
-    INVOICE_RESULTS, INVOICE_FAILURES, IMAGE_DLQ, IMAGE_METADATA_QUEUE, IMAGE_METADATA_FAILURES,
-    AUDIT_TARGET_DLQ, AUDIT_FAILURES,
+    ORDER_QUEUE_DLQ,
+    ORDER_QUEUE,
+    ORDER_TARGET_DLQ,
+    NOTIFICATION_TARGET_DLQ,
+    NOTIFICATION_FAILURES,
+    INVOICE_RESULTS,
+    INVOICE_FAILURES,
+    IMAGE_DLQ,
+    IMAGE_METADATA_QUEUE,
+    IMAGE_METADATA_FAILURES,
+    AUDIT_TARGET_DLQ,
+    AUDIT_FAILURES,
 )
 
 # -- functions ------------------------------------------------------------------------------------
 PRODUCT_FUNCTION = Function(
     name="product",
     handler="product.handler.lambda_handler",
-    grants=(Grant(READ_WRITE + ("dynamodb:UpdateItem",), PRODUCT_TABLE),),
+    grants=(Grant((*READ_WRITE, "dynamodb:UpdateItem"), PRODUCT_TABLE),),
     environment={"TABLE_NAME": PRODUCT_TABLE},
 )
 BASKET_FUNCTION = Function(
     name="basket",
     handler="basket.handler.lambda_handler",
     grants=(
-        Grant(READ_WRITE + ("dynamodb:UpdateItem",), BASKET_TABLE),
+        Grant((*READ_WRITE, "dynamodb:UpdateItem"), BASKET_TABLE),
         Grant(("dynamodb:GetItem", "dynamodb:PutItem"), CHECKOUT_TABLE),
         Grant(("events:PutEvents",), EVENT_BUS),
     ),
@@ -104,7 +127,9 @@ ORDERING_FUNCTION = Function(
     handler="ordering.consumer.lambda_handler",
     grants=(
         Grant(("dynamodb:PutItem",), ORDER_TABLE),
-        Grant(("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), IDEMPOTENCY_TABLE),
+        Grant(
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"), IDEMPOTENCY_TABLE
+        ),
         Grant(("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"), ORDER_QUEUE),
         FAULT_GRANT,
     ),
@@ -128,7 +153,9 @@ INVOICE_FUNCTION = Function(
     handler="invoice.handler.lambda_handler",
     grants=(Grant(("dynamodb:Query",), ORDER_TABLE), FAULT_GRANT),
     environment={"TABLE_NAME": ORDER_TABLE, "FAULT_TABLE": FAULT_TABLE},
-    async_invoke=AsyncInvokeConfig(max_retries=2, max_event_age=3600, on_success=INVOICE_RESULTS, on_failure=INVOICE_FAILURES),
+    async_invoke=AsyncInvokeConfig(
+        max_retries=2, max_event_age=3600, on_success=INVOICE_RESULTS, on_failure=INVOICE_FAILURES
+    ),
 )
 IMAGE_METADATA_FUNCTION = Function(
     name="image-metadata",
@@ -157,11 +184,20 @@ AUDIT_FUNCTION = Function(
     runtime="nodejs20.x",
 )
 FUNCTIONS = (
-    PRODUCT_FUNCTION, BASKET_FUNCTION, ORDER_API_FUNCTION, ORDERING_FUNCTION, NOTIFICATION_FUNCTION, INVOICE_FUNCTION,
-    IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION, AUDIT_FUNCTION,
+    PRODUCT_FUNCTION,
+    BASKET_FUNCTION,
+    ORDER_API_FUNCTION,
+    ORDERING_FUNCTION,
+    NOTIFICATION_FUNCTION,
+    INVOICE_FUNCTION,
+    IMAGE_METADATA_FUNCTION,
+    IMAGE_UPDATER_FUNCTION,
+    AUDIT_FUNCTION,
 )
 SUBSCRIPTIONS = (
-    QueueSubscription(ORDER_QUEUE, ORDERING_FUNCTION, batch_size=ORDER_BATCH_SIZE, batching_window=ORDER_BATCHING_WINDOW),
+    QueueSubscription(
+        ORDER_QUEUE, ORDERING_FUNCTION, batch_size=ORDER_BATCH_SIZE, batching_window=ORDER_BATCHING_WINDOW
+    ),
     QueueSubscription(IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION, batch_size=IMAGE_BATCH_SIZE),
 )
 
@@ -169,7 +205,11 @@ SUBSCRIPTIONS = (
 PRODUCT_API = RestApi("product-api", custom_id="product", tag="product", function=PRODUCT_FUNCTION)
 BASKET_API = RestApi("basket-api", custom_id="basket", tag="basket", function=BASKET_FUNCTION)
 ORDER_API = RestApi(
-    "order-api", custom_id="order", tag="order", function=ORDER_API_FUNCTION, non_proxy={"generateInvoice": INVOICE_FUNCTION}
+    "order-api",
+    custom_id="order",
+    tag="order",
+    function=ORDER_API_FUNCTION,
+    non_proxy={"generateInvoice": INVOICE_FUNCTION},
 )
 APIS = (PRODUCT_API, BASKET_API, ORDER_API)
 

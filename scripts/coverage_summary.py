@@ -25,7 +25,7 @@ def main(xml_path: str) -> None:
     print(f"    {'package':24} {'statements':>10} {'run':>6} {'cover':>7}")
     for package, (total, run) in packages.items():
         print(f"    {'lambdas/' + package:24} {total:>10} {run:>6} {100 * run / max(total, 1):>6.1f}%")
-    total, run = (sum(values) for values in zip(*packages.values())) if packages else (0, 0)
+    total, run = (sum(values) for values in zip(*packages.values(), strict=False)) if packages else (0, 0)
     print(f"    {'total':24} {total:>10} {run:>6} {100 * run / max(total, 1):>6.1f}%")
 
 

@@ -118,7 +118,9 @@ def redrive(queues: Queues, dead_letter: str, source: str, timeout: float = 60) 
             raise MoveTaskConflict(f"another move task is running on {dead_letter}")
         return task if task.get("Status") in ("COMPLETED", "FAILED", "CANCELLED") else None
 
-    task = eventually(finished, timeout=timeout, interval=0.2, what=f"moving {dead_letter} to {source}", fatal=(MoveTaskConflict,))
+    task = eventually(
+        finished, timeout=timeout, interval=0.2, what=f"moving {dead_letter} to {source}", fatal=(MoveTaskConflict,)
+    )
     if task["Status"] != "COMPLETED":
         raise RuntimeError(f"moving {dead_letter} to {source} ended {task['Status']}: {task.get('FailureReason')}")
     return int(task.get("ApproximateNumberOfMessagesMoved", before))
@@ -132,7 +134,9 @@ def move_matching(queues: Queues, dead_letter: str, source: str, match, timeout:
 
     def move_some():
         nonlocal moved
-        messages = queues.sqs.receive_message(QueueUrl=dead_url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1).get("Messages", [])
+        messages = queues.sqs.receive_message(
+            QueueUrl=dead_url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1
+        ).get("Messages", [])
         for message in messages:
             if match(message["Body"]):
                 queues.sqs.send_message(QueueUrl=source_url, MessageBody=message["Body"])
@@ -170,7 +174,9 @@ def print_moves(moves: list[Moved]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.dead_letters", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    listing_parser = commands.add_parser("list", help="count per dead-letter queue, with the first messages and why they failed")
+    listing_parser = commands.add_parser(
+        "list", help="count per dead-letter queue, with the first messages and why they failed"
+    )
     listing_parser.add_argument("--show", type=int, default=3, help="messages to show per queue")
     listing_parser.add_argument("queue", nargs="?", help="one dead-letter queue (default: the shop's)")
     move = commands.add_parser("redrive", help="move messages back to their source queue")

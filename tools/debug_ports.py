@@ -20,7 +20,9 @@ def check() -> int:
     if ports:
         # Now rather than in LocalStack at the first invocation, where it would count against the start-up timeout.
         instrumentation.tools_path("debug", LAMBDA_RUNTIME.removeprefix("python"))
-        print(f"==> debugging {', '.join(ports)}: the first invocation waits {instrumentation.attach_timeout():.0f} s for the IDE")
+        print(
+            f"==> debugging {', '.join(ports)}: the first invocation waits {instrumentation.attach_timeout():.0f} s for the IDE"
+        )
     return 0
 
 

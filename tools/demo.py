@@ -28,9 +28,13 @@ WAITS = {
     "email": deadlines.EMAIL,
     "failure record": deadlines.async_invoke(NOTIFICATION_FUNCTION.timeout),
     "dead letter": deadlines.queue_delivery(
-        ORDERING_FUNCTION.timeout, receives=ORDER_QUEUE.max_receive_count, visibility_timeout=ORDER_QUEUE.visibility_timeout
+        ORDERING_FUNCTION.timeout,
+        receives=ORDER_QUEUE.max_receive_count,
+        visibility_timeout=ORDER_QUEUE.visibility_timeout,
     ),
-    "redriven order": deadlines.queue_delivery(ORDERING_FUNCTION.timeout, receives=2, visibility_timeout=ORDER_QUEUE.visibility_timeout),
+    "redriven order": deadlines.queue_delivery(
+        ORDERING_FUNCTION.timeout, receives=2, visibility_timeout=ORDER_QUEUE.visibility_timeout
+    ),
 }
 # The whole demo, at worst: every wait, plus its calls.
 DEADLINE = sum(WAITS.values()) + 60
@@ -145,7 +149,9 @@ def run(printer: Printer | None = None) -> Report:
         report.failed_checkout_id = failing = shop.shop(report.user, items, faultInjection={"failFirst": FAIL_FIRST})
         printer.note("notification: 1 attempt + 2 retries, 1 s and 2 s apart, then the on-failure destination")
         report.failure = wait_for("failure record", lambda: failure_record(queues, failing))
-        printer.note(f"ordering: {ORDER_QUEUE.max_receive_count} receives, {ORDER_QUEUE.visibility_timeout} s apart (the visibility timeout), then {ORDER_QUEUE_DLQ.name}")
+        printer.note(
+            f"ordering: {ORDER_QUEUE.max_receive_count} receives, {ORDER_QUEUE.visibility_timeout} s apart (the visibility timeout), then {ORDER_QUEUE_DLQ.name}"
+        )
         wait_for("dead letter", lambda: in_dead_letter_queue(queues, failing))
 
         step(f"Redrive this checkout from {ORDER_QUEUE_DLQ.name} to {ORDER_QUEUE.name}: the 4th attempt succeeds")
@@ -153,7 +159,9 @@ def run(printer: Printer | None = None) -> Report:
         printer.note("poison in the queue cannot spoil its batch)")
         report.moved = move_matching(queues, ORDER_QUEUE_DLQ.name, ORDER_QUEUE.name, lambda body: failing in body)
         printer.note(f"moved {report.moved} message(s)")
-        report.redriven_order = wait_for("redriven order", lambda: [o for o in quiet.orders(report.user) if o["checkoutId"] == failing])[0]
+        report.redriven_order = wait_for(
+            "redriven order", lambda: [o for o in quiet.orders(report.user) if o["checkoutId"] == failing]
+        )[0]
     except (AssertionError, requests.RequestException) as e:
         raise DemoFailed(str(e)) from e
     return report
@@ -169,7 +177,9 @@ def main() -> int:
         print(f"\nDEMO FAILED: {e}", file=sys.stderr)
         return 1
     print(f"\nDone. Follow a checkout through every hop: make trace ID={report.checkout_id}")
-    print(f"and the one that failed, was retried, dead-lettered and redriven: make trace ID={report.failed_checkout_id}")
+    print(
+        f"and the one that failed, was retried, dead-lettered and redriven: make trace ID={report.failed_checkout_id}"
+    )
     return 0
 
 

@@ -110,7 +110,12 @@ def mark_present_images_as_pulled() -> list[str]:
             continue
         present = f"{details.get('Os')}/{details.get('Architecture')}"
         if platform is not None and present != str(platform):
-            LOG.info("runtime image %s is present for %s, functions need %s; LocalStack will pull it", image, present, platform)
+            LOG.info(
+                "runtime image %s is present for %s, functions need %s; LocalStack will pull it",
+                image,
+                present,
+                platform,
+            )
             continue
         executor.PULLED_IMAGES.add((image, platform))
         marked.append(image)
@@ -130,7 +135,10 @@ def container_running() -> bool | None:
     try:
         result = subprocess.run(
             ["docker", "compose", "ps", "--status", "running", "--quiet", "localstack"],
-            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -171,7 +179,10 @@ def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: flo
         print(failure, file=sys.stderr)
         return 1
     except TimeoutError:
-        print(f"init hooks not completed after {timeout:.0f} s (DOCKER_READY_TIMEOUT); last status: {seen['status']}", file=sys.stderr)
+        print(
+            f"init hooks not completed after {timeout:.0f} s (DOCKER_READY_TIMEOUT); last status: {seen['status']}",
+            file=sys.stderr,
+        )
         return 1
     print(f"==> init hooks completed in {time.monotonic() - started:.1f} s: {url}")
     return 0
@@ -192,7 +203,10 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "wait-ready" and len(argv) == 4:
         return wait_ready(argv[2], float(argv[3]))
-    print("usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>", file=sys.stderr)
+    print(
+        "usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -54,7 +54,9 @@ def hops(checkout_id: str) -> list[Hop]:
     for function, queue in checkout_path():
         group = f"/aws/lambda/{function.name}"
         try:
-            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern=f'"{checkout_id}"')
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=group, filterPattern=f'"{checkout_id}"'
+            )
             events = [event for page in pages for event in page["events"]]
         except logs.exceptions.ResourceNotFoundException:
             continue
@@ -90,7 +92,10 @@ def print_hops(checkout_id: str, found: list[Hop]) -> None:
     previous = start
     for hop in found:
         total, step = (hop.at - start).total_seconds(), (hop.at - previous).total_seconds()
-        print(f"{hop.at:%H:%M:%S.%f}"[:-3] + f"  {total:7.3f}s {step:7.3f}s  {hop.source:<22} {hop.what}{' (' + hop.details + ')' if hop.details else ''}")
+        print(
+            f"{hop.at:%H:%M:%S.%f}"[:-3]
+            + f"  {total:7.3f}s {step:7.3f}s  {hop.source:<22} {hop.what}{' (' + hop.details + ')' if hop.details else ''}"
+        )
         previous = hop.at
 
 

@@ -20,7 +20,9 @@ def ensure_table(target: Target, table: Table) -> None:
     )
     dynamodb.get_waiter("table_exists").wait(TableName=table.name)
     if table.ttl_attribute:
-        dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
+        dynamodb.update_time_to_live(
+            TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+        )
     log(f"table {table.name} created")
 
 

@@ -56,4 +56,3 @@ def delete_bus(target: Target, bus: EventBus) -> None:
         return
     events.delete_event_bus(Name=bus.name)
     log(f"event bus {bus.name} deleted")
-

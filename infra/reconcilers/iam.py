@@ -15,7 +15,9 @@ def ensure_role(target: Target, function: Function) -> str:
         arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME, PolicyDocument=json.dumps(role_policy(target.arns, function)))
+    iam.put_role_policy(
+        RoleName=name, PolicyName=ROLE_POLICY_NAME, PolicyDocument=json.dumps(role_policy(target.arns, function))
+    )
     return arn
 
 

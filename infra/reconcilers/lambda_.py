@@ -15,17 +15,19 @@ from infra.paths import ARCHIVES_DIR
 from infra.target import Target, log
 
 # Lambda has no waiter for a mapping's state; this one polls GetEventSourceMapping as botocore's do.
-_MAPPING_WAITERS = WaiterModel({
-    "version": 2,
-    "waiters": {
-        "MappingEnabled": {
-            "operation": "GetEventSourceMapping",
-            "delay": 0.2,
-            "maxAttempts": 300,
-            "acceptors": [{"matcher": "path", "argument": "State", "expected": "Enabled", "state": "success"}],
-        }
-    },
-})
+_MAPPING_WAITERS = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "MappingEnabled": {
+                "operation": "GetEventSourceMapping",
+                "delay": 0.2,
+                "maxAttempts": 300,
+                "acceptors": [{"matcher": "path", "argument": "State", "expected": "Enabled", "state": "success"}],
+            }
+        },
+    }
+)
 # On AWS a new role takes a few seconds before Lambda may assume it.
 ROLE_PROPAGATION_ATTEMPTS, ROLE_PROPAGATION_DELAY = 15, 2
 
@@ -76,7 +78,10 @@ def _deployed(lambda_client, function: Function, code: dict) -> bool:
     """Whether the function already runs this code: the same archive, or the same hot-reload folder."""
     current = lambda_client.get_function(FunctionName=function.name)
     if "ZipFile" in code:
-        return current["Configuration"]["CodeSha256"] == base64.b64encode(hashlib.sha256(code["ZipFile"]).digest()).decode()
+        return (
+            current["Configuration"]["CodeSha256"]
+            == base64.b64encode(hashlib.sha256(code["ZipFile"]).digest()).decode()
+        )
     return current["Code"].get("Location") == f"file://{code['S3Key']}"
 
 
@@ -123,7 +128,11 @@ def ensure_async_invoke_config(target: Target, function: Function) -> None:
         destinations["OnSuccess"] = {"Destination": target.arns(config.on_success)}
     if config.on_failure:
         destinations["OnFailure"] = {"Destination": target.arns(config.on_failure)}
-    wanted = {"MaximumRetryAttempts": config.max_retries, "MaximumEventAgeInSeconds": config.max_event_age, "DestinationConfig": destinations}
+    wanted = {
+        "MaximumRetryAttempts": config.max_retries,
+        "MaximumEventAgeInSeconds": config.max_event_age,
+        "DestinationConfig": destinations,
+    }
     try:
         current = lambda_client.get_function_event_invoke_config(FunctionName=function.name)
         # An unset destination reads back as {}.

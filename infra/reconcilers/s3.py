@@ -16,7 +16,9 @@ def ensure_bucket(target: Target, bucket: Bucket) -> None:
         return
     except ClientError:
         pass
-    kwargs = {} if settings.REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": settings.REGION}}
+    kwargs = (
+        {} if settings.REGION == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": settings.REGION}}
+    )
     s3.create_bucket(Bucket=bucket.name, **kwargs)
     log(f"bucket {bucket.name} created")
 
@@ -53,7 +55,10 @@ def delete_bucket(target: Target, bucket: Bucket) -> None:
     except ClientError:
         return
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket.name):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
         if doomed:
             s3.delete_objects(Bucket=bucket.name, Delete={"Objects": doomed, "Quiet": True})
     s3.delete_bucket(Bucket=bucket.name)

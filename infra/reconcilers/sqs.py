@@ -44,7 +44,10 @@ def ensure_queue_policy(target: Target, policy: QueuePolicy) -> None:
     sqs = target.client("sqs")
     document = json.dumps(queue_policy(target.arns, policy))
     url = target.queue_url(policy.queue.name)
-    if sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy") != document:
+    if (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
+        != document
+    ):
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
 
 

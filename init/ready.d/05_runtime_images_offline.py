@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.environ.get("SHOP_PROJECT_DIR", "/opt/shop"))
 
-from tools.docker_mode import mark_present_images_as_pulled  # noqa: E402
+from tools.docker_mode import mark_present_images_as_pulled
 
 for image in mark_present_images_as_pulled():
     print(f"runtime image {image} is present locally: not pulling it")

@@ -6,6 +6,6 @@ import sys
 
 sys.path.insert(0, os.environ.get("SHOP_PROJECT_DIR", "/opt/shop"))
 
-from infra.deploy import deploy  # noqa: E402
+from infra.deploy import deploy
 
 deploy()

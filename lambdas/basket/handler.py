@@ -12,9 +12,9 @@ from basket import logic
 from shared.config import require_env
 from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
+from shared.errors import InvalidInput
 from shared.event_contract import BrokenContract, check_checkout
 from shared.events import EventPublisher
-from shared.errors import InvalidInput
 from shared.http import create_app, no_content, request_body, to_json
 
 logger = Logger(service="basket")
@@ -33,10 +33,20 @@ def publish_checkout(detail: dict) -> str:
     except BrokenContract as e:
         # A bug, or a saved basket the contract no longer admits: nothing is published, logic.checkout
         # releases the claim (the basket stays) and the client gets 400 naming the field.
-        logger.error("checkout event breaks its contract; not published", checkout_id=detail.get("checkoutId"), reason=str(e), errors=e.errors)
+        logger.error(
+            "checkout event breaks its contract; not published",
+            checkout_id=detail.get("checkoutId"),
+            reason=str(e),
+            errors=e.errors,
+        )
         raise
     event_id = publisher.publish(CHECKOUT_SOURCE, CHECKOUT_DETAIL_TYPE, detail)
-    logger.info("checkout event published", checkout_id=detail["checkoutId"], event_id=event_id, checked_out_at=detail["checkedOutAt"])
+    logger.info(
+        "checkout event published",
+        checkout_id=detail["checkoutId"],
+        event_id=event_id,
+        checked_out_at=detail["checkedOutAt"],
+    )
     return event_id
 
 
@@ -53,7 +63,10 @@ def save_basket():
 def idempotency_key() -> str | None:
     key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
-        raise InvalidInput("Idempotency-Key is invalid", [{"field": "Idempotency-Key", "message": "1 to 255 printable ASCII characters, no spaces"}])
+        raise InvalidInput(
+            "Idempotency-Key is invalid",
+            [{"field": "Idempotency-Key", "message": "1 to 255 printable ASCII characters, no spaces"}],
+        )
     return key
 
 
@@ -64,7 +77,12 @@ def checkout():
     accepted, replayed = logic.checkout(baskets, checkouts, publish_checkout, request, logger.get_correlation_id(), key)
     if replayed:
         logger.info("checkout answer replayed", checkout_id=accepted["checkoutId"], user_name=request["userName"])
-        return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, to_json(accepted), headers={"Idempotent-Replayed": "true"})
+        return Response(
+            HTTPStatus.ACCEPTED,
+            content_types.APPLICATION_JSON,
+            to_json(accepted),
+            headers={"Idempotent-Replayed": "true"},
+        )
     logger.info("basket checked out", checkout_id=accepted["checkoutId"], user_name=request["userName"])
     return accepted, 202
 

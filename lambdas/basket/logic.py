@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared import money
@@ -45,7 +45,9 @@ def save_basket(baskets, basket: dict, *, clock=time.time) -> dict:
     # Saving replaces the whole item, claim included: not while a checkout holds it, or a second
     # checkout could claim the saved basket and publish again.
     if not baskets.put_unless_claimed(basket, CLAIM, int(clock())):
-        raise Conflict(f"the basket of {basket['userName']} is being checked out; save it again once the checkout has ended")
+        raise Conflict(
+            f"the basket of {basket['userName']} is being checked out; save it again once the checkout has ended"
+        )
     return basket
 
 
@@ -68,7 +70,9 @@ def basket_total(items: list[dict]) -> Decimal:
     return total
 
 
-def checkout_event(basket: dict, request: dict, checkout_id: str, correlation_id: str | None, checked_out_at: str) -> dict:
+def checkout_event(
+    basket: dict, request: dict, checkout_id: str, correlation_id: str | None, checked_out_at: str
+) -> dict:
     """The CheckoutBasket event's detail. The card number stays here: only its last four digits travel."""
     detail = {key: request[key] for key in ("userName", "firstName", "lastName", "email", "address")}
     detail |= {
@@ -121,8 +125,15 @@ def _known_answer(checkouts, user_name: str, idempotency_key: str | None, finger
 
 
 def checkout(
-    baskets, checkouts, publish_checkout, request: dict, correlation_id: str | None = None, idempotency_key: str | None = None,
-    *, clock=time.time, sleep=time.sleep,
+    baskets,
+    checkouts,
+    publish_checkout,
+    request: dict,
+    correlation_id: str | None = None,
+    idempotency_key: str | None = None,
+    *,
+    clock=time.time,
+    sleep=time.sleep,
 ) -> tuple[dict, bool]:
     """Publishes exactly one CheckoutBasket event per basket, then empties the basket. Returns the
     answer and whether it is a replay of an earlier one.
@@ -147,7 +158,7 @@ def checkout(
             # else it has not finished (it failed, or its function died): go on and publish it again.
         moment = clock()
         now = int(moment)
-        checked_out_at = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        checked_out_at = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         renewal = {"until": now + CLAIM_SECONDS, "idempotencyKey": idempotency_key or ""}
         fresh = renewal | {"id": str(uuid.uuid4()), "checkedOutAt": checked_out_at}
         try:
@@ -174,7 +185,14 @@ def checkout(
         expiration = int(clock()) + ANSWER_SECONDS
         if idempotency_key:
             # Before publishing: once the event may be out, the key must name its checkoutId.
-            checkouts.put({"id": _answer_id(user_name, idempotency_key), "answer": answer, "requestSha256": fingerprint, "expiration": expiration})
+            checkouts.put(
+                {
+                    "id": _answer_id(user_name, idempotency_key),
+                    "answer": answer,
+                    "requestSha256": fingerprint,
+                    "expiration": expiration,
+                }
+            )
         publish_checkout(checkout_event(basket, request, checkout_id, correlation_id, claim["checkedOutAt"]))
     except BaseException:
         baskets.release(user_name, CLAIM, checkout_id)

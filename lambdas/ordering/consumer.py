@@ -2,8 +2,8 @@
 whose messages are CheckoutBasket events delivered by EventBridge).
 
 Only failed records are reported back (Powertools batch processing, within a time budget:
-shared/batches.py), so one poison or slow message neither blocks nor re-processes its batch-mates. SQS delivers at least once, so creating an order is
-idempotent per checkoutId (Powertools idempotency, records in the idempotency table)."""
+shared/batches.py), so one poison or slow message neither blocks nor re-processes its batch-mates.
+SQS delivers at least once, so creating an order is idempotent per checkoutId (Powertools idempotency, records in the idempotency table)."""
 
 import json
 from decimal import Decimal
@@ -27,7 +27,9 @@ from shared.event_contract import BrokenContract, received_checkout
 logger = Logger(service="ordering")
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
 processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout_from_env())
-idempotency = IdempotencyConfig(event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400
+)
 persistence = DynamoDBPersistenceLayer(table_name=require_env("IDEMPOTENCY_TABLE"))
 
 
@@ -36,7 +38,9 @@ def create_order(checkout: dict) -> dict:
     faults.apply(checkout, default_key=checkout["checkoutId"])
     order = order_from_checkout(checkout)
     orders.put(order)
-    logger.info("order created", checkout_id=order["checkoutId"], user_name=order["userName"], order_date=order["orderDate"])
+    logger.info(
+        "order created", checkout_id=order["checkoutId"], user_name=order["userName"], order_date=order["orderDate"]
+    )
     return {"userName": order["userName"], "orderDate": order["orderDate"]}
 
 
@@ -44,7 +48,12 @@ def record_handler(record: SQSRecord) -> dict:
     try:
         checkout = received_checkout(json.loads(record.body, parse_float=Decimal))
     except (BrokenContract, ValueError) as e:  # a poison message: fails alone, dead-lettered after its receives
-        logger.error("not a valid CheckoutBasket event; the record fails", message_id=record.message_id, reason=str(e), errors=getattr(e, "errors", None))
+        logger.error(
+            "not a valid CheckoutBasket event; the record fails",
+            message_id=record.message_id,
+            reason=str(e),
+            errors=getattr(e, "errors", None),
+        )
         raise
     logger.set_correlation_id(checkout.get("correlationId"))
     logger.append_keys(

@@ -33,7 +33,13 @@ def install() -> None:
     make_api_call = botocore.client.BaseClient._make_api_call
 
     def recorded(self, operation_name, api_params):
-        line = {MARK: {"service": self.meta.service_model.service_name, "operation": operation_name, "resources": _resources(api_params)}}
+        line = {
+            MARK: {
+                "service": self.meta.service_model.service_name,
+                "operation": operation_name,
+                "resources": _resources(api_params),
+            }
+        }
         print(json.dumps(line), file=sys.stdout, flush=True)
         return make_api_call(self, operation_name, api_params)
 

@@ -101,7 +101,9 @@ class TimeBudgetedBatchProcessor(BatchProcessor):
     def _process_record(self, record: dict):
         remaining = self._remaining_seconds()
         if remaining < MIN_START_SECONDS:
-            return self._fail(record, DeadlineReached(f"{remaining + RESERVE_SECONDS:.2f} s left in the invocation; not started"))
+            return self._fail(
+                record, DeadlineReached(f"{remaining + RESERVE_SECONDS:.2f} s left in the invocation; not started")
+            )
         try:
             with time_limit(self.record_limit(remaining, getattr(self, "_records_left", 1))):
                 return super()._process_record(record)

@@ -17,7 +17,9 @@ DOCUMENT = json.loads((Path(__file__).parent / "openapi.json").read_text())
 def allowed_methods(resource: str) -> list[str]:
     """The methods the contract defines for an API Gateway resource path such as /product/{id}."""
     item = DOCUMENT["paths"].get(resource, {})
-    return sorted(method.upper() for method, operation in item.items() if isinstance(operation, dict) and method != "parameters")
+    return sorted(
+        method.upper() for method, operation in item.items() if isinstance(operation, dict) and method != "parameters"
+    )
 
 
 @functools.cache
@@ -44,7 +46,9 @@ def parse_body(body: str | None, schema_name: str) -> dict:
     check(for_validation(exact), schema_name)
     exact = _whole_numbers_as_integers(exact, {"$ref": f"#/components/schemas/{schema_name}"})
     if unstorable := [(field, str(number)) for field, number in _numbers(exact) if not storable(number)]:
-        message = "numbers must have at most 38 significant digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
+        message = (
+            "numbers must have at most 38 significant digits and lie between 1E-130 and 1E+125, as DynamoDB stores them"
+        )
         errors = [{"field": field, "message": message, "value": value} for field, value in unstorable[:5]]
         raise InvalidInput("request body has a number out of range", errors)
     return exact
@@ -72,7 +76,10 @@ def unstorable_text(value, path: str = "") -> list[str]:
 
 def refuse_unstorable_text(data, where: str = "request body") -> None:
     if fields := unstorable_text(data):
-        errors = [{"field": field, "message": "lone surrogate: not Unicode text, DynamoDB cannot store it"} for field in fields[:5]]
+        errors = [
+            {"field": field, "message": "lone surrogate: not Unicode text, DynamoDB cannot store it"}
+            for field in fields[:5]
+        ]
         # The message names the fields too: the invoice's API Gateway integration passes on only the message.
         raise InvalidInput(f"{where} has text that cannot be stored: {', '.join(fields[:5])}", errors)
 
@@ -139,7 +146,10 @@ def _whole_numbers_as_integers(value, schema: dict):
     1E+2 become 1 and 100), so it is stored and answered as the integer it is."""
     schema = _resolve(schema)
     if isinstance(value, Decimal):
-        if any(_resolve(option).get("type") == "integer" for option in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]):
+        if any(
+            _resolve(option).get("type") == "integer"
+            for option in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+        ):
             return Decimal(int(value))
         return value
     if isinstance(value, dict):
@@ -168,4 +178,6 @@ def check(data: dict, schema_name: str) -> None:
         validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as e:
         field = e.name.removeprefix("data.").removeprefix("data")
-        raise InvalidInput(f"request body does not match the schema: {e.message}", [{"field": field or "(body)", "message": e.message}]) from None
+        raise InvalidInput(
+            f"request body does not match the schema: {e.message}", [{"field": field or "(body)", "message": e.message}]
+        ) from None

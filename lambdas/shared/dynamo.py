@@ -79,7 +79,8 @@ class KeyValueTable:
                     UpdateExpression="SET " + ", ".join(f"#claim.#r{i} = :r{i}" for i in range(len(renewal))),
                     ConditionExpression=f"#claim.#id = :id AND {self._NOT_LIVE}",
                     ExpressionAttributeNames={"#claim": attribute, "#until": "until", "#id": "id"} | fields,
-                    ExpressionAttributeValues={f":r{i}": value for i, value in enumerate(renewal.values())} | {":id": held["id"], ":now": now},
+                    ExpressionAttributeValues={f":r{i}": value for i, value in enumerate(renewal.values())}
+                    | {":id": held["id"], ":now": now},
                     ReturnValues="ALL_NEW",
                 )["Attributes"]
             except self.table.meta.client.exceptions.ConditionalCheckFailedException:

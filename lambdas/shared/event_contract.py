@@ -44,7 +44,9 @@ def check_checkout(detail: dict) -> None:
         raise BrokenContract(f"CheckoutBasket event breaks its contract: {e}", e.errors) from None
     except fastjsonschema.JsonSchemaValueException as e:
         field = e.name.removeprefix("data.").removeprefix("data") or "(detail)"
-        raise BrokenContract(f"CheckoutBasket event breaks its contract: {e.message}", [{"field": field, "message": e.message}]) from None
+        raise BrokenContract(
+            f"CheckoutBasket event breaks its contract: {e.message}", [{"field": field, "message": e.message}]
+        ) from None
 
 
 def received_checkout(event) -> dict:
@@ -52,6 +54,8 @@ def received_checkout(event) -> dict:
     BrokenContract for anything else, which the consumer fails as a poison message."""
     detail = event.get("detail") if isinstance(event, dict) else None
     if not isinstance(detail, dict):
-        raise BrokenContract("not a CheckoutBasket event: no detail object", [{"field": "detail", "message": "an object is required"}])
+        raise BrokenContract(
+            "not a CheckoutBasket event: no detail object", [{"field": "detail", "message": "an object is required"}]
+        )
     check_checkout(detail)
     return detail

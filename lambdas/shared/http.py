@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from shared.contract import allowed_methods, refuse_unstorable_parameters
 from shared.errors import STATUSES, Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 
-
 # json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each
 # Decimal is written as a string carrying this marker, and the marked strings become bare numbers
 # afterwards. The marker holds a random part no client can guess, so no stored string is mistaken for one.
@@ -30,12 +29,16 @@ def _json_default(value):
 
 
 def to_json(value, sort_keys: bool = False) -> str:
-    return _MARKED_NUMBER.sub(r"\1", json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=sort_keys))
+    return _MARKED_NUMBER.sub(
+        r"\1", json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=sort_keys)
+    )
 
 
 def error(status: HTTPStatus, message: str, errors: list | None = None, headers: dict | None = None) -> Response:
     body = {"message": message} | ({"errors": errors} if errors is not None else {})
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=to_json(body), headers=headers)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=to_json(body), headers=headers
+    )
 
 
 def no_content() -> Response:

@@ -9,10 +9,18 @@ import uuid
 import pytest
 import requests
 
+from client.waiting import eventually
 from infra import settings
 from infra.paths import LAMBDA_SOURCES
-from infra.stack import BASKET_API, ORDER_API, ORDER_BATCHING_WINDOW, ORDER_QUEUE, PRODUCT_API, PRODUCT_FUNCTION, api_url
-from client.waiting import eventually
+from infra.stack import (
+    BASKET_API,
+    ORDER_API,
+    ORDER_BATCHING_WINDOW,
+    ORDER_QUEUE,
+    PRODUCT_API,
+    PRODUCT_FUNCTION,
+    api_url,
+)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("LOCALSTACK_MODE") != "docker", reason="Docker-mode smoke test: run it with make test-docker"
@@ -37,14 +45,27 @@ def test_a_checked_out_basket_becomes_an_order():
     item = {"productId": "p1", "productName": "Pen", "price": 1.5, "quantity": 2}
 
     assert http.post(f"{baskets}/basket", json={"userName": user, "items": [item]}).status_code == 201
-    checkout = http.post(f"{baskets}/basket/checkout", json={
-        "userName": user, "firstName": "Ann", "lastName": "Lee", "email": f"{user}@example.com",
-        "address": "1 Market Street", "paymentMethod": 1, "cardInfo": "4111111111111111",
-    })
+    checkout = http.post(
+        f"{baskets}/basket/checkout",
+        json={
+            "userName": user,
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": f"{user}@example.com",
+            "address": "1 Market Street",
+            "paymentMethod": 1,
+            "cardInfo": "4111111111111111",
+        },
+    )
     assert checkout.status_code == 202, checkout.text
 
     checkout_id = checkout.json()["checkoutId"]
-    eventually(lambda: checkout_id in http.get(f"{orders}/order/{user}").text, timeout=ORDER_DEADLINE, interval=0.5, what="the order")
+    eventually(
+        lambda: checkout_id in http.get(f"{orders}/order/{user}").text,
+        timeout=ORDER_DEADLINE,
+        interval=0.5,
+        what="the order",
+    )
 
 
 def test_an_edit_under_lambdas_reaches_the_next_invocation():
@@ -61,7 +82,17 @@ def test_an_edit_under_lambdas_reaches_the_next_invocation():
     assert message() == "product nothing-here not found"
     try:
         logic.write_text(edited)
-        eventually(lambda: message() == "no product called nothing-here", timeout=RELOAD_DEADLINE, interval=0.5, what="the edited message")
+        eventually(
+            lambda: message() == "no product called nothing-here",
+            timeout=RELOAD_DEADLINE,
+            interval=0.5,
+            what="the edited message",
+        )
     finally:
         logic.write_text(original)
-    eventually(lambda: message() == "product nothing-here not found", timeout=RELOAD_DEADLINE, interval=0.5, what="the original message")
+    eventually(
+        lambda: message() == "product nothing-here not found",
+        timeout=RELOAD_DEADLINE,
+        interval=0.5,
+        what="the original message",
+    )

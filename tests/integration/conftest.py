@@ -50,7 +50,9 @@ def test_role_arn():
     iam = client("iam")
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
     try:
         return iam.create_role(RoleName=TEST_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
@@ -64,7 +66,9 @@ def create_function(lambda_client, test_role_arn):
     until it is Active, and deletes it after the test."""
     created = []
 
-    def create(source: str = "runtime_probe", *, hot_reload_path: Path | None = None, code: dict | None = None, **overrides) -> str:
+    def create(
+        source: str = "runtime_probe", *, hot_reload_path: Path | None = None, code: dict | None = None, **overrides
+    ) -> str:
         name = f"{source.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
         if code is None:
             code = (
@@ -83,7 +87,9 @@ def create_function(lambda_client, test_role_arn):
         lambda_client.delete_function(FunctionName=name)
 
 
-def proxy_event(method: str, path: str, resource: str, body: str | None = None, path_parameters: dict | None = None) -> dict:
+def proxy_event(
+    method: str, path: str, resource: str, body: str | None = None, path_parameters: dict | None = None
+) -> dict:
     """An API Gateway proxy event, for invoking an API function directly."""
     return {
         "httpMethod": method,
@@ -188,4 +194,9 @@ def pytest_collection_modifyitems(items):
     # Checks that read what the other tests did run last: in a run of their own after the suite
     # (scripts/test.sh), and at the end of a run that names them with other tests.
     # The test that destroys the stack (and deploys it back) runs last of all.
-    items.sort(key=lambda item: (item.get_closest_marker("after_suite") is not None, item.get_closest_marker("destroys_stack") is not None))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("after_suite") is not None,
+            item.get_closest_marker("destroys_stack") is not None,
+        )
+    )

@@ -25,7 +25,9 @@ class DapClient:
 
     def request(self, command: str, timeout: float, **arguments) -> dict:
         seq = self.send(command, **arguments)
-        return self.wait_for(lambda m: m["type"] == "response" and m["request_seq"] == seq, timeout, f"{command} response")
+        return self.wait_for(
+            lambda m: m["type"] == "response" and m["request_seq"] == seq, timeout, f"{command} response"
+        )
 
     def wait_for(self, matches, timeout: float, what: str) -> dict:
         """The first message (kept or new) that matches; others are kept for later."""
@@ -37,7 +39,9 @@ class DapClient:
                     return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"no {what} within {timeout} s; received {[m.get('event') or m.get('command') for m in self.pending]}")
+                raise TimeoutError(
+                    f"no {what} within {timeout} s; received {[m.get('event') or m.get('command') for m in self.pending]}"
+                )
             self.socket.settimeout(remaining)
             self.pending.append(self._read())
 
@@ -48,7 +52,9 @@ class DapClient:
         while b"\r\n\r\n" not in self.buffer:
             self._fill()
         header, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        length = next(int(line.split(b":")[1]) for line in header.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        length = next(
+            int(line.split(b":")[1]) for line in header.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
         while len(self.buffer) < length:
             self._fill()
         body, self.buffer = self.buffer[:length], self.buffer[length:]

@@ -19,7 +19,9 @@ VISIBILITY_TIMEOUT = ORDERING_FUNCTION.timeout + 1
 MAX_RECEIVE_COUNT = 3
 # Receives until a record that always fails is dead-lettered: maxReceiveCount deliveries, each after
 # the previous one's visibility timeout.
-DEAD_LETTER_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, receives=MAX_RECEIVE_COUNT, visibility_timeout=VISIBILITY_TIMEOUT)
+DEAD_LETTER_DEADLINE = deadlines.queue_delivery(
+    ORDERING_FUNCTION.timeout, receives=MAX_RECEIVE_COUNT, visibility_timeout=VISIBILITY_TIMEOUT
+)
 # A record that fails once (a crash, a redrive): its second delivery.
 RETRY_DEADLINE = deadlines.queue_delivery(ORDERING_FUNCTION.timeout, receives=2, visibility_timeout=VISIBILITY_TIMEOUT)
 
@@ -56,7 +58,9 @@ def own_order_queue():
         dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT})
-        url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT), "RedrivePolicy": policy})["QueueUrl"]
+        url = sqs.create_queue(
+            QueueName=name, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT), "RedrivePolicy": policy}
+        )["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue = OwnQueue(name, url, arn, f"{name}-dlq", dlq_url)
         created.append(queue)

@@ -2,7 +2,7 @@
 the order API, for the tests of every path that ends in one."""
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from basket.logic import checkout_event as checkout_detail
@@ -16,11 +16,20 @@ from shared.event_contract import check_checkout
 def checkout_event(user_name: str) -> dict:
     """A CheckoutBasket event as EventBridge puts it on OrderQueue: the basket's own detail (so the
     tests never keep a copy of its shape), checked against the event contract."""
-    basket = {"userName": user_name, "items": [{"productId": "p-1", "productName": "Pen", "price": Decimal("1.25"), "quantity": 2}]}
-    checked_out_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    basket = {
+        "userName": user_name,
+        "items": [{"productId": "p-1", "productName": "Pen", "price": Decimal("1.25"), "quantity": 2}],
+    }
+    checked_out_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     detail = checkout_detail(basket, checkout_request(user_name), str(uuid.uuid4()), None, checked_out_at)
     check_checkout(detail)
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": CHECKOUT_DETAIL_TYPE, "source": CHECKOUT_SOURCE, "detail": detail}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": CHECKOUT_DETAIL_TYPE,
+        "source": CHECKOUT_SOURCE,
+        "detail": detail,
+    }
 
 
 def orders_of(http, order_api, user_name: str) -> list[dict]:

@@ -21,14 +21,22 @@ EXAMPLES_PER_OPERATION = 60  # README states it: keep both the same
 def test_generated_requests_never_get_a_5xx_and_match_the_contract(api):
     assert SCHEMATHESIS.exists(), "scripts/venv.sh installs schemathesis into .venv-fuzz"
     command = [
-        str(SCHEMATHESIS), "run", str(OPENAPI_DOCUMENT),
-        "--url", api_url(settings.ENDPOINT_URL, api),
-        "--include-tag", api.tag,
-        "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
-        "--max-examples", str(EXAMPLES_PER_OPERATION),
-        "--workers", "2",
+        str(SCHEMATHESIS),
+        "run",
+        str(OPENAPI_DOCUMENT),
+        "--url",
+        api_url(settings.ENDPOINT_URL, api),
+        "--include-tag",
+        api.tag,
+        "--checks",
+        "not_a_server_error,response_schema_conformance,content_type_conformance",
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--workers",
+        "2",
         "--generation-deterministic",
-        "--suppress-health-check", "all",
+        "--suppress-health-check",
+        "all",
     ]
     env = os.environ | {"SCHEMATHESIS_HOOKS": str(HOOKS)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=PROJECT_DIR, env=env)

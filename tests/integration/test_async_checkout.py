@@ -15,8 +15,8 @@ from client.waiting import eventually
 from infra.aws import client
 from infra.paths import ARCHIVES_DIR
 from infra.reconcilers.lambda_ import environment_of
-from shared.event_contract import check_checkout
 from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, TABLES
+from shared.event_contract import check_checkout
 from tests.integration.conftest import proxy_event
 from tests.integration.orders import exactly_one_order
 
@@ -37,7 +37,9 @@ def checkout_listener(queues, user_name):
     sqs.delete_queue(QueueUrl=queue_url)
 
 
-def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, basket_api, queues, checkout_listener, filled_basket, user_name):
+def test_checkout_publishes_exactly_one_event_and_empties_the_basket(
+    http, basket_api, queues, checkout_listener, filled_basket, user_name
+):
     response = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
 
     assert response.status_code == 202
@@ -57,7 +59,12 @@ def test_checkout_publishes_exactly_one_event_and_empties_the_basket(http, baske
 
 def checkout_concurrently(http, basket_api, user_name: str, headers: list[dict]) -> list:
     with ThreadPoolExecutor(max_workers=len(headers)) as pool:
-        return list(pool.map(lambda h: http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers=h), headers))
+        return list(
+            pool.map(
+                lambda h: http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers=h),
+                headers,
+            )
+        )
 
 
 def only_one_event(queues, listener: str) -> dict:
@@ -95,15 +102,21 @@ def test_ten_concurrent_checkouts_with_one_idempotency_key_all_get_the_winners_a
     checkout_id = responses[0].json()["checkoutId"]
     assert only_one_event(queues, checkout_listener)["checkoutId"] == checkout_id
     assert exactly_one_order(http, order_api, user_name)["checkoutId"] == checkout_id
-    again = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
-    other = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key + "-2"})
+    again = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key}
+    )
+    other = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key + "-2"}
+    )
     assert (again.status_code, again.json()) == (202, {"checkoutId": checkout_id})
     assert other.status_code == 409
 
 
 @pytest.mark.parametrize("key", ["has space", "x" * 256], ids=["space", "too-long"])
 def test_an_invalid_idempotency_key_is_400_naming_the_header(http, basket_api, filled_basket, user_name, key):
-    response = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
+    response = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key}
+    )
 
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
@@ -137,7 +150,9 @@ def basket_from_archive(create_function, source: str, **variables: str) -> str:
     )
 
 
-def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_function, invoke, filled_basket, user_name):
+def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(
+    create_function, invoke, filled_basket, user_name
+):
     # The real basket archive, with EventBridge out of reach (LocalStack accepts events for any bus
     # name, so an unknown bus would not fail).
     name = basket_from_archive(
@@ -147,12 +162,16 @@ def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(create_f
         AWS_MAX_ATTEMPTS="1",
     )
 
-    result, _ = invoke(name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name))))
+    result, _ = invoke(
+        name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name)))
+    )
 
     assert result["statusCode"] == 503, result
     stored = client("dynamodb").get_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})
     assert "Item" in stored, "the basket stays when the event could not be published"
-    assert "until" not in stored["Item"]["checkoutClaim"]["M"], "and is free for the next checkout (which keeps its checkoutId)"
+    assert "until" not in stored["Item"]["checkoutClaim"]["M"], (
+        "and is free for the next checkout (which keeps its checkoutId)"
+    )
 
 
 def test_a_checkout_that_fails_after_publishing_is_retried_into_the_same_single_order(
@@ -160,46 +179,87 @@ def test_a_checkout_that_fails_after_publishing_is_retried_into_the_same_single_
 ):
     # Given the real basket archive whose checkout table is missing: without an Idempotency-Key its
     # first write there comes after publishing, so the event is out and the function fails (500)
-    name = basket_from_archive(create_function, "basket-no-checkout-table", CHECKOUT_TABLE=f"no-such-table-{uuid.uuid4().hex}", AWS_MAX_ATTEMPTS="1")
-    result, _ = invoke(name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name))))
+    name = basket_from_archive(
+        create_function,
+        "basket-no-checkout-table",
+        CHECKOUT_TABLE=f"no-such-table-{uuid.uuid4().hex}",
+        AWS_MAX_ATTEMPTS="1",
+    )
+    result, _ = invoke(
+        name, proxy_event("POST", "/basket/checkout", "/basket/checkout", json.dumps(checkout_request(user_name)))
+    )
     assert result["statusCode"] == 500, result
     first = queues.take(checkout_listener, lambda body: True)["detail"]
     # Its claim expires (CLAIM_SECONDS); moved into the past here rather than waited for.
     client("dynamodb").update_item(
-        TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}}, UpdateExpression="SET checkoutClaim.#until = :past",
-        ExpressionAttributeNames={"#until": "until"}, ExpressionAttributeValues={":past": {"N": "0"}},
+        TableName=BASKET_TABLE.name,
+        Key={"userName": {"S": user_name}},
+        UpdateExpression="SET checkoutClaim.#until = :past",
+        ExpressionAttributeNames={"#until": "until"},
+        ExpressionAttributeValues={":past": {"N": "0"}},
     )
 
     # When the client retries through the API, with a key, then again with it, then without one
     key = str(uuid.uuid4())
-    retried = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
-    replayed = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
+    retried = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key}
+    )
+    replayed = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key}
+    )
     without_key = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name))
 
     # Then the retry published the very same checkout again, and there is one order, of that checkoutId
     assert (retried.status_code, retried.json()) == (202, {"checkoutId": first["checkoutId"]}), retried.text
-    assert (replayed.status_code, replayed.json(), replayed.headers.get("Idempotent-Replayed")) == (202, retried.json(), "true")
+    assert (replayed.status_code, replayed.json(), replayed.headers.get("Idempotent-Replayed")) == (
+        202,
+        retried.json(),
+        "true",
+    )
     assert without_key.status_code == 409 and first["checkoutId"] in without_key.json()["message"]
     second = queues.take(checkout_listener, lambda body: True)["detail"]
-    assert {k: v for k, v in second.items() if k != "correlationId"} == {k: v for k, v in first.items() if k != "correlationId"}
+    assert {k: v for k, v in second.items() if k != "correlationId"} == {
+        k: v for k, v in first.items() if k != "correlationId"
+    }
     assert exactly_one_order(http, order_api, user_name)["checkoutId"] == first["checkoutId"]
 
 
-def test_saving_a_basket_during_its_checkout_is_409_and_a_reused_key_with_another_request_422(http, basket_api, filled_basket, user_name):
+def test_saving_a_basket_during_its_checkout_is_409_and_a_reused_key_with_another_request_422(
+    http, basket_api, filled_basket, user_name
+):
     # A live claim, as a checkout in flight holds it (one that never ends: its until is far ahead)
     client("dynamodb").update_item(
-        TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}}, UpdateExpression="SET checkoutClaim = :claim",
-        ExpressionAttributeValues={":claim": {"M": {"id": {"S": "in-flight"}, "until": {"N": "99999999999"}, "checkedOutAt": {"S": "t"}, "idempotencyKey": {"S": ""}}}},
+        TableName=BASKET_TABLE.name,
+        Key={"userName": {"S": user_name}},
+        UpdateExpression="SET checkoutClaim = :claim",
+        ExpressionAttributeValues={
+            ":claim": {
+                "M": {
+                    "id": {"S": "in-flight"},
+                    "until": {"N": "99999999999"},
+                    "checkedOutAt": {"S": "t"},
+                    "idempotencyKey": {"S": ""},
+                }
+            }
+        },
     )
     saved = http.post(f"{basket_api}/basket", json={"userName": user_name, "items": []})
     assert saved.status_code == 409 and saved.json()["message"], saved.text
     assert http.get(f"{basket_api}/basket/{user_name}").json()["items"], "the basket is unchanged"
     client("dynamodb").delete_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})
 
-    http.post(f"{basket_api}/basket", json={"userName": user_name, "items": [{"productId": "p1", "price": 1, "quantity": 1}]})
+    http.post(
+        f"{basket_api}/basket", json={"userName": user_name, "items": [{"productId": "p1", "price": 1, "quantity": 1}]}
+    )
     key = str(uuid.uuid4())
-    first = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key})
-    other = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, address="2 Other Road"), headers={"Idempotency-Key": key})
+    first = http.post(
+        f"{basket_api}/basket/checkout", json=checkout_request(user_name), headers={"Idempotency-Key": key}
+    )
+    other = http.post(
+        f"{basket_api}/basket/checkout",
+        json=checkout_request(user_name, address="2 Other Road"),
+        headers={"Idempotency-Key": key},
+    )
     assert first.status_code == 202, first.text
     assert other.status_code == 422 and other.json()["message"], other.text
 
@@ -207,9 +267,7 @@ def test_saving_a_basket_during_its_checkout_is_409_and_a_reused_key_with_anothe
 def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_basket, user_name):
     checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name)).json()["checkoutId"]
 
-    emails = eventually(
-        lambda: emails_about(checkout_id), timeout=deadlines.EMAIL, what="the confirmation email"
-    )
+    emails = eventually(lambda: emails_about(checkout_id), timeout=deadlines.EMAIL, what="the confirmation email")
 
     email = emails[0]
     assert email["Destination"]["ToAddresses"] == [f"{user_name}@example.com"]
@@ -217,11 +275,17 @@ def test_confirmation_email_is_sent_asynchronously(http, basket_api, filled_bask
     assert "4111111111111111" not in json.dumps(email)
 
 
-def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(http, basket_api, order_api, filled_basket, user_name, logs_client):
+def test_card_number_is_never_stored_or_logged_beyond_its_last_four_digits(
+    http, basket_api, order_api, filled_basket, user_name, logs_client
+):
     card = "5500000000000004"
-    checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()["checkoutId"]
+    checkout_id = http.post(f"{basket_api}/basket/checkout", json=checkout_request(user_name, cardInfo=card)).json()[
+        "checkoutId"
+    ]
     eventually(lambda: emails_about(checkout_id), timeout=deadlines.EMAIL, what="the email")
-    order = eventually(lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=deadlines.ORDER, what="the order")
+    order = eventually(
+        lambda: http.get(f"{order_api}/order/{user_name}").json(), timeout=deadlines.ORDER, what="the order"
+    )
 
     assert order[0]["cardLast4"] == "0004"
     dynamodb = client("dynamodb")

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from client import deadlines
 from infra.aws import client
 from infra.stack import INVOICE_FAILURES, INVOICE_FUNCTION, INVOICE_RESULTS, ORDER_TABLE
-from client import deadlines
 
 
 @pytest.fixture
@@ -21,7 +21,18 @@ def order(user_name) -> dict:
         "orderDate": {"S": order_date},
         "checkoutId": {"S": str(uuid.uuid4())},
         "totalPrice": {"N": "8.5"},
-        "items": {"L": [{"M": {"productId": {"S": "p-1"}, "productName": {"S": "Pen"}, "price": {"N": "1.25"}, "quantity": {"N": "4"}}}]},
+        "items": {
+            "L": [
+                {
+                    "M": {
+                        "productId": {"S": "p-1"},
+                        "productName": {"S": "Pen"},
+                        "price": {"N": "1.25"},
+                        "quantity": {"N": "4"},
+                    }
+                }
+            ]
+        },
     }
     client("dynamodb").put_item(TableName=ORDER_TABLE.name, Item=item)
     return {"userName": user_name, "orderDate": order_date}
@@ -40,7 +51,9 @@ def invoke_async(order: dict, **fault) -> str:
 
 
 def for_key(key: str):
-    return lambda record: record.get("requestPayload", {}).get("request", {}).get("faultInjection", {}).get("key") == key
+    return lambda record: (
+        record.get("requestPayload", {}).get("request", {}).get("faultInjection", {}).get("key") == key
+    )
 
 
 def test_successful_async_invoke_sends_an_aws_shaped_record_to_the_success_destination(queues, order):
@@ -95,14 +108,18 @@ def test_api_gateway_call_with_invocation_type_event_answers_202_at_once(http, o
     body = {"orderDate": order["orderDate"], "faultInjection": {"key": key, "delaySeconds": delay}}
 
     started = time.monotonic()
-    response = http.post(f"{order_api}/order/{order['userName']}/invoice", json=body, headers={"InvocationType": "Event"})
+    response = http.post(
+        f"{order_api}/order/{order['userName']}/invoice", json=body, headers={"InvocationType": "Event"}
+    )
     elapsed = time.monotonic() - started
 
     assert response.status_code == 202, response.text
     # A synchronous call could not answer before the function's sleep is over (a wall-clock bound on
     # "at once" belongs in make bench, where it is measured, not here).
     assert elapsed < delay, f"the call took {elapsed:.1f} s: it waited for the function, which runs {delay} s"
-    record = queues.take(INVOICE_RESULTS.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout, attempts=1))
+    record = queues.take(
+        INVOICE_RESULTS.name, for_key(key), timeout=deadlines.async_invoke(INVOICE_FUNCTION.timeout, attempts=1)
+    )
     assert record["responsePayload"]["userName"] == order["userName"]
 
 

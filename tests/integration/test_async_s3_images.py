@@ -11,7 +11,9 @@ from infra.aws import client
 from infra.stack import IMAGE_BUCKET, IMAGE_DLQ, IMAGE_METADATA_FUNCTION, IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION
 
 # S3 invokes image-metadata asynchronously, which queues the metadata for the updater's mapping.
-IMAGE_DEADLINE = deadlines.async_invoke(IMAGE_METADATA_FUNCTION.timeout, attempts=1) + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout)
+IMAGE_DEADLINE = deadlines.async_invoke(IMAGE_METADATA_FUNCTION.timeout, attempts=1) + deadlines.queue_delivery(
+    IMAGE_UPDATER_FUNCTION.timeout
+)
 
 
 def test_uploaded_image_updates_the_product(http, product_api, create_product):
@@ -45,6 +47,8 @@ def test_image_of_an_unknown_product_ends_in_the_dead_letter_queue(queues):
 
     # Three receives, each after the visibility timeout, then SQS moves the message.
     receives = IMAGE_METADATA_QUEUE.max_receive_count
-    timeout = IMAGE_DEADLINE + deadlines.queue_delivery(IMAGE_UPDATER_FUNCTION.timeout, 0, receives, IMAGE_METADATA_QUEUE.visibility_timeout)
+    timeout = IMAGE_DEADLINE + deadlines.queue_delivery(
+        IMAGE_UPDATER_FUNCTION.timeout, 0, receives, IMAGE_METADATA_QUEUE.visibility_timeout
+    )
     message = queues.take(IMAGE_DLQ.name, lambda body: body.get("key") == key, timeout=timeout)
     assert message["productId"].startswith("no-such-product-")

@@ -7,17 +7,19 @@ import uuid
 
 import pytest
 
-from infra.aws import client
-from infra.stack import AUDIT_FAILURES, AUDIT_FUNCTION, AUDIT_TABLE
 from client import deadlines
 from client.shop import checkout_request
 from client.waiting import eventually
+from infra.aws import client
+from infra.stack import AUDIT_FAILURES, AUDIT_FUNCTION, AUDIT_TABLE
 
 AUDIT_DEADLINE = deadlines.async_invoke(AUDIT_FUNCTION.timeout)
 
 
 def audit_record(checkout_id: str) -> dict | None:
-    item = client("dynamodb").get_item(TableName=AUDIT_TABLE.name, Key={"checkoutId": {"S": checkout_id}}, ConsistentRead=True)
+    item = client("dynamodb").get_item(
+        TableName=AUDIT_TABLE.name, Key={"checkoutId": {"S": checkout_id}}, ConsistentRead=True
+    )
     return item.get("Item")
 
 
@@ -42,9 +44,13 @@ def checkout_event(checkout_id: str, **detail) -> dict:
         "detail-type": "CheckoutBasket",
         "source": "com.swn.basket.checkoutbasket",
         "detail": {
-            "checkoutId": checkout_id, "userName": "audit-test", "totalPrice": "3.00", "checkedOutAt": "2026-01-01T00:00:00Z",
+            "checkoutId": checkout_id,
+            "userName": "audit-test",
+            "totalPrice": "3.00",
+            "checkedOutAt": "2026-01-01T00:00:00Z",
             "items": [{"productId": "p-9", "quantity": 3, "price": "1.00"}],
-        } | detail,
+        }
+        | detail,
     }
 
 
@@ -54,7 +60,10 @@ def test_a_redelivered_event_keeps_the_first_record(lambda_client):
 
     first = lambda_client.invoke(FunctionName=AUDIT_FUNCTION.name, Payload=json.dumps(event))
     recorded = audit_record(checkout_id)
-    again = lambda_client.invoke(FunctionName=AUDIT_FUNCTION.name, Payload=json.dumps(event | {"detail": event["detail"] | {"totalPrice": "99.00"}}))
+    again = lambda_client.invoke(
+        FunctionName=AUDIT_FUNCTION.name,
+        Payload=json.dumps(event | {"detail": event["detail"] | {"totalPrice": "99.00"}}),
+    )
 
     assert "FunctionError" not in first and "FunctionError" not in again, again["Payload"].read()
     assert audit_record(checkout_id) == recorded
@@ -68,14 +77,18 @@ def test_a_redelivered_event_keeps_the_first_record(lambda_client):
         ({"items": [{"productId": "p-1", "quantity": 0}]}, "each item needs a positive integer quantity"),
     ],
 )
-def test_a_malformed_event_is_retried_then_kept_in_the_failure_queue_and_nothing_is_recorded(lambda_client, queues, detail, message):
+def test_a_malformed_event_is_retried_then_kept_in_the_failure_queue_and_nothing_is_recorded(
+    lambda_client, queues, detail, message
+):
     marker = f"audit-{uuid.uuid4()}"
     event = checkout_event(marker) | {"id": marker}
     event["detail"] |= detail
 
     lambda_client.invoke(FunctionName=AUDIT_FUNCTION.name, InvocationType="Event", Payload=json.dumps(event))
 
-    record = queues.take(AUDIT_FAILURES.name, lambda body: body.get("requestPayload", {}).get("id") == marker, timeout=AUDIT_DEADLINE)
+    record = queues.take(
+        AUDIT_FAILURES.name, lambda body: body.get("requestPayload", {}).get("id") == marker, timeout=AUDIT_DEADLINE
+    )
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["responsePayload"]["errorType"] == "InvalidCheckoutEvent"

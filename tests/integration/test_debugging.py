@@ -44,7 +44,8 @@ def attach(path_mappings: list[dict]) -> DapClient:
     until the environment's debugger answers: before a hot reload replaces the process, the port
     may still belong to the old one, which goes away mid-handshake."""
     return eventually(
-        lambda: _attach_once(path_mappings), timeout=DEFAULT_ATTACH_TIMEOUT_SECONDS,
+        lambda: _attach_once(path_mappings),
+        timeout=DEFAULT_ATTACH_TIMEOUT_SECONDS,
         what=f"a debugger attached on 127.0.0.1:{DEBUG_FIRST_PORT}",
     )
 
@@ -60,17 +61,29 @@ def _attach_once(path_mappings: list[dict]) -> DapClient:
 
 
 def _configure(client: DapClient, path_mappings: list[dict]) -> None:
-    client.request("initialize", STEP_TIMEOUT, adapterID="python", clientID="test", linesStartAt1=True, columnsStartAt1=True, pathFormat="path")
+    client.request(
+        "initialize",
+        STEP_TIMEOUT,
+        adapterID="python",
+        clientID="test",
+        linesStartAt1=True,
+        columnsStartAt1=True,
+        pathFormat="path",
+    )
     client.send("attach", justMyCode=False, pathMappings=path_mappings)
     client.event("initialized", STEP_TIMEOUT)
-    reply = client.request("setBreakpoints", STEP_TIMEOUT, source={"path": str(LOGIC)}, breakpoints=[{"line": BREAKPOINT_LINE}])
+    reply = client.request(
+        "setBreakpoints", STEP_TIMEOUT, source={"path": str(LOGIC)}, breakpoints=[{"line": BREAKPOINT_LINE}]
+    )
     assert reply["success"], reply
     assert client.request("configurationDone", STEP_TIMEOUT)["success"]
 
 
 def listener(port: int) -> int | None:
     """The process listening on the port (the debugger's adapter), if any."""
-    return next((c.pid for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.laddr.port == port), None)
+    return next(
+        (c.pid for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.laddr.port == port), None
+    )
 
 
 def stops_at_breakpoint_and_completes(env: dict, path_mappings: list[dict], replaced: int | None = None) -> int:
@@ -79,8 +92,11 @@ def stops_at_breakpoint_and_completes(env: dict, path_mappings: list[dict], repl
     answers = []
     request = threading.Thread(target=lambda: answers.append(requests.get(url, timeout=120)))
     request.start()  # starts the environment, whose first invocation waits for the debugger
-    pid = eventually(lambda: listener(DEBUG_FIRST_PORT) not in (None, replaced) and listener(DEBUG_FIRST_PORT),
-                     timeout=DEFAULT_ATTACH_TIMEOUT_SECONDS, what="a new debugger listening")
+    pid = eventually(
+        lambda: listener(DEBUG_FIRST_PORT) not in (None, replaced) and listener(DEBUG_FIRST_PORT),
+        timeout=DEFAULT_ATTACH_TIMEOUT_SECONDS,
+        what="a new debugger listening",
+    )
     client = attach(path_mappings)
     try:
         stopped = client.event("stopped", STEP_TIMEOUT)
@@ -105,7 +121,9 @@ def test_debugger_stops_at_a_breakpoint_in_product_logic_from_hot_reload_folder_
     assert f"product: attach to 127.0.0.1:{DEBUG_FIRST_PORT}" in urls.stdout
 
     # Hot reload: the function runs from build/hot-reload/product, links into lambdas/.
-    hot_reload = [{"localRoot": str(PROJECT / "lambdas"), "remoteRoot": str(PROJECT / "build" / "hot-reload" / "product")}]
+    hot_reload = [
+        {"localRoot": str(PROJECT / "lambdas"), "remoteRoot": str(PROJECT / "build" / "hot-reload" / "product")}
+    ]
     first = stops_at_breakpoint_and_completes(env, hot_reload)
     assert_listens_on_loopback_only(DEBUG_FIRST_PORT)
 
@@ -118,11 +136,15 @@ def test_debugger_stops_at_a_breakpoint_in_product_logic_from_hot_reload_folder_
     switched = make("up", env | {"HOT_RELOAD": "0"})
     assert switched.returncode == 0, switched.stdout + switched.stderr
     archive_root = Path(env["EMBEDDED_STATE_DIR"]) / "lambda-debug" / "product"
-    stops_at_breakpoint_and_completes(env, [{"localRoot": str(PROJECT / "lambdas"), "remoteRoot": str(archive_root)}], replaced=second)
+    stops_at_breakpoint_and_completes(
+        env, [{"localRoot": str(PROJECT / "lambdas"), "remoteRoot": str(archive_root)}], replaced=second
+    )
 
 
 def assert_listens_on_loopback_only(port: int) -> None:
-    listening = [c.laddr for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    listening = [
+        c.laddr for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
     assert listening and all(address.ip == "127.0.0.1" for address in listening), listening
 
 

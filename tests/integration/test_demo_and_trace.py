@@ -59,7 +59,13 @@ def test_demo_walks_through_every_path_and_succeeds(report):
 
 
 def test_trace_shows_each_hop_of_a_checkout_in_order(report):
-    expected = {"event on the bus", "API call answered (202)", "confirmation email sent", "message in the queue", "order row written"}
+    expected = {
+        "event on the bus",
+        "API call answered (202)",
+        "confirmation email sent",
+        "message in the queue",
+        "order row written",
+    }
 
     hops = hops_of(report["checkout_id"], lambda hops: expected <= set(hops))
 

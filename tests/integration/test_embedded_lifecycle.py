@@ -13,12 +13,21 @@ from pathlib import Path
 import psutil
 import pytest
 
+from client.waiting import eventually
 from infra.archives import zip_folder
 from tests.integration.conftest import FUNCTIONS
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
-    PROJECT, alive, create_probe, free_port, instance, instance_processes, invoke, localstack_pid, make, port_is_free,
+    PROJECT,
+    alive,
+    create_probe,
+    free_port,
+    instance,
+    instance_processes,
+    invoke,
+    localstack_pid,
+    make,
+    port_is_free,
 )
-from client.waiting import eventually
 
 pytestmark = pytest.mark.lifecycle
 
@@ -51,7 +60,10 @@ def test_down_leaves_no_localstack_or_function_process_and_frees_the_port(instan
     port = int(instance["LOCALSTACK_PORT"])
     assert make("up", instance).returncode == 0
     invoke_a_function(port)
-    processes = [psutil.Process(localstack_pid(instance)), *psutil.Process(localstack_pid(instance)).children(recursive=True)]
+    processes = [
+        psutil.Process(localstack_pid(instance)),
+        *psutil.Process(localstack_pid(instance)).children(recursive=True),
+    ]
     assert any("bootstrap.py" in " ".join(p.cmdline()) for p in processes), "a function process was running"
 
     result = make("down", instance)
@@ -84,7 +96,9 @@ def invoke_a_function(port: int) -> None:
 
 def localenv_status(env: dict) -> subprocess.CompletedProcess:
     """What `make status` runs, with its exit code: 0 ready, 3 not running, 4 starting, 5 a hook failed."""
-    return subprocess.run(["scripts/localenv.sh", "status"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["scripts/localenv.sh", "status"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 # -- identity before signals ----------------------------------------------------------------------
@@ -97,7 +111,11 @@ def test_a_pid_file_naming_an_unrelated_process_is_stale_and_that_process_is_nev
     try:
         pid_file = Path(instance["EMBEDDED_STATE_DIR"]) / "localstack.pid"
         pid_file.parent.mkdir(parents=True)
-        identity = {"pid": bystander.pid, "create_time": 1.0, "cmdline": [sys.executable, "-m", "localstack.runtime.main"]}
+        identity = {
+            "pid": bystander.pid,
+            "create_time": 1.0,
+            "cmdline": [sys.executable, "-m", "localstack.runtime.main"],
+        }
         pid_file.write_text(str(bystander.pid) if recorded == "plain pid" else json.dumps(identity))
 
         # When
@@ -120,7 +138,9 @@ def test_a_pid_file_copied_from_another_instance_does_not_let_down_stop_that_ins
     assert make("up", instance).returncode == 0
     other = instance | {"EMBEDDED_STATE_DIR": str(tmp_path / "other-state"), "LOCALSTACK_PORT": str(free_port())}
     Path(other["EMBEDDED_STATE_DIR"]).mkdir()
-    (Path(other["EMBEDDED_STATE_DIR"]) / "localstack.pid").write_text((Path(instance["EMBEDDED_STATE_DIR"]) / "localstack.pid").read_text())
+    (Path(other["EMBEDDED_STATE_DIR"]) / "localstack.pid").write_text(
+        (Path(instance["EMBEDDED_STATE_DIR"]) / "localstack.pid").read_text()
+    )
 
     # When
     result = make("down", other)
@@ -132,12 +152,19 @@ def test_a_pid_file_copied_from_another_instance_does_not_let_down_stop_that_ins
 
 def test_concurrent_ups_start_one_localstack(instance):
     # When two `make up` race on the same instance
-    racers = [subprocess.Popen(["make", "up"], cwd=PROJECT, env=instance, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    racers = [
+        subprocess.Popen(
+            ["make", "up"], cwd=PROJECT, env=instance, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [racer.communicate(timeout=180)[0] for racer in racers]
 
     # Then both succeed, and exactly one LocalStack runs: the second found the first's
     assert [racer.returncode for racer in racers] == [0, 0], outputs
-    localstacks = [pid for pid in instance_processes(instance) if "localstack.runtime.main" in psutil.Process(pid).cmdline()]
+    localstacks = [
+        pid for pid in instance_processes(instance) if "localstack.runtime.main" in psutil.Process(pid).cmdline()
+    ]
     assert localstacks == [localstack_pid(instance)]
     assert sum("already running" in output for output in outputs) == 1
 
@@ -164,18 +191,32 @@ def test_status_and_the_test_runners_refuse_an_instance_whose_init_hook_failed(i
         f"while not pathlib.Path({str(tmp_path / 'fail-now')!r}).exists(): time.sleep(0.05)\n"
         "raise RuntimeError('late failure')\n"
     )
-    up = subprocess.Popen([sys.executable, "-m", "embedded_localstack", "up"], cwd=PROJECT, env=instance, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "embedded_localstack", "up"],
+        cwd=PROJECT,
+        env=instance,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     eventually(started.exists, timeout=60, what="the hook started")
     up.send_signal(signal.SIGKILL)
     up.wait()
     (tmp_path / "fail-now").touch()
 
     # When
-    status = eventually(lambda: (r := localenv_status(instance)).returncode not in (0, 4) and r, timeout=30, what="the hook's failure")
-    runner = subprocess.run(["scripts/with-localstack.sh", "true"], cwd=PROJECT, env=instance, capture_output=True, text=True, timeout=120)
+    status = eventually(
+        lambda: (r := localenv_status(instance)).returncode not in (0, 4) and r, timeout=30, what="the hook's failure"
+    )
+    runner = subprocess.run(
+        ["scripts/with-localstack.sh", "true"], cwd=PROJECT, env=instance, capture_output=True, text=True, timeout=120
+    )
     pytest_run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/integration/test_provisioning.py"],
-        cwd=PROJECT, env=instance | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{instance['LOCALSTACK_PORT']}"}, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT,
+        env=instance | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{instance['LOCALSTACK_PORT']}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     # Then
@@ -232,7 +273,11 @@ def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_
     client = create_probe(instance, "leftover")
     spawned, _ = invoke(client, "leftover", {"action": "spawn"})
     state = Path(instance["EMBEDDED_STATE_DIR"])
-    watchers = [p for p in psutil.process_iter(["cmdline"]) if "embedded_localstack.reaper" in " ".join(p.info["cmdline"] or []) and reaper_of(p, state)]
+    watchers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "embedded_localstack.reaper" in " ".join(p.info["cmdline"] or []) and reaper_of(p, state)
+    ]
     for process in [*watchers, psutil.Process(spawned["pid"]), psutil.Process(localstack_pid(instance))]:
         process.kill()
     # and a process of another instance that carries the same kind of marker
@@ -276,7 +321,7 @@ def test_every_environment_start_is_bounded_by_the_startup_timeout(instance):
 
     # Then the invoker gets an init error once the startup timeout passed, and the process is gone
     assert response.get("FunctionError") == "Unhandled"
-    assert "Runtime.InitTimeout" == error["errorType"]
+    assert error["errorType"] == "Runtime.InitTimeout"
     assert took < 3 + 5
     hung = [pid for pid in instance_processes(instance) if pid != localstack_pid(instance)]
     assert hung == [], "the hanging process was killed"

@@ -10,7 +10,11 @@ import pytest
 
 from embedded_localstack.cli import Instance
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
-    create_probe, instance, invoke, localstack_pid, make,
+    create_probe,
+    instance,
+    invoke,
+    localstack_pid,
+    make,
 )
 
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -75,7 +79,9 @@ def test_the_shells_secrets_reach_neither_localstack_nor_its_hook_nor_a_function
     assert leaks == []
     assert "ALLOW_REAL_AWS" not in environ and "AWS_PROFILE" not in environ
     assert "LOCALSTACK_PORT" not in seen_by_function["own"], "functions get what Lambda provides"
-    assert seen.read_text() == f"http://127.0.0.1:{shell['LOCALSTACK_PORT']} False test", "the hook provisions its own LocalStack"
+    assert seen.read_text() == f"http://127.0.0.1:{shell['LOCALSTACK_PORT']} False test", (
+        "the hook provisions its own LocalStack"
+    )
 
 
 @pytest.mark.usefixtures("embedded_only")
@@ -112,5 +118,9 @@ def test_a_timeout_kills_the_environments_whole_process_tree_including_setsid_da
 
     # Then the environment's every process is gone
     assert error["errorType"] == "Sandbox.Timedout"
-    survivors = [pid for pid in [spawned["pid"], *spawned["children"]] if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    survivors = [
+        pid
+        for pid in [spawned["pid"], *spawned["children"]]
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert survivors == []

@@ -13,27 +13,44 @@ from client.mailbox import emails_about
 from client.waiting import eventually
 from infra.aws import client
 from infra.stack import (
-    CHECKOUT_DETAIL_TYPE, CHECKOUT_SOURCE, EVENT_BUS, NOTIFICATION_FAILURES, NOTIFICATION_FUNCTION, ORDER_BATCHING_WINDOW, ORDER_QUEUE,
-    ORDER_QUEUE_DLQ, ORDERING_FUNCTION,
+    CHECKOUT_DETAIL_TYPE,
+    CHECKOUT_SOURCE,
+    EVENT_BUS,
+    NOTIFICATION_FAILURES,
+    NOTIFICATION_FUNCTION,
+    ORDER_BATCHING_WINDOW,
+    ORDER_QUEUE,
+    ORDER_QUEUE_DLQ,
+    ORDERING_FUNCTION,
 )
 from shared.event_contract import BrokenContract, check_checkout
 from tests.integration.orders import checkout_event, exactly_one_order, orders_of
 
 # The shop's own OrderQueue: every receive but the last waits out its visibility timeout.
 ORDER_DEAD_LETTER_DEADLINE = deadlines.queue_delivery(
-    ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives=ORDER_QUEUE.max_receive_count, visibility_timeout=ORDER_QUEUE.visibility_timeout
+    ORDERING_FUNCTION.timeout,
+    ORDER_BATCHING_WINDOW,
+    receives=ORDER_QUEUE.max_receive_count,
+    visibility_timeout=ORDER_QUEUE.visibility_timeout,
 )
 NOTIFICATION_FAILURE_DEADLINE = deadlines.async_invoke(NOTIFICATION_FUNCTION.timeout)
 
 
 def put_on_the_bus(detail: dict) -> None:
-    entry = {"EventBusName": EVENT_BUS.name, "Source": CHECKOUT_SOURCE, "DetailType": CHECKOUT_DETAIL_TYPE, "Detail": json.dumps(detail)}
+    entry = {
+        "EventBusName": EVENT_BUS.name,
+        "Source": CHECKOUT_SOURCE,
+        "DetailType": CHECKOUT_DETAIL_TYPE,
+        "Detail": json.dumps(detail),
+    }
     response = client("events").put_events(Entries=[entry])
     assert response["FailedEntryCount"] == 0, response
 
 
 def lines_with(logs_client, function: str, text: str, since_ms: int) -> list[str]:
-    pages = logs_client.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}", startTime=since_ms)
+    pages = logs_client.get_paginator("filter_log_events").paginate(
+        logGroupName=f"/aws/lambda/{function}", startTime=since_ms
+    )
     return [event["message"] for page in pages for event in page["events"] if text in event["message"]]
 
 
@@ -53,20 +70,32 @@ def test_an_event_that_breaks_the_contract_is_dead_lettered_by_both_consumers_wi
 
     # Then the notification function fails it on every attempt, and Lambda sends it to its on-failure queue
     failure = queues.take(
-        NOTIFICATION_FAILURES.name, lambda body: body.get("requestPayload", {}).get("detail", {}).get("checkoutId") == checkout_id,
+        NOTIFICATION_FAILURES.name,
+        lambda body: body.get("requestPayload", {}).get("detail", {}).get("checkoutId") == checkout_id,
         timeout=NOTIFICATION_FAILURE_DEADLINE,
     )
     assert failure["requestContext"]["condition"] == "RetriesExhausted"
-    assert "contract" in failure["responsePayload"]["errorMessage"] and card not in failure["responsePayload"]["errorMessage"]
+    assert (
+        "contract" in failure["responsePayload"]["errorMessage"]
+        and card not in failure["responsePayload"]["errorMessage"]
+    )
     # And the ordering function fails its record on every receive, and SQS moves it to OrderQueue-dlq
-    dead = queues.take(ORDER_QUEUE_DLQ.name, lambda body: body.get("detail", {}).get("checkoutId") == checkout_id, timeout=ORDER_DEAD_LETTER_DEADLINE)
+    dead = queues.take(
+        ORDER_QUEUE_DLQ.name,
+        lambda body: body.get("detail", {}).get("checkoutId") == checkout_id,
+        timeout=ORDER_DEAD_LETTER_DEADLINE,
+    )
     assert dead["detail"]["cardInfo"] == card, "the message as it was: nothing is lost"
     # Every attempt is over: no order was made, no email sent
     assert orders_of(http, order_api, user_name) == []
     assert emails_about(checkout_id) == []
     # Each consumer said why, and neither logged the card number
     for function in (ORDERING_FUNCTION.name, NOTIFICATION_FUNCTION.name):
-        eventually(lambda: lines_with(logs_client, function, "not a valid CheckoutBasket event", since_ms), timeout=deadlines.LOG_SHIPPING, what=f"{function}'s reason")
+        eventually(
+            lambda function=function: lines_with(logs_client, function, "not a valid CheckoutBasket event", since_ms),
+            timeout=deadlines.LOG_SHIPPING,
+            what=f"{function}'s reason",
+        )
         assert lines_with(logs_client, function, card, since_ms) == [], function
 
 

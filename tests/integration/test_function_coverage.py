@@ -26,7 +26,10 @@ def test_deployed_code_holds_neither_the_debugger_nor_coverage(lambda_client, fu
         assert archive.status_code == 200
         names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
     else:  # hot reload: the folder the function runs from
-        names = [path.relative_to(HOT_RELOAD_DIR / function.name).as_posix() for path in (HOT_RELOAD_DIR / function.name).iterdir()]
+        names = [
+            path.relative_to(HOT_RELOAD_DIR / function.name).as_posix()
+            for path in (HOT_RELOAD_DIR / function.name).iterdir()
+        ]
     assert names, "the code was read"
     assert tools_in_archive(names) == []
 
@@ -61,7 +64,11 @@ def test_a_function_process_measures_its_handler_and_logic_under_their_real_sour
 
     lambdas = PROJECT / "lambdas"
     files = eventually(
-        lambda: (found := measured()) >= {str(lambdas / "product" / "handler.py"), str(lambdas / "product" / "logic.py")} and found,
-        timeout=30, what="function coverage of lambdas/product",
+        lambda: (
+            (found := measured()) >= {str(lambdas / "product" / "handler.py"), str(lambdas / "product" / "logic.py")}
+            and found
+        ),
+        timeout=30,
+        what="function coverage of lambdas/product",
     )
     assert all(path.startswith(str(lambdas)) for path in files), sorted(files)

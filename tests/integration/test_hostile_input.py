@@ -23,7 +23,17 @@ def assert_client_error(response, status: int = 400):
         b"null",
         b'"just a string"',
     ],
-    ids=["nested-arrays", "nested-objects", "not-utf8", "huge-float", "huge-int", "unicode-key", "nan", "null", "string"],
+    ids=[
+        "nested-arrays",
+        "nested-objects",
+        "not-utf8",
+        "huge-float",
+        "huge-int",
+        "unicode-key",
+        "nan",
+        "null",
+        "string",
+    ],
 )
 def test_hostile_bodies_are_400_with_the_error_shape(http, product_api, body):
     assert_client_error(http.post(f"{product_api}/product", data=body))

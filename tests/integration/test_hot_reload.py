@@ -18,7 +18,10 @@ def hot_product_function(tmp_path, create_function):
     shutil.copytree(LAMBDA_SOURCES, sources, ignore=shutil.ignore_patterns("__pycache__"))
     folder = link_hot_reload_folder(PRODUCT_FUNCTION, sources=sources, target_root=tmp_path / "hot-reload")
     name = create_function(
-        "product-hot", hot_reload_path=folder, Handler=PRODUCT_FUNCTION.handler, Environment={"Variables": {"TABLE_NAME": PRODUCT_TABLE.name}}
+        "product-hot",
+        hot_reload_path=folder,
+        Handler=PRODUCT_FUNCTION.handler,
+        Environment={"Variables": {"TABLE_NAME": PRODUCT_TABLE.name}},
     )
     return name, sources
 
@@ -34,7 +37,9 @@ def test_edited_handler_code_changes_the_next_response(hot_product_function, inv
     before = get_missing_product(invoke, name)
 
     logic = sources / "product" / "logic.py"
-    logic.write_text(logic.read_text().replace('f"product {product_id} not found"', 'f"no product called {product_id}"'))
+    logic.write_text(
+        logic.read_text().replace('f"product {product_id} not found"', 'f"no product called {product_id}"')
+    )
     after = get_missing_product(invoke, name)
 
     assert before["message"] == "product nothing-here not found"

@@ -11,21 +11,20 @@ import threading
 import time
 import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from localstack import config
 from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
-from embedded_localstack import interpreters, node_runtime, reaper
-from infra.archives import DEPENDENCIES
 from client import deadlines
-from infra.archives import zip_folder
+from client.waiting import eventually
+from embedded_localstack import interpreters, node_runtime, reaper
+from infra.archives import DEPENDENCIES, zip_folder
+from infra.aws import client
 from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT
 from tests.integration.invocations import request_id_of, zip_sources
-from client.waiting import eventually
-from infra.aws import client
 
 # What CloudWatch Logs takes as one event (PutLogEvents), in UTF-8 bytes with its 26 bytes of overhead.
 MAX_LOG_EVENT_BYTES = 256 * 1024
@@ -45,7 +44,9 @@ def language_of(runtime: str) -> str:
 def skip_without_node(runtime: str) -> None:
     major = node_runtime.major_of(runtime)
     if major and not node_runtime.find_node(major):
-        pytest.skip(f"no Node.js {major} here (node{major} or node on PATH, or {node_runtime.VARIABLE.format(major=major)})")
+        pytest.skip(
+            f"no Node.js {major} here (node{major} or node on PATH, or {node_runtime.VARIABLE.format(major=major)})"
+        )
 
 
 @pytest.fixture(params=PROBE_RUNTIMES)
@@ -89,7 +90,9 @@ def cloudwatch_events_until_report(logs_client, name: str, request_id: str) -> l
         for stream in streams:
             while True:
                 page = logs_client.get_log_events(
-                    logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True,
+                    logGroupName=group,
+                    logStreamName=stream["logStreamName"],
+                    startFromHead=True,
                     **({"nextToken": token} if token else {}),
                 )
                 events += [event["message"] for event in page["events"]]
@@ -98,7 +101,12 @@ def cloudwatch_events_until_report(logs_client, name: str, request_id: str) -> l
                 token = page["nextForwardToken"]
         return events if any(message.startswith(f"REPORT RequestId: {request_id}") for message in events) else None
 
-    return eventually(all_events, timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT), interval=0.5, what="the invocation's REPORT line in CloudWatch Logs")
+    return eventually(
+        all_events,
+        timeout=deadlines.logs(TEST_FUNCTION_TIMEOUT),
+        interval=0.5,
+        what="the invocation's REPORT line in CloudWatch Logs",
+    )
 
 
 def test_module_state_survives_warm_invocations(create_probe, invoke):
@@ -281,7 +289,11 @@ def test_hot_reload_function_runs_edited_source_on_next_invoke(create_function, 
     handler = source / "app.py"
     handler.write_text(handler.read_text().replace('"version": "v1"', '"version": "v2"'))
 
-    after = eventually(lambda: invoke(name)[0]["version"] == "v2", timeout=deadlines.invoke(TEST_FUNCTION_TIMEOUT), what="edited handler to run")
+    after = eventually(
+        lambda: invoke(name)[0]["version"] == "v2",
+        timeout=deadlines.invoke(TEST_FUNCTION_TIMEOUT),
+        what="edited handler to run",
+    )
     assert before["version"] == "v1"
     assert after
 
@@ -310,7 +322,9 @@ def test_non_ascii_response_is_sent_as_utf8_and_counted_in_utf8_bytes(create_pro
     name = create_probe(MemorySize=512)
 
     # When a python3.12 function returns it
-    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"action": "repeat", "text": "é", "count": count}))
+    response = lambda_client.invoke(
+        FunctionName=name, Payload=json.dumps({"action": "repeat", "text": "é", "count": count})
+    )
     payload = response["Payload"].read()
 
     # Then it is a response, with the characters as they are, as awslambdaric encodes for python3.12+
@@ -356,7 +370,7 @@ def test_python_logging_uses_the_runtime_handler_and_format_and_powertools_logs_
         pattern = re.compile(LOG_LINE.format(level=level, request_id=request_id, message=re.escape(message)), re.M)
         found = pattern.findall(tail)
         assert len(found) == 1, f"one {level} line {message!r} expected in:\n{tail}"
-        return datetime.fromisoformat(found[0]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(found[0]).replace(tzinfo=UTC)
 
     # Given basicConfig(level=INFO) in the function's code, when it logs, then basicConfig did nothing:
     when = logged("WARNING", "warning from the root logger")
@@ -365,7 +379,7 @@ def test_python_logging_uses_the_runtime_handler_and_format_and_powertools_logs_
     logged("WARNING", "import-time warning", request_id="")  # during init, no request yet
     assert "info before setLevel is dropped" not in tail and "import-time info" not in tail
     assert not any(line.startswith(("INFO:", "WARNING:", "ERROR:")) for line in lines), tail
-    assert abs((datetime.now(timezone.utc) - when).total_seconds()) < 60, "timestamps are UTC"
+    assert abs((datetime.now(UTC) - when).total_seconds()) < 60, "timestamps are UTC"
     assert tail.index("import-time warning") < tail.index(f"START RequestId: {request_id}")
     # Powertools' Logger writes its own JSON line, and its record does not reach the root handler too.
     powertools = [line for line in lines if "powertools line" in line]
@@ -417,8 +431,14 @@ def test_environment_variables_are_lambdas(create_probe, invoke, runtime):
     assert path[1:] == ["/usr/local/bin", "/usr/bin/", "/bin", "/opt/bin"]
     runtime_dir = env["LAMBDA_RUNTIME_DIR"]
     assert env["LD_LIBRARY_PATH"].split(":") == [
-        f"{result['prefix']}/lib", "/lib64", "/usr/lib64", runtime_dir, f"{runtime_dir}/lib",
-        task_root, f"{task_root}/lib", "/opt/lib",
+        f"{result['prefix']}/lib",
+        "/lib64",
+        "/usr/lib64",
+        runtime_dir,
+        f"{runtime_dir}/lib",
+        task_root,
+        f"{task_root}/lib",
+        "/opt/lib",
     ]
     # LocalStack's documented endpoints stay; its internal variables and the runtime's own do not
     assert env["AWS_ENDPOINT_URL"] and env["LOCALSTACK_HOSTNAME"]
@@ -450,13 +470,14 @@ def test_function_runs_on_exactly_its_runtime_python_version(create_function, in
 
     result, _ = invoke(name, {"action": "environ"})
 
-    assert "python%d.%d" % tuple(result["python"]) == runtime
+    assert "python{}.{}".format(*result["python"]) == runtime
 
 
 @pytest.mark.usefixtures("embedded_only")
 def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_it(lambda_client, test_role_arn):
     missing = [
-        runtime for runtime in ALL_RUNTIMES
+        runtime
+        for runtime in ALL_RUNTIMES
         if runtime.startswith("python") and not interpreters.find_interpreter(runtime.removeprefix("python"))
     ]
     if not missing:
@@ -467,13 +488,17 @@ def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_i
     name = f"no-python-{version.replace('.', '-')}-{os.urandom(4).hex()}"
 
     lambda_client.create_function(
-        FunctionName=name, Runtime=runtime, Handler="app.handler", Role=test_role_arn,
+        FunctionName=name,
+        Runtime=runtime,
+        Handler="app.handler",
+        Role=test_role_arn,
         Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe")},
     )
     try:
         state = eventually(
             lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
-            timeout=deadlines.ENVIRONMENT_START, what="the function to leave Pending",
+            timeout=deadlines.ENVIRONMENT_START,
+            what="the function to leave Pending",
         )
     finally:
         try:
@@ -520,7 +545,9 @@ def receive_all(url: str) -> list[dict]:
     return client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
 
 
-def test_a_failing_async_invocation_is_retried_then_recorded_at_the_failure_destination(create_probe, lambda_client, sqs_queue, runtime):
+def test_a_failing_async_invocation_is_retried_then_recorded_at_the_failure_destination(
+    create_probe, lambda_client, sqs_queue, runtime
+):
     # Given a function whose asynchronous invocations are retried once, then sent to a queue
     failures_url, failures_arn = sqs_queue()
     name = create_probe()
@@ -529,12 +556,16 @@ def test_a_failing_async_invocation_is_retried_then_recorded_at_the_failure_dest
     )
 
     # When an event invocation fails every time
-    lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"action": "raise", "message": "async"}))
+    lambda_client.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps({"action": "raise", "message": "async"})
+    )
 
     # Then the failure destination gets one record, after both attempts, with the runtime's error
     messages = eventually(
-        lambda: receive_all(failures_url), timeout=deadlines.async_invoke(TEST_FUNCTION_TIMEOUT, attempts=2),
-        interval=0, what="the failure destination's record",
+        lambda: receive_all(failures_url),
+        timeout=deadlines.async_invoke(TEST_FUNCTION_TIMEOUT, attempts=2),
+        interval=0,
+        what="the failure destination's record",
     )
     record = json.loads(messages[0]["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted"
@@ -550,7 +581,8 @@ def test_sqs_event_source_mapping_deletes_a_batch_but_its_reported_failures(crea
     visibility = 2
     dlq_url, dlq_arn = sqs_queue()
     queue_url, queue_arn = sqs_queue(
-        VisibilityTimeout=str(visibility), RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
+        VisibilityTimeout=str(visibility),
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
     )
     name = create_probe()
     mapping = lambda_client.create_event_source_mapping(
@@ -559,7 +591,8 @@ def test_sqs_event_source_mapping_deletes_a_batch_but_its_reported_failures(crea
     try:
         eventually(
             lambda: lambda_client.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
-            timeout=deadlines.ENVIRONMENT_START, what="the mapping to be enabled",
+            timeout=deadlines.ENVIRONMENT_START,
+            what="the mapping to be enabled",
         )
         # When a batch of good records and one failing record arrives
         sqs = client("sqs")
@@ -572,14 +605,16 @@ def test_sqs_event_source_mapping_deletes_a_batch_but_its_reported_failures(crea
         dead = eventually(
             lambda: receive_all(dlq_url),
             timeout=deadlines.queue_delivery(TEST_FUNCTION_TIMEOUT, receives=2, visibility_timeout=visibility),
-            interval=0, what="the failing record in the dead-letter queue",
+            interval=0,
+            what="the failing record in the dead-letter queue",
         )
         assert [message["Body"] for message in dead] == ["please fail"]
 
         # ... and the good ones were deleted: nothing is left in the queue, visible or in flight
         def queue_empty():
             counts = sqs.get_queue_attributes(
-                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+                QueueUrl=queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
             return all(value == "0" for value in counts.values())
 
@@ -592,7 +627,8 @@ def test_sqs_event_source_mapping_deletes_a_batch_but_its_reported_failures(crea
 @pytest.mark.usefixtures("embedded_only")
 def test_runtime_without_a_local_node_fails_the_function_with_how_to_install_it(lambda_client, test_role_arn):
     missing = [
-        runtime for runtime in ALL_RUNTIMES
+        runtime
+        for runtime in ALL_RUNTIMES
         if runtime.startswith("nodejs") and not node_runtime.find_node(node_runtime.major_of(runtime))
     ]
     if not missing:
@@ -601,13 +637,17 @@ def test_runtime_without_a_local_node_fails_the_function_with_how_to_install_it(
     name = f"no-node-{major}-{os.urandom(4).hex()}"
 
     lambda_client.create_function(
-        FunctionName=name, Runtime=runtime, Handler="app.handler", Role=test_role_arn,
+        FunctionName=name,
+        Runtime=runtime,
+        Handler="app.handler",
+        Role=test_role_arn,
         Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe_node")},
     )
     try:
         state = eventually(
             lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
-            timeout=deadlines.ENVIRONMENT_START, what="the function to leave Pending",
+            timeout=deadlines.ENVIRONMENT_START,
+            what="the function to leave Pending",
         )
     finally:
         try:
@@ -627,4 +667,4 @@ def test_function_runs_on_exactly_its_runtime_node_major(create_probe, invoke, r
 
     result, _ = invoke(name, {"action": "environ"})
 
-    assert "nodejs%s.x" % result["node"].split(".")[0] == runtime
+    assert "nodejs{}.x".format(result["node"].split(".")[0]) == runtime

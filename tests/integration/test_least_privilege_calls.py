@@ -10,7 +10,6 @@ import json
 import warnings
 
 import pytest
-
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from infra import settings
@@ -45,7 +44,9 @@ def resource_arn(arns: Arns, service: str, resources: dict) -> str:
 def recorded_calls(function: Function, arns: Arns) -> set[tuple[str, str]]:
     logs = client("logs")
     try:
-        pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function.name}", filterPattern='"awsCall"')
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{function.name}", filterPattern='"awsCall"'
+        )
         messages = [event["message"] for page in pages for event in page["events"]]
     except logs.exceptions.ResourceNotFoundException:
         return set()
@@ -92,7 +93,10 @@ def unused(policy: dict, calls: set[tuple[str, str]], service_resources: set[str
 def test_the_check_denies_a_call_its_role_lacks():
     # The invoice role before the fix: GetItem granted, Query called.
     table = "arn:aws:dynamodb:us-east-1:000000000000:table/order"
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [table]}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [table]}],
+    }
 
     assert denied(policy, {("dynamodb:Query", table)}) == [("dynamodb:Query", table)]
     assert denied(policy, {("dynamodb:GetItem", table)}) == []

@@ -13,7 +13,11 @@ from embedded_localstack import node_runtime
 from tests.integration.invocations import request_id_of, zip_sources
 
 # The runtime these run on: the first whose node is here.
-AVAILABLE = [runtime for runtime in ("nodejs20.x", "nodejs22.x", "nodejs18.x") if node_runtime.find_node(node_runtime.major_of(runtime))]
+AVAILABLE = [
+    runtime
+    for runtime in ("nodejs20.x", "nodejs22.x", "nodejs18.x")
+    if node_runtime.find_node(node_runtime.major_of(runtime))
+]
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="no Node.js 18, 20 or 22 here")
 RUNTIME = AVAILABLE[0] if AVAILABLE else None
 # <ISO timestamp>\t<request id>\t<LEVEL>\t<message>, one line per console call
@@ -25,7 +29,9 @@ def node_function(create_function):
     """Creates a Node.js function from {file name: source}, handler index.handler unless given."""
 
     def create(files: dict[str, str], handler: str = "index.handler", **overrides) -> str:
-        return create_function("node", code={"ZipFile": zip_sources(files)}, Runtime=RUNTIME, Handler=handler, **overrides)
+        return create_function(
+            "node", code={"ZipFile": zip_sources(files)}, Runtime=RUNTIME, Handler=handler, **overrides
+        )
 
     return create
 
@@ -35,7 +41,9 @@ def tail_and_id(response) -> tuple[str, str]:
 
 
 def test_commonjs_handler_from_index_js(node_function, invoke):
-    name = node_function({"index.js": "exports.handler = async (event) => ({ got: event.value, kind: typeof require });\n"})
+    name = node_function(
+        {"index.js": "exports.handler = async (event) => ({ got: event.value, kind: typeof require });\n"}
+    )
 
     result, response = invoke(name, {"value": 42})
 
@@ -69,8 +77,16 @@ def test_es_module_in_a_type_module_package_and_a_nested_handler_path(node_funct
 
 def test_the_runtime_provides_the_aws_sdk_to_commonjs_and_es_modules(node_function, invoke):
     # Neither archive holds the SDK: Lambda's runtime provides it, and so does embedded mode
-    cjs = node_function({"index.js": "const { SQSClient } = require('@aws-sdk/client-sqs');\nexports.handler = async () => typeof SQSClient;\n"})
-    esm = node_function({"index.mjs": "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const handler = async () => typeof DynamoDBClient;\n"})
+    cjs = node_function(
+        {
+            "index.js": "const { SQSClient } = require('@aws-sdk/client-sqs');\nexports.handler = async () => typeof SQSClient;\n"
+        }
+    )
+    esm = node_function(
+        {
+            "index.mjs": "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const handler = async () => typeof DynamoDBClient;\n"
+        }
+    )
 
     assert invoke(cjs)[0] == "function"
     assert invoke(esm)[0] == "function"
@@ -99,7 +115,13 @@ def test_callback_error_is_reported_in_the_runtime_error_shape(node_function, in
     assert error["trace"][0] == "RangeError: out of range"
     assert any("index.js" in frame for frame in error["trace"])
     # The runtime logs it as AWS's does: ERROR, "Invoke Error", then the error as JSON
-    assert re.search(CONSOLE_LINE.format(request_id=request_id, level="ERROR", message=r"Invoke Error \t\{\"errorType\":\"RangeError\".*"), tail, re.M), tail
+    assert re.search(
+        CONSOLE_LINE.format(
+            request_id=request_id, level="ERROR", message=r"Invoke Error \t\{\"errorType\":\"RangeError\".*"
+        ),
+        tail,
+        re.M,
+    ), tail
 
 
 def test_callback_waits_for_the_empty_event_loop_unless_told_not_to(node_function, invoke):
@@ -130,7 +152,9 @@ def test_callback_waits_for_the_empty_event_loop_unless_told_not_to(node_functio
 
 
 def test_a_sync_handler_that_never_calls_back_answers_null_once_the_loop_is_empty(node_function, invoke):
-    name = node_function({"index.js": "exports.handler = (event, context, callback) => { setTimeout(() => {}, 50); };\n"})
+    name = node_function(
+        {"index.js": "exports.handler = (event, context, callback) => { setTimeout(() => {}, 50); };\n"}
+    )
 
     result, response = invoke(name)
 
@@ -185,7 +209,11 @@ def test_console_writes_lambda_text_format_with_levels_and_one_line_per_call(nod
     logged("DEBUG", "debug line")
     logged("INFO", "at init", request_id="undefined")  # AWS's runtime has no request id yet, and says so
     assert tail.index("at init") < tail.index(f"START RequestId: {request_id}")
-    assert re.search(rf"^REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: \d+ MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms$", tail, re.M), tail
+    assert re.search(
+        rf"^REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: \d+ MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms$",
+        tail,
+        re.M,
+    ), tail
 
 
 def test_aws_lambda_log_level_drops_lower_levels(node_function, invoke):
@@ -253,7 +281,11 @@ def test_syntax_error_is_a_user_code_syntax_error(node_function, invoke, file):
 @pytest.mark.parametrize(
     "files, handler, message",
     [
-        ({"index.js": "exports.other = async () => 1;\n"}, "index.handler", "index.handler is undefined or not exported"),
+        (
+            {"index.js": "exports.other = async () => 1;\n"},
+            "index.handler",
+            "index.handler is undefined or not exported",
+        ),
         ({"index.mjs": "export const handler = 42;\n"}, "index.handler", "index.handler is not a function"),
     ],
 )
@@ -271,11 +303,17 @@ def test_malformed_handler_name(node_function, invoke):
 
     error, _ = invoke(name)
 
-    assert error == {"errorType": "Runtime.MalformedHandlerName", "errorMessage": "Bad handler", "trace": error["trace"]}
+    assert error == {
+        "errorType": "Runtime.MalformedHandlerName",
+        "errorMessage": "Bad handler",
+        "trace": error["trace"],
+    }
 
 
 def test_an_error_thrown_at_load_is_reported_with_its_own_type(node_function, invoke):
-    name = node_function({"index.mjs": "throw new TypeError('config missing');\nexport const handler = async () => 1;\n"})
+    name = node_function(
+        {"index.mjs": "throw new TypeError('config missing');\nexport const handler = async () => 1;\n"}
+    )
 
     error, response = invoke(name, LogType="Tail")
 

@@ -16,8 +16,12 @@ from tests.integration.orders import checkout_event, exactly_one_order
 
 def mapping_of(subscription) -> dict:
     sqs = client("sqs")
-    arn = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=subscription.queue.name)["QueueUrl"], AttributeNames=["QueueArn"])
-    mappings = client("lambda").list_event_source_mappings(EventSourceArn=arn["Attributes"]["QueueArn"], FunctionName=subscription.function.name)
+    arn = sqs.get_queue_attributes(
+        QueueUrl=sqs.get_queue_url(QueueName=subscription.queue.name)["QueueUrl"], AttributeNames=["QueueArn"]
+    )
+    mappings = client("lambda").list_event_source_mappings(
+        EventSourceArn=arn["Attributes"]["QueueArn"], FunctionName=subscription.function.name
+    )
     return mappings["EventSourceMappings"][0]
 
 

@@ -18,7 +18,9 @@ def with_fault(envelope: dict, **fault) -> dict:
 SLOW_POSITIONS = {"first": 0, "middle": 2, "last": 4}
 
 
-def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_its_batch_mates_are_stored_once(http, order_api, own_order_queue):
+def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_its_batch_mates_are_stored_once(
+    http, order_api, own_order_queue
+):
     # Given three batches of five, one per position of a record that runs past the function's timeout
     batches = {}
     for position, index in SLOW_POSITIONS.items():
@@ -37,7 +39,9 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
     for position, (queue, mates, slow) in batches.items():
         for mate in mates:
             exactly_one_order(http, order_api, mate["detail"]["userName"], timeout=DEAD_LETTER_DEADLINE)
-        dead = eventually(queue.dead_letters, timeout=DEAD_LETTER_DEADLINE, what=f"the slow record ({position}) in {queue.dlq_name}")
+        dead = eventually(
+            queue.dead_letters, timeout=DEAD_LETTER_DEADLINE, what=f"the slow record ({position}) in {queue.dlq_name}"
+        )
         assert [json.loads(m["Body"])["detail"]["checkoutId"] for m in dead] == [slow["detail"]["checkoutId"]], position
         assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT
         assert orders_of(http, order_api, slow["detail"]["userName"]) == [], "cut off every time, so never stored"
@@ -47,7 +51,9 @@ def test_a_slow_record_first_in_the_middle_or_last_is_dead_lettered_alone_and_it
             assert len(orders_of(http, order_api, mate["detail"]["userName"])) == 1
 
 
-def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_stored_once_and_none_dead_lettered(http, order_api, own_order_queue):
+def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_stored_once_and_none_dead_lettered(
+    http, order_api, own_order_queue
+):
     # Given one full batch whose first three records run past the function's timeout: together they used
     # to take the time of the records behind them, which then failed untried on every receive and were
     # dead-lettered with them
@@ -55,7 +61,9 @@ def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_sto
     envelopes = []
     for index in range(ORDER_BATCH_SIZE):
         if index in slow_positions:
-            envelopes.append(with_fault(checkout_event(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2))
+            envelopes.append(
+                with_fault(checkout_event(f"slow-{uuid.uuid4().hex[:8]}"), delaySeconds=ORDERING_FUNCTION.timeout + 2)
+            )
         else:
             envelopes.append(checkout_event(f"mate-{uuid.uuid4().hex[:8]}"))
     slow = [envelopes[i] for i in slow_positions]
@@ -70,12 +78,17 @@ def test_three_slow_records_in_one_full_batch_leave_every_healthy_batch_mate_sto
     # after maxReceiveCount receives each
     for mate in mates:
         exactly_one_order(http, order_api, mate["detail"]["userName"], timeout=DEAD_LETTER_DEADLINE)
+
     def all_slow_dead_lettered():
         dead = queue.dead_letters()
         return dead if len(dead) >= len(slow) else None
 
-    dead = eventually(all_slow_dead_lettered, timeout=DEAD_LETTER_DEADLINE, what=f"the three slow records in {queue.dlq_name}")
-    assert sorted(json.loads(m["Body"])["detail"]["checkoutId"] for m in dead) == sorted(e["detail"]["checkoutId"] for e in slow)
+    dead = eventually(
+        all_slow_dead_lettered, timeout=DEAD_LETTER_DEADLINE, what=f"the three slow records in {queue.dlq_name}"
+    )
+    assert sorted(json.loads(m["Body"])["detail"]["checkoutId"] for m in dead) == sorted(
+        e["detail"]["checkoutId"] for e in slow
+    )
     assert all(int(m["Attributes"]["ApproximateReceiveCount"]) >= MAX_RECEIVE_COUNT for m in dead)
     for envelope in slow:
         assert orders_of(http, order_api, envelope["detail"]["userName"]) == [], "cut off every time, so never stored"
@@ -98,7 +111,9 @@ def test_function_process_dying_mid_batch_stores_every_order_once(http, order_ap
     assert queue.dead_letters() == [], "the crash hit one attempt only; the retry stores it"
 
 
-def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead_lettered(http, order_api, own_order_queue):
+def test_load_with_injected_failures_ends_with_every_order_once_and_nothing_dead_lettered(
+    http, order_api, own_order_queue
+):
     # A reduced `make bench` load on a queue of the test's own: 12% of the checkouts fail their first
     # one or two attempts, which maxReceiveCount 3 absorbs.
     queue = own_order_queue()

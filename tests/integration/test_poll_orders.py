@@ -34,11 +34,15 @@ def test_fifty_concurrent_checkouts_make_exactly_fifty_orders(http, basket_api, 
         assert http.post(f"{basket_api}/basket", json={"userName": user, "items": [item]}).status_code == 201
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        statuses = list(pool.map(lambda u: http.post(f"{basket_api}/basket/checkout", json=checkout_request(u)).status_code, users))
+        statuses = list(
+            pool.map(lambda u: http.post(f"{basket_api}/basket/checkout", json=checkout_request(u)).status_code, users)
+        )
 
     assert statuses == [202] * 50
     counts = eventually(
-        lambda: (lambda c: c if all(n >= 1 for n in c.values()) else None)({u: len(orders_of(http, order_api, u)) for u in users}),
+        lambda: (lambda c: c if all(n >= 1 for n in c.values()) else None)(
+            {u: len(orders_of(http, order_api, u)) for u in users}
+        ),
         timeout=deadlines.order_burst(50),
         what="an order for each of the 50 checkouts",
     )
@@ -60,7 +64,9 @@ def test_the_same_event_delivered_twice_makes_one_order(http, order_api, own_ord
     assert queue.dead_letters() == []
 
 
-def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mates_are_stored(http, order_api, own_order_queue):
+def test_poison_message_goes_to_the_dlq_after_three_receives_while_its_batch_mates_are_stored(
+    http, order_api, own_order_queue
+):
     queue = own_order_queue()
     users = [f"mate-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     marker = uuid.uuid4().hex

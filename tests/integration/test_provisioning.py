@@ -69,10 +69,16 @@ def test_every_function_is_active_with_its_own_least_privilege_role():
 def deployed_names() -> dict[str, set[str]]:
     """What of the stack exists, by kind."""
     lambda_client, sqs, apigateway, events, s3 = (client(n) for n in ("lambda", "sqs", "apigateway", "events", "s3"))
-    functions = {f["FunctionName"] for page in lambda_client.get_paginator("list_functions").paginate() for f in page["Functions"]}
+    functions = {
+        f["FunctionName"]
+        for page in lambda_client.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+    }
     queues = {url.rsplit("/", 1)[-1] for url in sqs.list_queues(MaxResults=1000).get("QueueUrls", [])}
     buses = {b["Name"] for b in events.list_event_buses()["EventBuses"]}
-    rules = {r["Name"] for bus in STACK.buses if bus.name in buses for r in events.list_rules(EventBusName=bus.name)["Rules"]}
+    rules = {
+        r["Name"] for bus in STACK.buses if bus.name in buses for r in events.list_rules(EventBusName=bus.name)["Rules"]
+    }
     return {
         "tables": set(client("dynamodb").list_tables()["TableNames"]) & {t.name for t in STACK.tables},
         "queues": queues & {q.name for q in STACK.queues},
@@ -81,8 +87,13 @@ def deployed_names() -> dict[str, set[str]]:
         "buses": buses & {b.name for b in STACK.buses},
         "rules": rules & {r.name for r in STACK.rules},
         "buckets": {b["Name"] for b in s3.list_buckets()["Buckets"]} & {b.name for b in STACK.buckets},
-        "mappings": {m["UUID"] for s in STACK.subscriptions for m in lambda_client.list_event_source_mappings(FunctionName=s.function.name)["EventSourceMappings"]}
-        if functions & {s.function.name for s in STACK.subscriptions} else set(),
+        "mappings": {
+            m["UUID"]
+            for s in STACK.subscriptions
+            for m in lambda_client.list_event_source_mappings(FunctionName=s.function.name)["EventSourceMappings"]
+        }
+        if functions & {s.function.name for s in STACK.subscriptions}
+        else set(),
     }
 
 

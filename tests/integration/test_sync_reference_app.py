@@ -14,7 +14,13 @@ AT_THE_LIMIT = "999999999.12345678901234567890123456789"  # 38 significant digit
 
 
 def test_reference_product_partial_put_and_get_with_category(http, product_api, create_product):
-    created = create_product(name="IPhone X", description="This phone is the company's biggest change", imageFile="product-1.png", price=950.40, category="Phone")
+    created = create_product(
+        name="IPhone X",
+        description="This phone is the company's biggest change",
+        imageFile="product-1.png",
+        price=950.40,
+        category="Phone",
+    )
 
     updated = http.put(f"{product_api}/product/{created['id']}", json={"price": 899})
     in_category = http.get(f"{product_api}/product/{created['id']}", params={"category": "Phone"})
@@ -27,8 +33,13 @@ def test_reference_product_partial_put_and_get_with_category(http, product_api, 
     assert (elsewhere.status_code, elsewhere.json()) == (200, [])
 
 
-def test_reference_basket_and_checkout_with_a_string_payment_method_and_a_total_price(http, basket_api, order_api, user_name):
-    basket = {"userName": user_name, "items": [{"quantity": 2, "color": "Red", "price": 950, "productId": "1", "productName": "IPhone X"}]}
+def test_reference_basket_and_checkout_with_a_string_payment_method_and_a_total_price(
+    http, basket_api, order_api, user_name
+):
+    basket = {
+        "userName": user_name,
+        "items": [{"quantity": 2, "color": "Red", "price": 950, "productId": "1", "productName": "IPhone X"}],
+    }
     request = checkout_request(user_name, paymentMethod="1", totalPrice=0, cardInfo="5554443322")
 
     saved = http.post(f"{basket_api}/basket", json=basket)
@@ -69,15 +80,33 @@ def test_unknown_fields_are_still_400(http, product_api, basket_api, create_prod
     [
         ("createProduct", "post", "/product", '{"name": "\\ud800", "category": "office", "price": 1}', "name"),
         ("updateProduct", "put", "/product/{id}", '{"description": "\\udfff"}', "description"),
-        ("saveBasket", "post", "/basket", '{"userName": "ann", "items": [{"productId": "\\ud83d", "price": 1, "quantity": 1}]}', "items[0].productId"),
-        ("checkoutBasket", "post", "/basket/checkout", json.dumps(checkout_request("ann"))[:-1] + ', "address": "\\udc00"}', "address"),
+        (
+            "saveBasket",
+            "post",
+            "/basket",
+            '{"userName": "ann", "items": [{"productId": "\\ud83d", "price": 1, "quantity": 1}]}',
+            "items[0].productId",
+        ),
+        (
+            "checkoutBasket",
+            "post",
+            "/basket/checkout",
+            json.dumps(checkout_request("ann"))[:-1] + ', "address": "\\udc00"}',
+            "address",
+        ),
         ("generateInvoice", "post", "/order/ann/invoice", '{"orderDate": "2024\\ud800"}', "orderDate"),
     ],
-    ids=lambda value: value if isinstance(value, str) and value[:1].islower() and "/" not in value and "{" not in value else None,
+    ids=lambda value: (
+        value if isinstance(value, str) and value[:1].islower() and "/" not in value and "{" not in value else None
+    ),
 )
-def test_lone_surrogates_are_400_at_once_naming_the_field(http, product_api, basket_api, order_api, create_product, operation, method, path, body, field):
+def test_lone_surrogates_are_400_at_once_naming_the_field(
+    http, product_api, basket_api, order_api, create_product, operation, method, path, body, field
+):
     base = {"/product": product_api, "/basket": basket_api, "/order/": order_api}
-    url = next(b for prefix, b in base.items() if path.startswith(prefix)) + path.replace("{id}", create_product()["id"] if "{id}" in path else "")
+    url = next(b for prefix, b in base.items() if path.startswith(prefix)) + path.replace(
+        "{id}", create_product()["id"] if "{id}" in path else ""
+    )
 
     response = http.request(method, url, data=body.encode())
 
@@ -86,8 +115,12 @@ def test_lone_surrogates_are_400_at_once_naming_the_field(http, product_api, bas
     assert response.elapsed.total_seconds() < 5, "refused before any DynamoDB call, not after the client's retries"
 
 
-def test_money_is_exact_from_request_to_event_to_order_to_response(http, product_api, basket_api, order_api, create_product, user_name):
-    product = http.post(f"{product_api}/product", data=f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}}}')
+def test_money_is_exact_from_request_to_event_to_order_to_response(
+    http, product_api, basket_api, order_api, create_product, user_name
+):
+    product = http.post(
+        f"{product_api}/product", data=f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}}}'
+    )
     price = "123456789.123456789"
     basket = f'{{"userName": "{user_name}", "items": [{{"productId": "p", "price": {price}, "quantity": 3}}]}}'
 
@@ -106,7 +139,9 @@ def test_money_is_exact_from_request_to_event_to_order_to_response(http, product
 
 
 def test_a_39_digit_price_is_400_naming_the_field(http, product_api):
-    response = http.post(f"{product_api}/product", data=f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}1}}')
+    response = http.post(
+        f"{product_api}/product", data=f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}1}}'
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "price"

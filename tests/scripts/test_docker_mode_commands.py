@@ -39,10 +39,13 @@ exit 0
 """
 
 HOOKS_DONE = {"completed": True, "scripts": [{"stage": "READY", "name": "10_provision.py", "state": "SUCCESSFUL"}]}
-HOOK_FAILED = {"completed": False, "scripts": [
-    {"stage": "READY", "name": "05_runtime_images_offline.py", "state": "SUCCESSFUL"},
-    {"stage": "READY", "name": "10_provision.py", "state": "ERROR"},
-]}
+HOOK_FAILED = {
+    "completed": False,
+    "scripts": [
+        {"stage": "READY", "name": "05_runtime_images_offline.py", "state": "SUCCESSFUL"},
+        {"stage": "READY", "name": "10_provision.py", "state": "ERROR"},
+    ],
+}
 HOOK_RUNNING = {"completed": False, "scripts": [{"stage": "READY", "name": "10_provision.py", "state": "RUNNING"}]}
 
 
@@ -82,9 +85,17 @@ def docker(tmp_path, localstack):
 
     def run(*command: str, cwd: Path = PROJECT, **fake: str):
         log.write_text("")
-        env = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION", "LINES", "DOCKER_READY_TIMEOUT")}
-        env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_LOG": str(log), "FAKE_COMPOSE_VERSION": "2.29.7",
-                "LOCALSTACK_PORT": str(localstack.server_address[1])}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION", "LINES", "DOCKER_READY_TIMEOUT")
+        }
+        env |= {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "FAKE_DOCKER_LOG": str(log),
+            "FAKE_COMPOSE_VERSION": "2.29.7",
+            "LOCALSTACK_PORT": str(localstack.server_address[1]),
+        }
         env |= fake
         result = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
         env_file = Path(f"{log}.env")
@@ -162,7 +173,13 @@ def test_auto_mode_without_compose_v2_says_so_and_uses_embedded_mode(docker, tmp
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = str(busy.getsockname()[1])
-        result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_COMPOSE_VERSION="", LOCALSTACK_PORT=port, EMBEDDED_STATE_DIR=str(tmp_path / "state"))
+        result, commands, _ = docker(
+            "scripts/localenv.sh",
+            "up",
+            FAKE_COMPOSE_VERSION="",
+            LOCALSTACK_PORT=port,
+            EMBEDDED_STATE_DIR=str(tmp_path / "state"),
+        )
 
     assert "does not report Compose v2 (install the Compose plugin" in result.stdout
     assert "embedded mode" in result.stdout
@@ -191,7 +208,10 @@ def test_compose_gets_the_region_the_hook_would_use_in_embedded_mode(docker):
 
 @pytest.mark.parametrize(
     ("fake", "why"),
-    [({"FAKE_NO_ENGINE": "1"}, "no Docker engine answers"), ({"FAKE_COMPOSE_VERSION": "1.29.2"}, "does not report Compose v2")],
+    [
+        ({"FAKE_NO_ENGINE": "1"}, "no Docker engine answers"),
+        ({"FAKE_COMPOSE_VERSION": "1.29.2"}, "does not report Compose v2"),
+    ],
 )
 def test_make_test_docker_skips_saying_why_where_docker_mode_cannot_run(docker, fake, why):
     result, commands, _ = docker("make", "-s", "test-docker", **fake)
@@ -232,7 +252,9 @@ def test_a_container_that_stopped_fails_make_up_without_waiting_for_the_deadline
         port = str(unused.getsockname()[1])
     started = time.monotonic()
 
-    result, _, _ = docker("scripts/localenv.sh", "up", LOCALSTACK_PORT=port, FAKE_NOT_RUNNING="1", DOCKER_READY_TIMEOUT="600")
+    result, _, _ = docker(
+        "scripts/localenv.sh", "up", LOCALSTACK_PORT=port, FAKE_NOT_RUNNING="1", DOCKER_READY_TIMEOUT="600"
+    )
 
     assert result.returncode == 1
     assert "the localstack container is not running" in result.stderr
@@ -245,8 +267,12 @@ def plus_checkout(tmp_path):
     sharing this checkout's .venv (its requirements are the same, so scripts/venv.sh leaves it)."""
     copy = tmp_path / "shop+copy"
     shutil.copytree(
-        PROJECT, copy, symlinks=True,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".state", "build", "__pycache__", ".pytest_cache", ".hypothesis"),
+        PROJECT,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".state", "build", "__pycache__", ".pytest_cache", ".hypothesis"
+        ),
     )
     (copy / ".venv").symlink_to(PROJECT / ".venv")
     return copy
@@ -282,7 +308,14 @@ def test_bounded_runs_the_command_where_there_is_no_timeout_tool(tmp_path):
     path = _path_of(tmp_path, "touch")
     script = f"source {PROJECT / 'scripts' / 'bounded.sh'}; bounded 5 touch ran; echo exit=$?"
 
-    result = subprocess.run([shutil.which("bash"), "-c", script], cwd=tmp_path, env={"PATH": path}, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [shutil.which("bash"), "-c", script],
+        cwd=tmp_path,
+        env={"PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
     assert result.stdout.strip() == "exit=0", result.stderr
     assert (tmp_path / "ran").exists()
@@ -294,7 +327,9 @@ def test_bounded_uses_gtimeout_where_only_that_exists(tmp_path):
     script = f"source {PROJECT / 'scripts' / 'bounded.sh'}; bounded 0.2 sleep 30; echo exit=$?"
     started = time.monotonic()
 
-    result = subprocess.run([shutil.which("bash"), "-c", script], env={"PATH": path}, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [shutil.which("bash"), "-c", script], env={"PATH": path}, capture_output=True, text=True, timeout=30
+    )
 
     assert result.stdout.strip() == "exit=124", result.stderr
     assert time.monotonic() - started < 10

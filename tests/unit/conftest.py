@@ -1,8 +1,8 @@
 """Fixtures for calling the functions' `lambda_handler`s in-process, as the Powertools examples do:
 events from JSON files (tests/unit/events/) and a fake Lambda context."""
 
-import io
 import importlib
+import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -53,8 +53,12 @@ def function_module(monkeypatch):
 
     def load(function: Function, queue_urls: dict[str, str] | None = None):
         environment = environment_of(function, queue_urls or {}) | {
-            "AWS_ENDPOINT_URL": UNREACHABLE, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test", "AWS_MAX_ATTEMPTS": "1", "POWERTOOLS_IDEMPOTENCY_DISABLED": "true",
+            "AWS_ENDPOINT_URL": UNREACHABLE,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_MAX_ATTEMPTS": "1",
+            "POWERTOOLS_IDEMPOTENCY_DISABLED": "true",
         }
         for name in ("AUDIT_AWS_CALLS", "FAULT_TABLE"):
             environment.pop(name, None)
@@ -65,10 +69,18 @@ def function_module(monkeypatch):
     return load
 
 
-def api_event(method: str, resource: str, path: str, path_parameters: dict | None = None, body=None, query: dict | None = None) -> dict:
+def api_event(
+    method: str, resource: str, path: str, path_parameters: dict | None = None, body=None, query: dict | None = None
+) -> dict:
     """api_gateway_proxy.json for another request."""
     event = load_event("api_gateway_proxy")
-    event |= {"httpMethod": method, "resource": resource, "path": path, "pathParameters": path_parameters, "queryStringParameters": query}
+    event |= {
+        "httpMethod": method,
+        "resource": resource,
+        "path": path,
+        "pathParameters": path_parameters,
+        "queryStringParameters": query,
+    }
     event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
     event["requestContext"] |= {"httpMethod": method, "resourcePath": resource, "path": f"/prod{path}"}
     return event
@@ -78,7 +90,12 @@ def sqs_event(*bodies: str, message_ids: list[str] | None = None) -> dict:
     """sqs_batch.json with one record per body, each with its own messageId (message-0, ...)."""
     template = load_event("sqs_batch")["Records"][0]
     message_ids = message_ids or [f"message-{i}" for i in range(len(bodies))]
-    return {"Records": [template | {"messageId": message_id, "body": body} for message_id, body in zip(message_ids, bodies, strict=True)]}
+    return {
+        "Records": [
+            template | {"messageId": message_id, "body": body}
+            for message_id, body in zip(message_ids, bodies, strict=True)
+        ]
+    }
 
 
 @pytest.fixture

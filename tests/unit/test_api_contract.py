@@ -7,9 +7,9 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from infra.paths import OPENAPI_DOCUMENT
 from shared import contract
 from shared.errors import InvalidInput
-from infra.paths import OPENAPI_DOCUMENT
 
 
 def test_openapi_document_is_valid_openapi_3():
@@ -56,18 +56,35 @@ def test_non_finite_numbers_are_not_json(constant):
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {constant}}}', "ProductInput")
 
 
-@pytest.mark.parametrize("price", ["1.1125369292536007e-308", "5.907349098994989e-132", "1.000000000000000000000000000000000000001"])
+@pytest.mark.parametrize(
+    "price", ["1.1125369292536007e-308", "5.907349098994989e-132", "1.000000000000000000000000000000000000001"]
+)
 def test_numbers_dynamodb_cannot_store_exactly_are_refused(price):
     with pytest.raises(InvalidInput, match="out of range"):
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {price}}}', "ProductInput")
 
 
 # -- the reference app's requests (awsrun/aws-microservices), accepted with the same meaning ---------
-REFERENCE_PRODUCT = {"name": "IPhone X", "description": "This phone is the company's biggest change", "imageFile": "product-1.png", "price": 950.40, "category": "Phone"}
-REFERENCE_BASKET = {"userName": "swn", "items": [{"quantity": 2, "color": "Red", "price": 950, "productId": "1", "productName": "IPhone X"}]}
+REFERENCE_PRODUCT = {
+    "name": "IPhone X",
+    "description": "This phone is the company's biggest change",
+    "imageFile": "product-1.png",
+    "price": 950.40,
+    "category": "Phone",
+}
+REFERENCE_BASKET = {
+    "userName": "swn",
+    "items": [{"quantity": 2, "color": "Red", "price": 950, "productId": "1", "productName": "IPhone X"}],
+}
 REFERENCE_CHECKOUT = {
-    "userName": "swn", "totalPrice": 0, "firstName": "swn", "lastName": "swn", "email": "swn@swn.com",
-    "address": "istanbul", "cardInfo": "5554443322", "paymentMethod": 1,
+    "userName": "swn",
+    "totalPrice": 0,
+    "firstName": "swn",
+    "lastName": "swn",
+    "email": "swn@swn.com",
+    "address": "istanbul",
+    "cardInfo": "5554443322",
+    "paymentMethod": 1,
 }
 
 
@@ -92,7 +109,10 @@ def test_checkout_takes_the_payment_method_as_number_or_string_and_a_total_price
     assert request["totalPrice"] == 0
 
 
-@pytest.mark.parametrize("change", [{"paymentMethod": "card"}, {"paymentMethod": 4}, {"paymentMethod": "4"}, {"discount": 5}, {"cardInfo": "4111"}])
+@pytest.mark.parametrize(
+    "change",
+    [{"paymentMethod": "card"}, {"paymentMethod": 4}, {"paymentMethod": "4"}, {"discount": 5}, {"cardInfo": "4111"}],
+)
 def test_checkout_still_refuses_unknown_fields_and_bad_values(change):
     with pytest.raises(InvalidInput, match="schema"):
         contract.parse_body(json.dumps(REFERENCE_CHECKOUT | change), "CheckoutRequest")
@@ -104,7 +124,11 @@ def test_checkout_still_refuses_unknown_fields_and_bad_values(change):
     [
         ("ProductInput", '{"name": "\\ud800", "category": "office", "price": 1}', "name"),
         ("ProductUpdate", '{"description": "ok \\udfff"}', "description"),
-        ("Basket", '{"userName": "ann", "items": [{"productId": "p1", "productName": "\\ud83d", "price": 1, "quantity": 1}]}', "items[0].productName"),
+        (
+            "Basket",
+            '{"userName": "ann", "items": [{"productId": "p1", "productName": "\\ud83d", "price": 1, "quantity": 1}]}',
+            "items[0].productName",
+        ),
         ("CheckoutRequest", json.dumps(REFERENCE_CHECKOUT)[:-1] + ', "address": "\\udc00"}', "address"),
         ("InvoiceRequest", '{"orderDate": "2024\\ud800"}', "orderDate"),
         ("ProductInput", '{"\\ud800": 1}', "\\ud800"),
@@ -118,18 +142,27 @@ def test_lone_surrogates_are_refused_naming_the_field(schema, body, field):
 
 
 def test_a_surrogate_pair_is_ordinary_text():
-    assert contract.parse_body('{"name": "\\ud83d\\ude00", "category": "office", "price": 1}', "ProductInput")["name"] == "\U0001f600"
+    assert (
+        contract.parse_body('{"name": "\\ud83d\\ude00", "category": "office", "price": 1}', "ProductInput")["name"]
+        == "\U0001f600"
+    )
 
 
 @pytest.mark.parametrize(
     "path, query, field",
-    [({"id": "\ud800"}, {}, "id"), ({"id": "x" * 2049}, {}, "id"), ({"userName": "ann"}, {"orderDate": "x" * 1025}, "orderDate")],
+    [
+        ({"id": "\ud800"}, {}, "id"),
+        ({"id": "x" * 2049}, {}, "id"),
+        ({"userName": "ann"}, {"orderDate": "x" * 1025}, "orderDate"),
+    ],
 )
 def test_parameters_dynamodb_cannot_store_or_look_up_are_refused_naming_them(path, query, field):
     with pytest.raises(InvalidInput, match="request parameter") as refused:
         contract.refuse_unstorable_parameters(path, query)
     assert refused.value.errors[0]["field"] == field
-    contract.refuse_unstorable_parameters({"id": "x" * 2048}, {"orderDate": "x" * 1024})  # the limits themselves are fine
+    contract.refuse_unstorable_parameters(
+        {"id": "x" * 2048}, {"orderDate": "x" * 1024}
+    )  # the limits themselves are fine
 
 
 # -- exact money ----------------------------------------------------------------------------------------
@@ -137,7 +170,14 @@ AT_THE_LIMIT = "999999999.12345678901234567890123456789"  # 38 significant digit
 
 
 def test_money_keeps_38_significant_digits_exactly_and_refuses_39_naming_the_field():
-    assert str(contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}}}', "ProductInput")["price"]) == AT_THE_LIMIT
+    assert (
+        str(
+            contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}}}', "ProductInput")[
+                "price"
+            ]
+        )
+        == AT_THE_LIMIT
+    )
     with pytest.raises(InvalidInput, match="out of range") as refused:
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {AT_THE_LIMIT}1}}', "ProductInput")
     assert refused.value.errors[0]["field"] == "price"
@@ -146,7 +186,9 @@ def test_money_keeps_38_significant_digits_exactly_and_refuses_39_naming_the_fie
 def test_json_is_written_without_float_rounding():
     from shared.http import to_json
 
-    written = to_json({"price": Decimal(AT_THE_LIMIT), "total": Decimal("123456789.123456789"), "n": Decimal(8), "text": "\ue000"})
+    written = to_json(
+        {"price": Decimal(AT_THE_LIMIT), "total": Decimal("123456789.123456789"), "n": Decimal(8), "text": "\ue000"}
+    )
 
     assert written == f'{{"price":{AT_THE_LIMIT},"total":123456789.123456789,"n":8,"text":"\\ue000"}}'
     assert json.loads(written, parse_float=Decimal)["price"] == Decimal(AT_THE_LIMIT)
@@ -157,7 +199,10 @@ def test_money_bounds_are_checked_on_the_exact_value(price):
     # As floats both would be 1e9 and -0.0, inside 0..1000000000.
     with pytest.raises(InvalidInput, match="schema"):
         contract.parse_body(f'{{"name": "Pen", "category": "office", "price": {price}}}', "ProductInput")
-    assert contract.parse_body('{"name": "Pen", "category": "office", "price": 1000000000.000}', "ProductInput")["price"] == 1000000000
+    assert (
+        contract.parse_body('{"name": "Pen", "category": "office", "price": 1000000000.000}', "ProductInput")["price"]
+        == 1000000000
+    )
 
 
 @pytest.mark.parametrize("quantity, whole", [("1.0", "1"), ("1E+2", "100"), ("2.000", "2")])
@@ -178,10 +223,21 @@ def test_an_integer_field_refuses_fractions_and_huge_exponents(quantity):
 
 
 def test_a_checkout_names_its_user_as_a_basket_does():
-    request = {"userName": "a#b", "firstName": "A", "lastName": "B", "email": "a@b.c", "address": "x", "paymentMethod": 1, "cardInfo": "4111111111111111"}
-    with pytest.raises(InvalidInput, match="userName|pattern"):
+    request = {
+        "userName": "a#b",
+        "firstName": "A",
+        "lastName": "B",
+        "email": "a@b.c",
+        "address": "x",
+        "paymentMethod": 1,
+        "cardInfo": "4111111111111111",
+    }
+    with pytest.raises(InvalidInput, match=r"userName|pattern"):
         contract.parse_body(json.dumps(request), "CheckoutRequest")
-    assert contract.parse_body(json.dumps(request | {"userName": "a.b@c_d-1"}), "CheckoutRequest")["userName"] == "a.b@c_d-1"
+    assert (
+        contract.parse_body(json.dumps(request | {"userName": "a.b@c_d-1"}), "CheckoutRequest")["userName"]
+        == "a.b@c_d-1"
+    )
 
 
 def test_the_largest_basket_the_contract_accepts_has_a_total_the_order_schema_accepts():
@@ -190,8 +246,13 @@ def test_the_largest_basket_the_contract_accepts_has_a_total_the_order_schema_ac
     schemas = document["components"]["schemas"]
     item = schemas["BasketItem"]["properties"]
     largest = (
-        Decimal(schemas["Money"]["maximum"]) * item["quantity"]["maximum"] * schemas["Basket"]["properties"]["items"]["maxItems"]
+        Decimal(schemas["Money"]["maximum"])
+        * item["quantity"]["maximum"]
+        * schemas["Basket"]["properties"]["items"]["maxItems"]
     )
     order = {"userName": "ann", "orderDate": "2026-01-01T00:00:00.000Z", "items": [], "totalPrice": largest}
     contract.check(order, "Order")
-    contract.check({"invoiceNumber": "INV-1", "userName": "ann", "orderDate": order["orderDate"], "lines": [], "total": largest}, "Invoice")
+    contract.check(
+        {"invoiceNumber": "INV-1", "userName": "ann", "orderDate": order["orderDate"], "lines": [], "total": largest},
+        "Invoice",
+    )

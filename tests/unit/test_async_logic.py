@@ -8,9 +8,9 @@ import pytest
 from basket import logic as basket
 from invoice.logic import invoice_for
 from notification.email import confirmation
+from ordering.logic import order_from_checkout
 from product_images.image_headers import dimensions
 from product_images.object_keys import product_id_of
-from ordering.logic import order_from_checkout
 from shared.errors import Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 from tests.unit.in_memory_table import InMemoryTable
 
@@ -30,7 +30,9 @@ def test_checkout_publishes_one_event_without_the_card_number_and_deletes_the_ba
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
 
-    accepted, replayed = basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST, correlation_id="req-1")
+    accepted, replayed = basket.checkout(
+        baskets, InMemoryTable("id"), published.append, REQUEST, correlation_id="req-1"
+    )
 
     assert len(published) == 1
     detail = published[0]
@@ -69,7 +71,9 @@ def test_fault_injection_key_defaults_to_the_checkout_id():
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
 
-    accepted, _ = basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST | {"faultInjection": {"failFirst": 1}})
+    accepted, _ = basket.checkout(
+        baskets, InMemoryTable("id"), published.append, REQUEST | {"faultInjection": {"failFirst": 1}}
+    )
 
     assert published[0]["faultInjection"] == {"key": accepted["checkoutId"], "failFirst": 1}
 
@@ -93,18 +97,33 @@ def test_a_checkout_in_flight_holds_the_basket_against_others_and_its_claim_expi
     baskets, checkouts = InMemoryTable("userName"), InMemoryTable("id")
     baskets.put({"userName": "ann", "items": ITEMS})
     now = [1000.0]
-    claim = {"id": "crashed", "until": 1000 + basket.CLAIM_SECONDS, "idempotencyKey": "k1", "checkedOutAt": "2026-01-01T00:00:00.000Z"}
+    claim = {
+        "id": "crashed",
+        "until": 1000 + basket.CLAIM_SECONDS,
+        "idempotencyKey": "k1",
+        "checkedOutAt": "2026-01-01T00:00:00.000Z",
+    }
     baskets.claim("ann", basket.CLAIM, claim, {}, 1000)
 
     with pytest.raises(Conflict):
         basket.checkout(baskets, checkouts, print, REQUEST, clock=lambda: now[0])
     # The same key waits for the request in flight, then gives up with a conflict.
     with pytest.raises(Conflict):
-        basket.checkout(baskets, checkouts, print, REQUEST, idempotency_key="k1", clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + 1))
+        basket.checkout(
+            baskets,
+            checkouts,
+            print,
+            REQUEST,
+            idempotency_key="k1",
+            clock=lambda: now[0],
+            sleep=lambda s: now.__setitem__(0, now[0] + 1),
+        )
     now[0] = 1000 + basket.CLAIM_SECONDS + 1
     published = []
     accepted, _ = basket.checkout(baskets, checkouts, published.append, REQUEST, clock=lambda: now[0])
-    assert published[0]["checkoutId"] == accepted["checkoutId"] == "crashed", "the crashed attempt's checkoutId, published again"
+    assert published[0]["checkoutId"] == accepted["checkoutId"] == "crashed", (
+        "the crashed attempt's checkoutId, published again"
+    )
     assert published[0]["checkedOutAt"] == "2026-01-01T00:00:00.000Z"
 
 
@@ -183,7 +202,9 @@ def test_a_checkout_that_fails_after_publishing_publishes_the_same_checkout_agai
     # When it is retried once its claim expired, without a key and with the same key
     now[0] += basket.CLAIM_SECONDS + 1
     without_key, _ = basket.checkout(baskets, checkouts, published.append, REQUEST, clock=clock)
-    with_key, replayed = basket.checkout(baskets, checkouts, published.append, REQUEST, idempotency_key="k1", clock=clock)
+    with_key, replayed = basket.checkout(
+        baskets, checkouts, published.append, REQUEST, idempotency_key="k1", clock=clock
+    )
 
     # Then the retry published the same checkout again (one order), and the key's answer names it
     assert len(published) == 2 and published[0] == published[1]
@@ -249,12 +270,21 @@ def test_an_expired_answer_is_not_replayed():
     # Given a checkout answered under key k1 more than a day ago (DynamoDB's TTL deletes it only eventually)
     baskets, checkouts, published, now = InMemoryTable("userName"), InMemoryTable("id"), [], [1000.0]
     baskets.put({"userName": "ann", "items": ITEMS})
-    first, _ = basket.checkout(baskets, checkouts, published.append, REQUEST, idempotency_key="k1", clock=lambda: now[0])
+    first, _ = basket.checkout(
+        baskets, checkouts, published.append, REQUEST, idempotency_key="k1", clock=lambda: now[0]
+    )
     now[0] += basket.ANSWER_SECONDS + 1
     baskets.put({"userName": "ann", "items": ITEMS})
 
     # When k1 comes again, for the new basket, with another request
-    second, replayed = basket.checkout(baskets, checkouts, published.append, REQUEST | {"address": "2 Road"}, idempotency_key="k1", clock=lambda: now[0])
+    second, replayed = basket.checkout(
+        baskets,
+        checkouts,
+        published.append,
+        REQUEST | {"address": "2 Road"},
+        idempotency_key="k1",
+        clock=lambda: now[0],
+    )
 
     # Then it is a new checkout, not the old answer nor a refusal
     assert not replayed and second != first and len(published) == 2
@@ -267,14 +297,23 @@ def test_answers_of_different_users_and_keys_never_share_a_record():
         baskets.put({"userName": user, "items": ITEMS})
 
     first, _ = basket.checkout(baskets, checkouts, published.append, REQUEST | {"userName": "a"}, idempotency_key="b#c")
-    second, replayed = basket.checkout(baskets, checkouts, published.append, REQUEST | {"userName": "a#b"}, idempotency_key="c")
+    second, replayed = basket.checkout(
+        baskets, checkouts, published.append, REQUEST | {"userName": "a#b"}, idempotency_key="c"
+    )
 
     assert not replayed and second != first
     assert [detail["userName"] for detail in published] == ["a", "a#b"]
 
 
 def test_confirmation_email_shows_lines_total_and_only_the_last_four_digits():
-    detail = {"checkoutId": "c1", "firstName": "Ann", "items": ITEMS, "totalPrice": 5, "cardLast4": "1111", "address": "1 Road"}
+    detail = {
+        "checkoutId": "c1",
+        "firstName": "Ann",
+        "items": ITEMS,
+        "totalPrice": 5,
+        "cardLast4": "1111",
+        "address": "1 Road",
+    }
 
     subject, body = confirmation(detail)
 
@@ -289,13 +328,17 @@ def test_invoice_lines_multiply_price_by_quantity():
     invoice = invoice_for(orders, "ann", "d1")
 
     assert invoice["total"] == Decimal("5.00") and invoice["invoiceNumber"] == "INV-c1"
-    with pytest.raises(NotFound, match="^no order "):
+    with pytest.raises(NotFound, match=r"^no order "):
         invoice_for(orders, "ann", "d2")
 
 
 def test_png_and_jpeg_dimensions_come_from_the_headers():
-    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 480) + b"\x08\x02\x00\x00\x00"
-    jpeg = b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 4) + b"JF" + b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 200, 300)
+    png = (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 480) + b"\x08\x02\x00\x00\x00"
+    )
+    jpeg = (
+        b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 4) + b"JF" + b"\xff\xc0" + struct.pack(">HBHH", 17, 8, 200, 300)
+    )
 
     assert dimensions(png) == ("png", 640, 480)
     assert dimensions(jpeg) == ("jpeg", 300, 200)
@@ -313,8 +356,17 @@ def test_an_order_takes_its_date_from_the_checkout_so_redelivery_names_the_same_
     from ordering.logic import order_from_checkout
 
     checkout = {
-        "userName": "ann", "checkoutId": "c1", "items": ITEMS, "totalPrice": Decimal(5), "firstName": "Ann", "lastName": "Lee",
-        "email": "a@example.com", "address": "1 Road", "paymentMethod": 1, "cardLast4": "1111", "checkedOutAt": "2026-11-23T10:00:00.000Z",
+        "userName": "ann",
+        "checkoutId": "c1",
+        "items": ITEMS,
+        "totalPrice": Decimal(5),
+        "firstName": "Ann",
+        "lastName": "Lee",
+        "email": "a@example.com",
+        "address": "1 Road",
+        "paymentMethod": 1,
+        "cardLast4": "1111",
+        "checkedOutAt": "2026-11-23T10:00:00.000Z",
     }
 
     order = order_from_checkout(checkout)
@@ -328,7 +380,12 @@ def test_an_order_takes_its_date_from_the_checkout_so_redelivery_names_the_same_
 def test_totals_are_exact_beyond_decimals_default_28_digits_and_refused_beyond_38():
     price = Decimal("1.23456789012345678901234567891")  # 30 significant digits
     assert basket.total_price([{"price": price, "quantity": Decimal(7)}]) == Decimal("8.64197523086419752308641975237")
-    too_wide = {"userName": "ann", "items": [{"productId": "p", "price": Decimal("999999999.12345678901234567890123456789"), "quantity": Decimal(3)}]}
+    too_wide = {
+        "userName": "ann",
+        "items": [
+            {"productId": "p", "price": Decimal("999999999.12345678901234567890123456789"), "quantity": Decimal(3)}
+        ],
+    }
     with pytest.raises(InvalidInput) as refused:
         basket.save_basket(InMemoryTable("userName"), too_wide)
     assert refused.value.errors[0]["field"] == "items"
@@ -338,7 +395,9 @@ def test_checkout_event_carries_the_payment_method_as_a_number_and_the_servers_t
     baskets, published = InMemoryTable("userName"), []
     baskets.put({"userName": "ann", "items": ITEMS})
 
-    basket.checkout(baskets, InMemoryTable("id"), published.append, REQUEST | {"paymentMethod": "2", "totalPrice": Decimal(1)})
+    basket.checkout(
+        baskets, InMemoryTable("id"), published.append, REQUEST | {"paymentMethod": "2", "totalPrice": Decimal(1)}
+    )
 
     assert published[0]["paymentMethod"] == 2
     assert published[0]["totalPrice"] == "5.00", "the client's totalPrice is ignored"

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from infra import model, stack
-from shared import batches
 from infra.model import BATCH_RESERVE_SECONDS, check_batch_budgets
 from infra.stack import SUBSCRIPTIONS
+from shared import batches
 
 
 def test_provisioning_reserves_what_the_consumers_keep_back():
@@ -28,7 +28,9 @@ def test_the_deployment_is_checked_when_it_is_declared():
     too_big = dataclasses.replace(ordering, batch_size=ordering.batch_size + 1)
     with pytest.raises(ValueError, match="untried"):
         check_batch_budgets([too_big])
-    short_visibility = dataclasses.replace(ordering, queue=dataclasses.replace(ordering.queue, visibility_timeout=ordering.function.timeout))
+    short_visibility = dataclasses.replace(
+        ordering, queue=dataclasses.replace(ordering.queue, visibility_timeout=ordering.function.timeout)
+    )
     with pytest.raises(ValueError, match="visibility"):
         check_batch_budgets([short_visibility])
     check_batch_budgets(SUBSCRIPTIONS)

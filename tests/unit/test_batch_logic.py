@@ -15,7 +15,10 @@ def run(bodies: list[str], seconds: float, record_timeout: float, handler) -> tu
     started = time.monotonic()
     processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout)
     response = process_partial_response(
-        event=sqs_event(*bodies, message_ids=bodies), record_handler=handler, processor=processor, context=FakeLambdaContext(timeout_seconds=seconds)
+        event=sqs_event(*bodies, message_ids=bodies),
+        record_handler=handler,
+        processor=processor,
+        context=FakeLambdaContext(timeout_seconds=seconds),
     )
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]], time.monotonic() - started
 
@@ -45,7 +48,12 @@ def test_records_that_cannot_start_before_the_deadline_are_reported_untouched():
 
     started = []
 
-    failed, elapsed = run([f"r{i}" for i in range(10)], seconds=RESERVE_SECONDS + MIN_START_SECONDS / 2, record_timeout=5, handler=lambda record: started.append(record.body))
+    failed, elapsed = run(
+        [f"r{i}" for i in range(10)],
+        seconds=RESERVE_SECONDS + MIN_START_SECONDS / 2,
+        record_timeout=5,
+        handler=lambda record: started.append(record.body),
+    )
 
     assert started == []
     assert failed == [f"r{i}" for i in range(10)]
@@ -124,7 +132,9 @@ def test_with_the_budget_provisioning_guarantees_every_record_gets_its_full_limi
             durations.append(time.monotonic() - begun)
 
     # The whole-second rounding of the real timeout leaves slack; here 0.3 s covers the between-records overhead.
-    failed, _ = run([f"r{i}" for i in range(10)], seconds=10 * limit + RESERVE_SECONDS + 0.3, record_timeout=limit, handler=handler)
+    failed, _ = run(
+        [f"r{i}" for i in range(10)], seconds=10 * limit + RESERVE_SECONDS + 0.3, record_timeout=limit, handler=handler
+    )
 
     assert failed == [f"r{i}" for i in range(10)]
     assert len(durations) == 10

@@ -21,14 +21,29 @@ def audit_record(event) -> dict:
         "try { console.log(JSON.stringify({ record: auditRecord(event, 'now', 'AWS_Lambda_nodejs20.x') })); }\n"
         "catch (e) { console.log(JSON.stringify({ error: [e.name, e.message] })); }\n"
     )
-    out = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(event)], capture_output=True, text=True, check=True, timeout=30)
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script, json.dumps(event)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     return json.loads(out.stdout)
 
 
 def event(**detail) -> dict:
     base = {
-        "checkoutId": "c-1", "userName": "ann", "totalPrice": "8.50", "checkedOutAt": "2026-01-01T00:00:00Z", "cardLast4": "1111",
-        "email": "ann@example.com", "items": [{"productId": "p-2", "quantity": 1}, {"productId": "p-1", "quantity": 4}, {"productId": "p-2", "quantity": 2}],
+        "checkoutId": "c-1",
+        "userName": "ann",
+        "totalPrice": "8.50",
+        "checkedOutAt": "2026-01-01T00:00:00Z",
+        "cardLast4": "1111",
+        "email": "ann@example.com",
+        "items": [
+            {"productId": "p-2", "quantity": 1},
+            {"productId": "p-1", "quantity": 4},
+            {"productId": "p-2", "quantity": 2},
+        ],
     }
     return {"id": "e-1", "detail-type": "CheckoutBasket", "detail": base | detail}
 
@@ -37,8 +52,15 @@ def test_the_record_keeps_counts_and_ids_and_nothing_of_the_card_or_the_address(
     record = audit_record(event())["record"]
 
     assert record == {
-        "checkoutId": "c-1", "userName": "ann", "totalPrice": "8.50", "itemCount": 7, "productIds": ["p-1", "p-2"],
-        "checkedOutAt": "2026-01-01T00:00:00Z", "eventId": "e-1", "recordedAt": "now", "recordedBy": "AWS_Lambda_nodejs20.x",
+        "checkoutId": "c-1",
+        "userName": "ann",
+        "totalPrice": "8.50",
+        "itemCount": 7,
+        "productIds": ["p-1", "p-2"],
+        "checkedOutAt": "2026-01-01T00:00:00Z",
+        "eventId": "e-1",
+        "recordedAt": "now",
+        "recordedBy": "AWS_Lambda_nodejs20.x",
     }
 
 

@@ -16,7 +16,10 @@ def test_async_invocation_record_names_condition_attempts_and_error():
 def test_eventbridge_dead_letter_names_the_delivery_error():
     message = {
         "Body": "{}",
-        "MessageAttributes": {"ERROR_CODE": {"StringValue": "SDK_CLIENT_ERROR"}, "ERROR_MESSAGE": {"StringValue": "throttled"}},
+        "MessageAttributes": {
+            "ERROR_CODE": {"StringValue": "SDK_CLIENT_ERROR"},
+            "ERROR_MESSAGE": {"StringValue": "throttled"},
+        },
     }
     assert error_context(message) == "EventBridge could not deliver: SDK_CLIENT_ERROR throttled"
 

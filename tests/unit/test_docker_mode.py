@@ -38,7 +38,15 @@ def test_flags_carry_no_volume_option_that_localstack_ignores():
 
 @pytest.mark.parametrize(
     "project",
-    ["/tmp/c++/shop", "/Volumes/a:b/shop", "/home/ann/shop,old", "relative/shop", "/home/ann/(copy)", "/home/$USER/shop", "/home/ann's/shop"],
+    [
+        "/tmp/c++/shop",
+        "/Volumes/a:b/shop",
+        "/home/ann/shop,old",
+        "relative/shop",
+        "/home/ann/(copy)",
+        "/home/$USER/shop",
+        "/home/ann's/shop",
+    ],
 )
 def test_project_paths_the_flags_cannot_carry_are_refused(project):
     with pytest.raises(UnsupportedProjectPath, match="LOCALSTACK_MODE=embedded"):
@@ -117,7 +125,7 @@ def test_runtime_image_present_for_another_architecture_is_not_marked(docker_exe
     docker_executor(OfflineEngine({RUNTIME_IMAGE[0]: "linux/arm64"}))
 
     assert docker_mode.mark_present_images_as_pulled() == []
-    assert executor.PULLED_IMAGES == set()
+    assert set() == executor.PULLED_IMAGES
 
 
 def test_marking_is_a_no_op_in_embedded_mode(docker_executor, monkeypatch):
@@ -126,4 +134,4 @@ def test_marking_is_a_no_op_in_embedded_mode(docker_executor, monkeypatch):
     engine.inspect_image = None  # embedded mode must not even ask
 
     assert docker_mode.mark_present_images_as_pulled() == []
-    assert executor.PULLED_IMAGES == set()
+    assert set() == executor.PULLED_IMAGES

@@ -29,7 +29,9 @@ def test_error_body_has_aws_shape_and_starts_in_function_code():
 
 
 def test_decimals_from_dynamodb_serialise_as_numbers():
-    encoded = json.dumps({"price": decimal.Decimal("9.99"), "qty": decimal.Decimal("3")}, default=bootstrap._json_default)
+    encoded = json.dumps(
+        {"price": decimal.Decimal("9.99"), "qty": decimal.Decimal("3")}, default=bootstrap._json_default
+    )
     assert json.loads(encoded) == {"price": 9.99, "qty": 3}
 
 
@@ -50,7 +52,10 @@ def test_the_host_reads_an_invocations_whole_output(tmp_path):
 
 def test_output_over_the_cap_keeps_start_and_end_and_says_what_was_dropped(tmp_path):
     # Given an invocation's output far over the cap (a function printing in a loop)
-    start, end = "START RequestId: r1 Version: $LATEST\n", "END RequestId: r1\nREPORT RequestId: r1\tDuration: 1.00 ms\n"
+    start, end = (
+        "START RequestId: r1 Version: $LATEST\n",
+        "END RequestId: r1\nREPORT RequestId: r1\tDuration: 1.00 ms\n",
+    )
     lines = [f"line {n:05d} " + "é" * 20 + "\n" for n in range(2000)]
     text = start + "".join(lines) + end
     log = tmp_path / "output.log"
@@ -70,7 +75,9 @@ def test_output_over_the_cap_keeps_start_and_end_and_says_what_was_dropped(tmp_p
     head, tail = "".join(kept[:marker_at]).encode(), "".join(kept[marker_at + 1 :]).encode()
     assert len(head) + len(tail) <= limit
     dropped = size - len(head) - len(tail)
-    assert markers[0].startswith(f"[embedded runtime] {dropped} bytes of output dropped here (bytes {len(head)} to {size - len(tail)} of {size})")
+    assert markers[0].startswith(
+        f"[embedded runtime] {dropped} bytes of output dropped here (bytes {len(head)} to {size - len(tail)} of {size})"
+    )
     assert text.encode()[len(head) : size - len(tail)] not in logs.encode()
 
 
@@ -84,7 +91,12 @@ def test_output_at_the_cap_is_read_whole(tmp_path):
 
 @pytest.mark.parametrize(
     ("execution_env", "escaped"),
-    [("AWS_Lambda_python3.11", True), ("AWS_Lambda_python3.12", False), ("AWS_Lambda_python3.13", False), ("AWS_Lambda_python3.14", False)],
+    [
+        ("AWS_Lambda_python3.11", True),
+        ("AWS_Lambda_python3.12", False),
+        ("AWS_Lambda_python3.13", False),
+        ("AWS_Lambda_python3.14", False),
+    ],
 )
 def test_responses_are_encoded_as_the_runtime_version_does(execution_env, escaped):
     # awslambdaric's marshaller: ensure_ascii=False from python3.12, so "é" is 2 UTF-8 bytes, not 6
@@ -123,14 +135,16 @@ def test_large_output_is_split_into_calls_within_cloudwatch_limits():
         assert len(batch_events) <= 10_000
         assert sum(len(event.encode()) + 26 for event in batch_events) <= 1024 * 1024
     assert all(len(event.encode()) + 26 <= 256 * 1024 for event in events)
-    assert [event.rstrip("\n") for event in events if not event.startswith("z")] == lines[:-3] + ["last"]
+    assert [event.rstrip("\n") for event in events if not event.startswith("z")] == [*lines[:-3], "last"]
     assert "".join(event.rstrip("\n") for event in events if event.startswith("z")) == "z" * 700_000
 
 
 def test_small_output_stays_one_call():
     logs = "START RequestId: 1\nhello\n\nEND RequestId: 1\nREPORT RequestId: 1\n"
 
-    assert log_events.split_for_cloudwatch(logs) == ["START RequestId: 1\nhello\nEND RequestId: 1\nREPORT RequestId: 1\n"]
+    assert log_events.split_for_cloudwatch(logs) == [
+        "START RequestId: 1\nhello\nEND RequestId: 1\nREPORT RequestId: 1\n"
+    ]
 
 
 def test_long_lines_are_never_cut_inside_a_character():
@@ -181,12 +195,21 @@ def test_exception_raised_by_the_handler_module_propagates_as_it_is(module_dir):
 @pytest.mark.parametrize(
     ("source", "handler", "error_type", "message"),
     [
-        ("import not_installed_anywhere\n", "{m}.handler", "Runtime.ImportModuleError",
-         "Unable to import module '{m}': No module named 'not_installed_anywhere'"),
+        (
+            "import not_installed_anywhere\n",
+            "{m}.handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module '{m}': No module named 'not_installed_anywhere'",
+        ),
         ("def handler(:\n", "{m}.handler", "Runtime.UserCodeSyntaxError", "Syntax error in module '{m}': "),
         ("x = 1\n", "{m}.handler", "Runtime.HandlerNotFound", "Handler 'handler' missing on module '{m}'"),
         ("x = 1\n", "handler", "Runtime.MalformedHandlerName", "Bad handler 'handler': "),
-        ("x = 1\n", "sys.handler", "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a handler module"),
+        (
+            "x = 1\n",
+            "sys.handler",
+            "Runtime.BuiltInModuleConflict",
+            "Cannot use built-in module sys as a handler module",
+        ),
     ],
 )
 def test_runtime_faults_have_the_aws_runtime_types(module_dir, source, handler, error_type, message):
@@ -218,12 +241,12 @@ def test_fallback_to_another_python_is_opt_in_and_warns(monkeypatch, caplog):
 
 
 def test_a_runtime_of_another_language_is_refused_with_a_clear_error():
-    with pytest.raises(UnsupportedRuntime, match="java21.*python3.x and nodejs.*Docker mode"):
+    with pytest.raises(UnsupportedRuntime, match=r"java21.*python3\.x and nodejs.*Docker mode"):
         interpreter_for_runtime("java21")
 
 
 def test_python_runtime_resolves_to_an_interpreter_of_that_version():
-    own = "python%d.%d" % sys.version_info[:2]
+    own = "python{}.{}".format(*sys.version_info[:2])
     python = interpreter_for_runtime(own)
     assert python
 

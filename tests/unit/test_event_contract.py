@@ -8,16 +8,22 @@ from decimal import Decimal
 import pytest
 
 from basket import logic as basket
+from infra.paths import OPENAPI_DOCUMENT
 from notification.email import confirmation
 from ordering.logic import order_from_checkout
 from shared.event_contract import CHECKOUT_BASKET, BrokenContract, check_checkout, received_checkout, validator
 from shared.http import to_json
-from infra.paths import OPENAPI_DOCUMENT
 from tests.unit.in_memory_table import InMemoryTable
 
 CARD = "4111111111111111"
 REQUEST = {
-    "userName": "ann", "firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "address": "1 Road", "paymentMethod": "2", "cardInfo": CARD,
+    "userName": "ann",
+    "firstName": "Ann",
+    "lastName": "Lee",
+    "email": "ann@example.com",
+    "address": "1 Road",
+    "paymentMethod": "2",
+    "cardInfo": CARD,
 }
 ITEMS = [
     {"productId": "p1", "productName": "Pen", "color": "Red", "price": Decimal("1.25"), "quantity": Decimal(4)},
@@ -52,7 +58,9 @@ def test_what_the_basket_publishes_is_valid_and_what_the_consumers_read_from_it(
     assert "ending in 1111" in confirmation(detail)[1]
 
 
-@pytest.mark.parametrize("extra", [{"faultInjection": {"failFirst": 1, "delaySeconds": 0.5, "crash": False}}, {"totalPrice": 0}])
+@pytest.mark.parametrize(
+    "extra", [{"faultInjection": {"failFirst": 1, "delaySeconds": 0.5, "crash": False}}, {"totalPrice": 0}]
+)
 def test_optional_fields_and_every_request_form_publish_a_valid_event(extra):
     check_checkout(published(REQUEST | extra))
 
@@ -136,12 +144,20 @@ def test_hostile_values_fail(change):
     refused(published() | change)
 
 
-@pytest.mark.parametrize("item", [{"productId": "p1", "price": "1", "quantity": 1, "cardInfo": CARD}, {"productId": "", "price": "1", "quantity": 1}])
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"productId": "p1", "price": "1", "quantity": 1, "cardInfo": CARD},
+        {"productId": "", "price": "1", "quantity": 1},
+    ],
+)
 def test_hostile_items_fail(item):
     refused(published() | {"items": [item]})
 
 
-@pytest.mark.parametrize("text", ["0", "1.25", "1E+2", "1.0E+3", "0E-8", "-0", "-0.00", "999999999.12345678901234567890123456789"])
+@pytest.mark.parametrize(
+    "text", ["0", "1.25", "1E+2", "1.0E+3", "0E-8", "-0", "-0.00", "999999999.12345678901234567890123456789"]
+)
 def test_money_as_str_of_a_decimal_is_valid_text(text):
     check_checkout(published() | {"totalPrice": text})
     assert str(Decimal(text)) == text, "the forms str(Decimal) writes"
@@ -155,4 +171,3 @@ def test_a_consumer_refuses_what_is_not_an_event_with_a_detail(event):
 
 def test_the_contract_is_compiled_once_per_environment():
     assert validator(CHECKOUT_BASKET) is validator(CHECKOUT_BASKET)
-

@@ -9,18 +9,31 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from infra.stack import (
+    BASKET_FUNCTION,
+    IMAGE_METADATA_FUNCTION,
+    IMAGE_METADATA_QUEUE,
+    IMAGE_UPDATER_FUNCTION,
+    INVOICE_FUNCTION,
+    NOTIFICATION_FUNCTION,
+    ORDER_API_FUNCTION,
+    ORDERING_FUNCTION,
+    PRODUCT_FUNCTION,
+)
 from shared.errors import InvalidInput, NotFound
 from shared.event_contract import BrokenContract, check_checkout
-from infra.stack import (
-    BASKET_FUNCTION, IMAGE_METADATA_FUNCTION, IMAGE_METADATA_QUEUE, IMAGE_UPDATER_FUNCTION, INVOICE_FUNCTION, NOTIFICATION_FUNCTION,
-    ORDER_API_FUNCTION, ORDERING_FUNCTION, PRODUCT_FUNCTION,
-)
 from tests.unit.conftest import UNREACHABLE, api_event, load_event, sqs_event
 from tests.unit.in_memory_table import InMemoryTable
 
 CARD = "4111111111111111"
 CHECKOUT = {
-    "userName": "ann", "firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "address": "1 Road", "paymentMethod": 1, "cardInfo": CARD,
+    "userName": "ann",
+    "firstName": "Ann",
+    "lastName": "Lee",
+    "email": "ann@example.com",
+    "address": "1 Road",
+    "paymentMethod": 1,
+    "cardInfo": CARD,
 }
 
 
@@ -37,9 +50,18 @@ def product(function_module, monkeypatch):
 
 
 def test_a_product_is_created_and_read_back(product, lambda_context):
-    created = answer(product.lambda_handler(api_event("POST", "/product", "/product", body={"name": "Pen", "category": "office", "price": 1.25}), lambda_context))
+    created = answer(
+        product.lambda_handler(
+            api_event("POST", "/product", "/product", body={"name": "Pen", "category": "office", "price": 1.25}),
+            lambda_context,
+        )
+    )
     product_id = created[1]["id"]
-    found = answer(product.lambda_handler(api_event("GET", "/product/{id}", f"/product/{product_id}", {"id": product_id}), lambda_context))
+    found = answer(
+        product.lambda_handler(
+            api_event("GET", "/product/{id}", f"/product/{product_id}", {"id": product_id}), lambda_context
+        )
+    )
 
     assert created[0] == 201 and found == (200, created[1])
     assert found[1]["price"] == 1.25
@@ -63,7 +85,9 @@ def test_product_requests_that_fail_get_a_json_error(product, lambda_context, ev
 
 
 def test_an_unknown_method_is_405_listing_the_allowed_ones(product, lambda_context):
-    response = product.lambda_handler(api_event("PATCH", "/product/{id}", "/product/p-1", {"id": "p-1"}), lambda_context)
+    response = product.lambda_handler(
+        api_event("PATCH", "/product/{id}", "/product/p-1", {"id": "p-1"}), lambda_context
+    )
 
     assert response["statusCode"] == 405
     assert response["multiValueHeaders"]["Allow"] == ["DELETE, GET, PUT"]
@@ -92,11 +116,15 @@ def basket(function_module, monkeypatch):
 
 def checkout(basket, lambda_context, items: list) -> tuple[int, dict]:
     basket.baskets.put({"userName": "ann", "items": items})
-    return answer(basket.lambda_handler(api_event("POST", "/basket/checkout", "/basket/checkout", body=CHECKOUT), lambda_context))
+    return answer(
+        basket.lambda_handler(api_event("POST", "/basket/checkout", "/basket/checkout", body=CHECKOUT), lambda_context)
+    )
 
 
 def test_checkout_answers_202_and_publishes_one_event_that_keeps_the_contract(basket, lambda_context):
-    status, body = checkout(basket, lambda_context, [{"productId": "p1", "price": Decimal("1.25"), "quantity": Decimal(4)}])
+    status, body = checkout(
+        basket, lambda_context, [{"productId": "p1", "price": Decimal("1.25"), "quantity": Decimal(4)}]
+    )
 
     assert status == 202
     [(source, detail_type, detail)] = basket.publisher.events
@@ -116,7 +144,9 @@ def test_checkout_answers_202_and_publishes_one_event_that_keeps_the_contract(ba
     ],
     ids=["unknown-field", "empty-product-id", "fractional-quantity"],
 )
-def test_a_saved_basket_whose_event_would_break_the_contract_is_not_published(basket, lambda_context, logs_of, item, field):
+def test_a_saved_basket_whose_event_would_break_the_contract_is_not_published(
+    basket, lambda_context, logs_of, item, field
+):
     logs = logs_of(basket)
     # Given a basket in the table that the contract no longer admits (saved by hand, or by an older version)
     status, body = checkout(basket, lambda_context, [item])
@@ -133,7 +163,9 @@ def test_a_saved_basket_whose_event_would_break_the_contract_is_not_published(ba
 def test_checkout_of_an_empty_basket_is_400_and_of_none_404(basket, lambda_context):
     empty = checkout(basket, lambda_context, [])
     basket.baskets.delete("ann")
-    missing = answer(basket.lambda_handler(api_event("POST", "/basket/checkout", "/basket/checkout", body=CHECKOUT), lambda_context))
+    missing = answer(
+        basket.lambda_handler(api_event("POST", "/basket/checkout", "/basket/checkout", body=CHECKOUT), lambda_context)
+    )
 
     assert empty[0] == 400 and missing[0] == 404
     assert basket.publisher.events == []
@@ -152,7 +184,9 @@ def test_an_invalid_idempotency_key_is_400_before_anything_is_claimed(basket, la
 
 
 # -- ordering: the order API and the queue consumer ----------------------------------------------------
-def test_the_order_api_answers_a_users_orders_404_for_a_missing_date_and_400_for_an_empty_one(function_module, monkeypatch, lambda_context):
+def test_the_order_api_answers_a_users_orders_404_for_a_missing_date_and_400_for_an_empty_one(
+    function_module, monkeypatch, lambda_context
+):
     api = function_module(ORDER_API_FUNCTION)
     orders = InMemoryTable("userName", "orderDate")
     orders.put({"userName": "ann", "orderDate": "2026-12-02T00:00:00.123Z", "totalPrice": Decimal("8.50")})
@@ -160,8 +194,16 @@ def test_the_order_api_answers_a_users_orders_404_for_a_missing_date_and_400_for
     path = {"userName": "ann"}
 
     listed = answer(api.lambda_handler(api_event("GET", "/order/{userName}", "/order/ann", path), lambda_context))
-    missing = answer(api.lambda_handler(api_event("GET", "/order/{userName}", "/order/ann", path, query={"orderDate": "2020"}), lambda_context))
-    empty = answer(api.lambda_handler(api_event("GET", "/order/{userName}", "/order/ann", path, query={"orderDate": ""}), lambda_context))
+    missing = answer(
+        api.lambda_handler(
+            api_event("GET", "/order/{userName}", "/order/ann", path, query={"orderDate": "2020"}), lambda_context
+        )
+    )
+    empty = answer(
+        api.lambda_handler(
+            api_event("GET", "/order/{userName}", "/order/ann", path, query={"orderDate": ""}), lambda_context
+        )
+    )
 
     assert listed == (200, [{"userName": "ann", "orderDate": "2026-12-02T00:00:00.123Z", "totalPrice": 8.50}])
     assert missing[0] == 404 and empty[0] == 400
@@ -183,7 +225,14 @@ def envelope(**changes) -> str:
 def test_a_valid_checkout_event_becomes_an_order_and_poison_records_fail_alone(ordering, lambda_context, logs_of):
     logs = logs_of(ordering)
     # Given a batch with one valid CheckoutBasket event among poison records
-    bodies = [envelope(), "{not json", json.dumps({"poison": True}), envelope(cardInfo=CARD), envelope(totalPrice=8.5), envelope(userName="../ann")]
+    bodies = [
+        envelope(),
+        "{not json",
+        json.dumps({"poison": True}),
+        envelope(cardInfo=CARD),
+        envelope(totalPrice=8.5),
+        envelope(userName="../ann"),
+    ]
 
     response = ordering.lambda_handler(sqs_event(*bodies), lambda_context)
 
@@ -205,8 +254,12 @@ def test_a_batch_of_poison_only_is_answered_not_raised(ordering, lambda_context)
 
 
 # -- notification ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("changes", [{"cardInfo": CARD}, {"email": "ann@example.com\r\nBcc: all@example.com"}, {"items": []}])
-def test_notification_refuses_an_invalid_event_so_lambda_retries_it_and_no_email_is_sent(function_module, lambda_context, logs_of, changes):
+@pytest.mark.parametrize(
+    "changes", [{"cardInfo": CARD}, {"email": "ann@example.com\r\nBcc: all@example.com"}, {"items": []}]
+)
+def test_notification_refuses_an_invalid_event_so_lambda_retries_it_and_no_email_is_sent(
+    function_module, lambda_context, logs_of, changes
+):
     notification = function_module(NOTIFICATION_FUNCTION)
     logs = logs_of(notification)
     event = load_event("checkout_basket_event")
@@ -228,13 +281,22 @@ def test_the_events_in_the_event_files_keep_the_contract():
 def invoice(function_module, monkeypatch):
     handler = function_module(INVOICE_FUNCTION)
     orders = InMemoryTable("userName", "orderDate")
-    orders.put({"userName": "ann", "orderDate": "2026-12-02T00:00:00.123Z", "items": [{"productId": "p1", "productName": "Pen", "price": Decimal("1.25"), "quantity": Decimal(4)}], "totalPrice": Decimal("5.00")})
+    orders.put(
+        {
+            "userName": "ann",
+            "orderDate": "2026-12-02T00:00:00.123Z",
+            "items": [{"productId": "p1", "productName": "Pen", "price": Decimal("1.25"), "quantity": Decimal(4)}],
+            "totalPrice": Decimal("5.00"),
+        }
+    )
     monkeypatch.setattr(handler, "orders", orders)
     return handler
 
 
 def test_the_invoice_of_an_order(invoice, lambda_context):
-    result = invoice.lambda_handler({"userName": "ann", "request": {"orderDate": "2026-12-02T00:00:00.123Z"}}, lambda_context)
+    result = invoice.lambda_handler(
+        {"userName": "ann", "request": {"orderDate": "2026-12-02T00:00:00.123Z"}}, lambda_context
+    )
 
     assert result["userName"] == "ann" and result["total"] == 5 and result["invoiceNumber"].startswith("INV-")
 
@@ -266,6 +328,8 @@ def test_image_updater_poison_records_fail_alone_before_any_write(function_modul
 
 def test_image_metadata_fails_the_invocation_when_the_object_cannot_be_read(function_module, lambda_context):
     # S3 retries an asynchronous invocation that fails: nothing is queued, nothing is lost.
-    metadata = function_module(IMAGE_METADATA_FUNCTION, queue_urls={IMAGE_METADATA_QUEUE.name: f"{UNREACHABLE}/000000000000/image-metadata"})
+    metadata = function_module(
+        IMAGE_METADATA_FUNCTION, queue_urls={IMAGE_METADATA_QUEUE.name: f"{UNREACHABLE}/000000000000/image-metadata"}
+    )
     with pytest.raises(EndpointConnectionError):
         metadata.lambda_handler(load_event("s3_object_created"), lambda_context)

@@ -34,7 +34,9 @@ def test_each_api_gets_exactly_its_tagged_operations_plus_the_two_catch_alls():
             if isinstance(operation, dict) and api.tag in operation.get("tags", [])
         }
         wired = integrations(openapi_for(api, ARNS, CONTRACT))
-        catch_alls = {(path, "x-amazon-apigateway-any-method") for path, _ in tagged} | {("/{proxy+}", "x-amazon-apigateway-any-method")}
+        catch_alls = {(path, "x-amazon-apigateway-any-method") for path, _ in tagged} | {
+            ("/{proxy+}", "x-amazon-apigateway-any-method")
+        }
         assert set(wired) == tagged | catch_alls, api.name
         assert openapi_for(api, ARNS, CONTRACT)["info"]["title"] == api.name
 
@@ -68,7 +70,9 @@ def test_a_queue_policy_lets_only_its_rules_send():
     [statement] = queue_policy(ARNS, order_queue)["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
     assert statement["Resource"] == ARNS(ORDER_QUEUE)
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": ["arn:aws:events:us-east-1:000000000000:rule/SwnEventBus/CheckoutBasketRule"]}}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": ["arn:aws:events:us-east-1:000000000000:rule/SwnEventBus/CheckoutBasketRule"]}
+    }
 
 
 def test_environment_names_resources_and_stringifies_settings():

@@ -19,7 +19,9 @@ def test_the_shop_stack_passes_its_own_checks():
 
 def test_every_asynchronously_invoked_function_has_an_on_failure_destination():
     asynchronous = [t.destination for r in STACK.rules for t in r.targets if isinstance(t.destination, Function)]
-    asynchronous += [n.function for n in STACK.notifications] + [f for api in STACK.apis for f in api.non_proxy.values()]
+    asynchronous += [n.function for n in STACK.notifications] + [
+        f for api in STACK.apis for f in api.non_proxy.values()
+    ]
     assert asynchronous
     for function in asynchronous:
         assert function.async_invoke and function.async_invoke.on_failure, function.name
@@ -32,9 +34,11 @@ def test_every_rule_target_and_polled_queue_has_a_dead_letter_queue():
 
 def test_a_rule_target_function_without_an_on_failure_destination_is_refused():
     careless = dataclasses.replace(stack.NOTIFICATION_FUNCTION, async_invoke=None)
-    rule = dataclasses.replace(stack.CHECKOUT_RULE, targets=(RuleTarget("careless", careless, stack.NOTIFICATION_TARGET_DLQ),))
+    rule = dataclasses.replace(
+        stack.CHECKOUT_RULE, targets=(RuleTarget("careless", careless, stack.NOTIFICATION_TARGET_DLQ),)
+    )
     with pytest.raises(ValueError, match="no on-failure destination"):
-        check_failures_are_kept(dataclasses.replace(STACK, rules=(rule,), functions=STACK.functions + (careless,)))
+        check_failures_are_kept(dataclasses.replace(STACK, rules=(rule,), functions=(*STACK.functions, careless)))
 
 
 def test_a_polled_queue_without_a_dead_letter_queue_is_refused():
@@ -67,8 +71,10 @@ def test_dead_letter_pairs_are_derived_from_redrive_policies_rule_targets_and_de
 def test_a_second_consumer_of_checkouts_is_one_more_target_in_the_stack():
     # Given a new queue as a further target of the checkout rule
     audit, audit_dlq = Queue("audit"), Queue("CheckoutBasketRule-audit-dlq")
-    rule = dataclasses.replace(stack.CHECKOUT_RULE, targets=stack.CHECKOUT_RULE.targets + (RuleTarget("audit", audit, audit_dlq),))
-    grown = dataclasses.replace(STACK, rules=(rule,), queues=STACK.queues + (audit, audit_dlq))
+    rule = dataclasses.replace(
+        stack.CHECKOUT_RULE, targets=(*stack.CHECKOUT_RULE.targets, RuleTarget("audit", audit, audit_dlq))
+    )
+    grown = dataclasses.replace(STACK, rules=(rule,), queues=(*STACK.queues, audit, audit_dlq))
 
     # Then its dead-letter queue redrives to it, and the rule may send to both
     check_stack(grown)

@@ -7,7 +7,13 @@ import re
 import pytest
 
 from embedded_localstack import instrumentation
-from embedded_localstack.instrumentation import DEBUG_FIRST_PORT, DebugSettingError, debug_ports, measured_packages, tools_in_archive
+from embedded_localstack.instrumentation import (
+    DEBUG_FIRST_PORT,
+    DebugSettingError,
+    debug_ports,
+    measured_packages,
+    tools_in_archive,
+)
 from infra.paths import HOT_RELOAD_DIR, LAMBDA_SOURCES, PROJECT_DIR
 from infra.stack import FUNCTIONS
 
@@ -41,7 +47,13 @@ def test_a_non_numeric_attach_timeout_is_refused(monkeypatch):
 
 
 def test_tools_are_found_in_an_archive_listing():
-    names = ["product/handler.py", "debugpy/__init__.py", "coverage-7.17.3.dist-info/RECORD", "a1_coverage.pth", "coverage_report.py"]
+    names = [
+        "product/handler.py",
+        "debugpy/__init__.py",
+        "coverage-7.17.3.dist-info/RECORD",
+        "a1_coverage.pth",
+        "coverage_report.py",
+    ]
     assert tools_in_archive(names) == ["a1_coverage.pth", "coverage-7.17.3.dist-info/RECORD", "debugpy/__init__.py"]
 
 
@@ -73,7 +85,10 @@ def test_a_debugged_function_listens_on_its_port_with_its_limits_lifted_and_is_n
 
     env = product.environment()
 
-    assert env["_EMBEDDED_DEBUG"] == f"127.0.0.1:{DEBUG_FIRST_PORT + 1}:{float(instrumentation.DEFAULT_ATTACH_TIMEOUT_SECONDS)}"
+    assert (
+        env["_EMBEDDED_DEBUG"]
+        == f"127.0.0.1:{DEBUG_FIRST_PORT + 1}:{float(instrumentation.DEFAULT_ATTACH_TIMEOUT_SECONDS)}"
+    )
     assert "_EMBEDDED_COVERAGE" not in env
     assert env["AWS_LAMBDA_FUNCTION_TIMEOUT"] == str(instrumentation.DEBUG_TIMEOUT_SECONDS)
     assert product.timeout(3.0) == instrumentation.DEBUG_TIMEOUT_SECONDS
@@ -107,5 +122,9 @@ def test_localstack_started_with_lambda_debug_gets_it_and_the_longer_keepalive(m
     monkeypatch.delenv("LAMBDA_KEEPALIVE_MS", raising=False)
     shell = {"LAMBDA_DEBUG": "product", "LAMBDA_DEBUG_ATTACH_TIMEOUT": "20", "AWS_SECRET_ACCESS_KEY": "never passed"}
     env = Instance(port=4999, state_dir=tmp_path, init_dir=tmp_path).environment(shell)
-    assert (env["LAMBDA_DEBUG"], env["LAMBDA_DEBUG_ATTACH_TIMEOUT"], env["LAMBDA_KEEPALIVE_MS"]) == ("product", "20", "3600000")
+    assert (env["LAMBDA_DEBUG"], env["LAMBDA_DEBUG_ATTACH_TIMEOUT"], env["LAMBDA_KEEPALIVE_MS"]) == (
+        "product",
+        "20",
+        "3600000",
+    )
     assert "AWS_SECRET_ACCESS_KEY" not in env

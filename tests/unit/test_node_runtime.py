@@ -8,7 +8,12 @@ import stat
 import pytest
 
 from embedded_localstack import node_runtime
-from embedded_localstack.interpreters import UnsupportedRuntime, bootstrap_command, interpreter_for_runtime, runtime_variables
+from embedded_localstack.interpreters import (
+    UnsupportedRuntime,
+    bootstrap_command,
+    interpreter_for_runtime,
+    runtime_variables,
+)
 
 
 def fake_node(folder, name: str, version: str) -> str:
@@ -64,7 +69,7 @@ def test_node_major_named_binary_and_variable_are_found_before_plain_node(clean,
 def test_a_variable_pointing_at_the_wrong_major_is_not_trusted(clean, monkeypatch):
     monkeypatch.setenv("EMBEDDED_LAMBDA_NODE18", fake_node(clean / "bin", "old", "16.20.0"))
 
-    with pytest.raises(UnsupportedRuntime, match="needs Node.js 18"):
+    with pytest.raises(UnsupportedRuntime, match=r"needs Node\.js 18"):
         interpreter_for_runtime("nodejs18.x")
 
 
@@ -79,10 +84,20 @@ def test_without_the_sdk_the_function_fails_saying_how_to_install_it(clean, monk
 def test_a_node_function_starts_the_node_bootstrap_with_lambdas_node_path(clean):
     # node's flags as the Lambda image's bootstrap sets them for 256 MB
     assert bootstrap_command("nodejs20.x", "/usr/bin/node", "/x/bootstrap.py", 256) == [
-        "/usr/bin/node", "--expose-gc", "--max-http-header-size", "81920", "--max-semi-space-size=12",
-        "--max-old-space-size=231", str(node_runtime.BOOTSTRAP),
+        "/usr/bin/node",
+        "--expose-gc",
+        "--max-http-header-size",
+        "81920",
+        "--max-semi-space-size=12",
+        "--max-old-space-size=231",
+        str(node_runtime.BOOTSTRAP),
     ]
-    assert bootstrap_command("python3.12", "/usr/bin/python3.12", "/x/bootstrap.py", 256) == ["/usr/bin/python3.12", "-I", "-u", "/x/bootstrap.py"]
+    assert bootstrap_command("python3.12", "/usr/bin/python3.12", "/x/bootstrap.py", 256) == [
+        "/usr/bin/python3.12",
+        "-I",
+        "-u",
+        "/x/bootstrap.py",
+    ]
     assert runtime_variables("nodejs20.x", "/task", "/runtime") == {"NODE_PATH": f"{clean / 'sdk'}:/runtime:/task"}
     assert runtime_variables("python3.12", "/task", "/runtime") == {}
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_tree_memory_counts_children_and_grandchildren():
             assert time.monotonic() < deadline, f"only {tree_rss_mb(parent.pid):.0f} MiB seen"
             time.sleep(0.05)
     finally:
-        for child in open(f"/proc/{parent.pid}/task/{parent.pid}/children").read().split():
+        for child in Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split():
             os.kill(int(child), 9)
         parent.kill()
         parent.wait()
@@ -105,7 +106,10 @@ def test_lambda_metrics_patch_is_pinned_to_the_installed_localstack():
     from localstack.services.lambda_.invocation import metrics, version_manager
 
     for name in lambda_metrics.PATCHED_NAMES:
-        assert getattr(version_manager, name) is getattr(metrics, name) or getattr(version_manager, name) is lambda_metrics._nothing
+        assert (
+            getattr(version_manager, name) is getattr(metrics, name)
+            or getattr(version_manager, name) is lambda_metrics._nothing
+        )
 
 
 def test_lambda_metrics_switched_off_unless_asked(monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 
 from infra.paths import PROJECT_DIR
 
-REQUIREMENT_FILES = sorted(PROJECT_DIR.glob("requirements/*.txt")) + [PROJECT_DIR / "lambdas" / "requirements.txt"]
+REQUIREMENT_FILES = [*sorted(PROJECT_DIR.glob("requirements/*.txt")), PROJECT_DIR / "lambdas" / "requirements.txt"]
 PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
 
@@ -26,7 +26,9 @@ def test_build_backend_is_pinned():
 
 
 def tracked_files() -> list:
-    names = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout.split()
+    names = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.split()
     return [PROJECT_DIR / name for name in names if (PROJECT_DIR / name).is_file()]
 
 

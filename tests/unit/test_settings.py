@@ -24,8 +24,12 @@ def test_non_local_endpoints_are_refused_unless_real_aws_is_allowed(url, monkeyp
 
 
 def test_provisioning_refuses_real_aws_before_sending_anything():
-    env = {k: v for k, v in os.environ.items() if k != "ALLOW_REAL_AWS"} | {"AWS_ENDPOINT_URL": "https://dynamodb.us-east-1.amazonaws.com"}
-    result = subprocess.run([sys.executable, "-m", "infra.deploy"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k != "ALLOW_REAL_AWS"} | {
+        "AWS_ENDPOINT_URL": "https://dynamodb.us-east-1.amazonaws.com"
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.deploy"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode != 0
     assert "refusing to talk to https://dynamodb.us-east-1.amazonaws.com" in result.stdout + result.stderr
@@ -33,10 +37,16 @@ def test_provisioning_refuses_real_aws_before_sending_anything():
 
 
 def test_integration_suite_refuses_real_aws():
-    env = {k: v for k, v in os.environ.items() if k != "ALLOW_REAL_AWS"} | {"AWS_ENDPOINT_URL": "https://lambda.us-east-1.amazonaws.com"}
+    env = {k: v for k, v in os.environ.items() if k != "ALLOW_REAL_AWS"} | {
+        "AWS_ENDPOINT_URL": "https://lambda.us-east-1.amazonaws.com"
+    }
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/integration/test_provisioning.py", "-q", "-p", "no:cacheprovider"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode != 0

@@ -17,7 +17,9 @@ def products():
 
 
 def test_created_product_gets_a_server_generated_id(products):
-    created = product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal("9.99"), "id": "mine"})
+    created = product.create_product(
+        products, {"name": "Pen", "category": "office", "price": Decimal("9.99"), "id": "mine"}
+    )
 
     assert created["id"] != "mine"
     assert product.get_product(products, created["id"]) == created
@@ -41,7 +43,9 @@ def test_updating_or_deleting_a_missing_product_is_not_found(products):
 def test_update_keeps_the_id_from_the_path(products):
     created = product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal(1)})
 
-    updated = product.update_product(products, created["id"], {"name": "Pen 2", "category": "office", "price": Decimal(2)})
+    updated = product.update_product(
+        products, created["id"], {"name": "Pen 2", "category": "office", "price": Decimal(2)}
+    )
 
     assert updated["id"] == created["id"]
     assert product.get_product(products, created["id"])["name"] == "Pen 2"
@@ -65,7 +69,10 @@ def test_orders_of_a_user_come_newest_first_and_one_date_selects_one():
     for date in ("2026-01-01T10:00:00Z", "2026-03-01T10:00:00Z"):
         orders.put({"userName": "ann", "orderDate": date, "totalPrice": Decimal(1), "items": []})
 
-    assert [o["orderDate"] for o in ordering.get_orders(orders, "ann")] == ["2026-03-01T10:00:00Z", "2026-01-01T10:00:00Z"]
+    assert [o["orderDate"] for o in ordering.get_orders(orders, "ann")] == [
+        "2026-03-01T10:00:00Z",
+        "2026-01-01T10:00:00Z",
+    ]
     assert len(ordering.get_orders(orders, "ann", "2026-01-01T10:00:00Z")) == 1
     assert ordering.get_orders(orders, "bob") == []
     with pytest.raises(NotFound):
@@ -73,7 +80,9 @@ def test_orders_of_a_user_come_newest_first_and_one_date_selects_one():
 
 
 def test_a_partial_update_changes_only_the_given_fields(products):
-    created = product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal(1), "description": "blue"})
+    created = product.create_product(
+        products, {"name": "Pen", "category": "office", "price": Decimal(1), "description": "blue"}
+    )
 
     updated = product.update_product(products, created["id"], {"price": Decimal(899)})
 

@@ -11,11 +11,15 @@ from pathlib import Path
 
 # HANG_AT_IMPORT=always: every start hangs; =after_crash: starts after a crash hang (a replacement).
 _CRASHED = Path(tempfile.gettempdir()) / "crashed-once"
-if os.environ.get("HANG_AT_IMPORT") == "always" or (os.environ.get("HANG_AT_IMPORT") == "after_crash" and _CRASHED.exists()):
+if os.environ.get("HANG_AT_IMPORT") == "always" or (
+    os.environ.get("HANG_AT_IMPORT") == "after_crash" and _CRASHED.exists()
+):
     while True:
         time.sleep(1)
 
-LIMITS_AT_IMPORT = {name: resource.getrlimit(getattr(resource, name)) for name in ("RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE")}
+LIMITS_AT_IMPORT = {
+    name: resource.getrlimit(getattr(resource, name)) for name in ("RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE")
+}
 
 
 def _environ_of(pid: int) -> str:
@@ -29,7 +33,9 @@ def _spawn_escapees() -> dict:
     # One child in the function's group, and a daemon: forked twice, in a session of its own (setsid),
     # no longer in the function's process tree. Both sleep long.
     plain = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    daemonize = "import os, time\nif os.fork():\n    os._exit(0)\nos.setsid()\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+    daemonize = (
+        "import os, time\nif os.fork():\n    os._exit(0)\nos.setsid()\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+    )
     middle = subprocess.Popen([sys.executable, "-c", daemonize], stdout=subprocess.PIPE, text=True)
     daemon = int(middle.stdout.readline())
     middle.wait()
@@ -50,7 +56,7 @@ def handler(event, context):
         opened = []
         try:
             for _ in range(event["count"]):
-                opened.append(open(os.devnull))
+                opened.append(open(os.devnull))  # noqa: SIM115 (kept open on purpose: the probe exhausts descriptors)
         except OSError as e:
             return {"opened": len(opened), "error": e.strerror}
         finally:

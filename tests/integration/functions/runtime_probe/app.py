@@ -16,9 +16,15 @@ def handler(event, context):
     global INVOCATIONS
     INVOCATIONS += 1
     if "requestContext" in event:  # called through API Gateway's proxy integration
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"invocations": INVOCATIONS})}
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"invocations": INVOCATIONS}),
+        }
     if "Records" in event:  # an SQS batch: the records whose body says "fail" are reported as failures
-        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]}
+        return {
+            "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]
+        }
     action = event.get("action", "describe")
     print(f"probe action={action} invocation={INVOCATIONS}")
     if action == "raise":
@@ -77,5 +83,7 @@ def handler(event, context):
             "log_stream_name": context.log_stream_name,
             "remaining_ms": context.get_remaining_time_in_millis(),
         },
-        "env": {key: os.environ.get(key) for key in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "_HANDLER", "AWS_ENDPOINT_URL")},
+        "env": {
+            key: os.environ.get(key) for key in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "_HANDLER", "AWS_ENDPOINT_URL")
+        },
     }
