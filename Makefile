@@ -13,6 +13,7 @@ down: ## stop LocalStack and every function process it started
 
 debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DEBUG=a,b for several), see README
 	@test -n "$(FN)" || { echo "usage: make debug FN=<function> (e.g. FN=product)" >&2; exit 2; }
+	@scripts/venv.sh && LAMBDA_DEBUG=$(FN) .venv/bin/python -m tools.debug_ports check >/dev/null  # a wrong name stops nothing
 	@scripts/localenv.sh down && LAMBDA_DEBUG=$(FN) scripts/localenv.sh up
 
 status: ## say whether LocalStack is running and ready, with each init hook's state

@@ -399,7 +399,11 @@ async function main() {
   const fd = Number(process.env._EMBEDDED_LISTEN_FD);
   delete process.env._EMBEDDED_LISTEN_FD;
   delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
-  // The Python runtime's report pipe (report_pipe.py); this runtime reports through the HTTP callbacks.
+  // The Python runtime's report pipe (report_pipe.py); this runtime reports through the HTTP callbacks,
+  // so the inherited descriptor is closed, not left to the function.
+  if (process.env._EMBEDDED_REPORT_FD) {
+    try { fs.closeSync(Number(process.env._EMBEDDED_REPORT_FD)); } catch { /* already closed */ }
+  }
   delete process.env._EMBEDDED_REPORT_FD;
 
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());

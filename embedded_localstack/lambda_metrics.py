@@ -9,7 +9,7 @@ with ones that do nothing. The CloudWatch API itself is untouched: PutMetricData
 alarms work as before.
 
 Pinned to LocalStack's version: on another one, ``switch_off`` refuses to patch (the names may have
-moved or the metrics become optional), and tests/unit/test_lambda_metrics.py fails, so that whoever
+moved or the metrics become optional), and tests/unit/test_performance_parts.py fails, so that whoever
 upgrades LocalStack looks at this again.
 """
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
-# What `make up` installs from node_runtime/package-lock.json (scripts/node-runtime.sh): the AWS SDK
+# What `make up` installs from node_sdk/package-lock.json (scripts/node-runtime.sh): the AWS SDK
 # v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
 SDK_VARIABLE = "EMBEDDED_LAMBDA_NODE_MODULES"
 DEFAULT_SDK = Path(sys.prefix) / "lambda-node-runtime" / "node_modules"

@@ -1,5 +1,5 @@
 """Each REST API's OpenAPI document: the contract's operations for it, wired to its functions with
-API Gateway's extensions. Pure functions, unit-tested in tests/unit/test_infra_openapi.py."""
+API Gateway's extensions. Pure functions, unit-tested in tests/unit/test_infra_deployment_documents.py."""
 
 import copy
 import importlib.util

@@ -1,5 +1,5 @@
 """IAM documents derived from the stack: each function's role from its grants, each queue's policy
-from the rules that send to it. Pure functions, unit-tested in tests/unit/test_infra_policies.py."""
+from the rules that send to it. Pure functions, unit-tested in tests/unit/test_infra_deployment_documents.py."""
 
 from infra.arns import Arns
 from infra.model import Function, QueuePolicy

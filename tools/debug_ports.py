@@ -12,7 +12,9 @@ from infra.stack import FUNCTIONS
 
 def check() -> int:
     try:
-        ports = instrumentation.debug_ports(known={function.name for function in FUNCTIONS})
+        ports = instrumentation.debug_ports(
+            known={function.name for function in FUNCTIONS if function.runtime.startswith("python")}
+        )
         instrumentation.attach_timeout()
     except instrumentation.DebugSettingError as e:
         print(e, file=sys.stderr)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import time
 
+from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from infra import long_poll, settings
@@ -117,8 +118,21 @@ def ensure_function(target: Target, function: Function, role_arn: str, queue_url
         log(f"function {function.name}: configuration updated")
 
 
+class FunctionFailed(RuntimeError):
+    """A function went to State Failed: its StateReason names why (an embedded-mode runtime that is
+    missing, such as a Node.js of the wrong major, says which and how to install it)."""
+
+
 def wait_until_active(target: Target, function: Function) -> None:
-    target.client("lambda").get_waiter("function_active_v2").wait(FunctionName=function.name)
+    lambda_client = target.client("lambda")
+    try:
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=function.name)
+    except WaiterError:
+        configuration = lambda_client.get_function_configuration(FunctionName=function.name)
+        reason = configuration.get("StateReason") or "no StateReason given"
+        raise FunctionFailed(
+            f"function {function.name} ({function.runtime}) is {configuration.get('State')}, not Active: {reason}"
+        ) from None
 
 
 def ensure_async_invoke_config(target: Target, function: Function) -> None:
