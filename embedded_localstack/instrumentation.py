@@ -59,8 +59,8 @@ def debug_ports(value: str | None = None, known: set[str] | None = None) -> dict
     unknown = [name for name in names if known is not None and name not in known]
     if unknown:
         raise DebugSettingError(
-            f"{DEBUG_VARIABLE}={value!r}: no Python function named {', '.join(unknown)} (the debugger runs in Python"
-            f" functions only); they are {', '.join(sorted(known))}"
+            f"{DEBUG_VARIABLE}={value!r}: no function named {', '.join(unknown)}; the functions are"
+            f" {', '.join(sorted(known))} (the debugger runs in Python functions only)"
         )
     return {name: DEBUG_FIRST_PORT + index for index, name in enumerate(names)}
 
