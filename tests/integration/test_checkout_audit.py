@@ -64,6 +64,7 @@ def without(field: str):
             "detail.items.0.quantity must be >= 1",
         ),
     ],
+    ids=["card number", "no email", "zero quantity"],
 )
 def test_an_event_that_breaks_the_contract_is_retried_then_kept_in_the_failure_queue_and_nothing_is_recorded(
     lambda_client, queues, user_name, change, message
