@@ -4,12 +4,15 @@ ajv against the same contract as the Python consumers (api/events/checkout-baske
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
-from infra.node_archives import NODE_SOURCES, install_packages, write_event_contracts
+from infra.node_archives import EVENT_CONTRACTS, NODE_SOURCES, dereferenced, install_packages, write_event_contracts
+from infra.paths import OPENAPI_DOCUMENT
 from tests.unit.conftest import load_event
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
@@ -108,3 +111,18 @@ def test_events_that_break_the_contract_are_refused_naming_the_field_and_never_a
         message = f"CheckoutBasket event breaks its contract: {message}"
     assert error == ["BrokenContract", message]
     assert CARD not in error[1]
+
+
+def test_the_bundled_contract_is_the_api_s_with_only_its_own_definitions_left_to_resolve():
+    written = json.loads((EVENT_CONTRACTS / "checkout-basket.schema.json").read_text())
+    document = yaml.safe_load(OPENAPI_DOCUMENT.read_text())
+
+    references = re.findall(r'"\$ref": "([^"]*)"', json.dumps(written))
+    assert references and set(references) == {"#/definitions/decimalText"}
+    assert written["properties"]["email"] == document["components"]["schemas"]["CheckoutRequest"]["properties"]["email"]
+    assert written["properties"]["paymentMethod"] == document["components"]["schemas"]["PaymentMethod"]
+
+
+def test_a_contract_referring_to_another_document_is_refused_at_build_time():
+    with pytest.raises(ValueError, match=re.escape("refer to ../openapi.yaml only")):
+        dereferenced({"properties": {"x": {"$ref": "https://example.com/schema.json#/x"}}}, {})
