@@ -153,7 +153,7 @@ def main() -> None:
     write_contract()
     for function in FUNCTIONS:
         if function.runtime.startswith("nodejs"):
-            node_archives.install_esbuild()
+            node_archives.install_packages()
             node_archives.build(function)
             continue
         build(function)

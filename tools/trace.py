@@ -12,7 +12,7 @@ from infra.aws import client
 from infra.model import Function, Queue, Rule
 from infra.stack import CHECKOUT_RULE, STACK
 
-# What the functions log at each step of a checkout (lambdas/), and what the step is.
+# What the functions log at each step of a checkout (lambdas/, lambdas_node/), and what the step is.
 HOPS = {
     "basket checked out": "API call answered (202)",
     "checkout event published": "event on the bus",
@@ -20,6 +20,7 @@ HOPS = {
     "order created": "order row written",
     "notification attempt failed": "notification attempt failed",
     "confirmation email sent": "confirmation email sent",
+    "checkout audit recorded": "audit row written",
 }
 
 

@@ -1,36 +1,19 @@
-// What the audit keeps of a CheckoutBasket event. The fields it reads are checked here: a malformed
-// event is an error (retried, then in the failure queue), never a half record.
-
-export class InvalidCheckoutEvent extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'InvalidCheckoutEvent';
-  }
-}
-
-const text = (detail, field) => {
-  const value = detail[field];
-  if (typeof value !== 'string' || value === '') throw new InvalidCheckoutEvent(`CheckoutBasket detail.${field} must be a non-empty string`);
-  return value;
-};
+// What the audit keeps of a CheckoutBasket event. The event is checked against its contract first: a
+// malformed event is an error (retried, then in the failure queue), never a half record.
+import { BrokenContract, receivedCheckout } from '../shared/event_contract.mjs';
 
 export function auditRecord(event, recordedAt, runtime) {
-  const detail = event?.detail;
-  if (event?.['detail-type'] !== 'CheckoutBasket' || typeof detail !== 'object' || detail === null) {
-    throw new InvalidCheckoutEvent(`not a CheckoutBasket event: detail-type ${JSON.stringify(event?.['detail-type'])}`);
+  if (event?.['detail-type'] !== 'CheckoutBasket') {
+    throw new BrokenContract('not a CheckoutBasket event: its detail-type is not CheckoutBasket');
   }
-  if (!Array.isArray(detail.items)) throw new InvalidCheckoutEvent('CheckoutBasket detail.items must be a list');
-  const itemCount = detail.items.reduce((sum, item) => {
-    if (!Number.isInteger(item?.quantity) || item.quantity < 1) throw new InvalidCheckoutEvent('each item needs a positive integer quantity');
-    return sum + item.quantity;
-  }, 0);
+  const detail = receivedCheckout(event);
   return {
-    checkoutId: text(detail, 'checkoutId'),
-    userName: text(detail, 'userName'),
-    totalPrice: text(detail, 'totalPrice'), // decimal text, as the event carries money
-    itemCount,
-    productIds: [...new Set(detail.items.map((item) => String(item.productId)))].sort(),
-    checkedOutAt: text(detail, 'checkedOutAt'),
+    checkoutId: detail.checkoutId,
+    userName: detail.userName,
+    totalPrice: detail.totalPrice, // decimal text, as the event carries money
+    itemCount: detail.items.reduce((sum, item) => sum + item.quantity, 0),
+    productIds: [...new Set(detail.items.map((item) => item.productId))].sort(),
+    checkedOutAt: detail.checkedOutAt,
     eventId: String(event.id ?? ''),
     recordedAt,
     recordedBy: runtime ?? 'unknown',

@@ -3,24 +3,17 @@
 the Python functions on the same event, both runtimes run end to end in every run of the suite."""
 
 import json
-import uuid
 
 import pytest
 
 from client import deadlines
 from client.shop import checkout_request
 from client.waiting import eventually
-from infra.aws import client
-from infra.stack import AUDIT_FAILURES, AUDIT_FUNCTION, AUDIT_TABLE
+from infra.stack import AUDIT_FAILURES, AUDIT_FUNCTION
+from tests.integration.audits import audit_record
+from tests.integration.orders import checkout_event
 
 AUDIT_DEADLINE = deadlines.async_invoke(AUDIT_FUNCTION.timeout)
-
-
-def audit_record(checkout_id: str) -> dict | None:
-    item = client("dynamodb").get_item(
-        TableName=AUDIT_TABLE.name, Key={"checkoutId": {"S": checkout_id}}, ConsistentRead=True
-    )
-    return item.get("Item")
 
 
 def test_a_checkout_is_recorded_once_by_the_node_function_without_card_data(http, basket_api, filled_basket, user_name):
@@ -38,25 +31,9 @@ def test_a_checkout_is_recorded_once_by_the_node_function_without_card_data(http
     assert "1111" not in json.dumps(item) and "card" not in json.dumps(item).lower()
 
 
-def checkout_event(checkout_id: str, **detail) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "detail-type": "CheckoutBasket",
-        "source": "com.swn.basket.checkoutbasket",
-        "detail": {
-            "checkoutId": checkout_id,
-            "userName": "audit-test",
-            "totalPrice": "3.00",
-            "checkedOutAt": "2026-01-01T00:00:00Z",
-            "items": [{"productId": "p-9", "quantity": 3, "price": "1.00"}],
-        }
-        | detail,
-    }
-
-
-def test_a_redelivered_event_keeps_the_first_record(lambda_client):
-    checkout_id = f"audit-{uuid.uuid4()}"
-    event = checkout_event(checkout_id)
+def test_a_redelivered_event_keeps_the_first_record(lambda_client, user_name):
+    event = checkout_event(user_name)
+    checkout_id = event["detail"]["checkoutId"]
 
     first = lambda_client.invoke(FunctionName=AUDIT_FUNCTION.name, Payload=json.dumps(event))
     recorded = audit_record(checkout_id)
@@ -67,30 +44,45 @@ def test_a_redelivered_event_keeps_the_first_record(lambda_client):
 
     assert "FunctionError" not in first and "FunctionError" not in again, again["Payload"].read()
     assert audit_record(checkout_id) == recorded
-    assert recorded["totalPrice"] == {"S": "3.00"}
+    assert recorded["totalPrice"] == {"S": event["detail"]["totalPrice"]}
+
+
+CARD = "4111111111111111"
+
+
+def without(field: str):
+    return lambda detail: {key: value for key, value in detail.items() if key != field}
 
 
 @pytest.mark.parametrize(
-    "detail, message",
+    "change, message",
     [
-        ({"checkoutId": ""}, "CheckoutBasket detail.checkoutId must be a non-empty string"),
-        ({"items": [{"productId": "p-1", "quantity": 0}]}, "each item needs a positive integer quantity"),
+        (lambda detail: detail | {"cardInfo": CARD}, "detail must NOT have additional properties: cardInfo"),
+        (without("email"), "detail must have required property 'email'"),
+        (
+            lambda detail: detail | {"items": [{"productId": "p-1", "quantity": 0, "price": "1.00"}]},
+            "detail.items.0.quantity must be >= 1",
+        ),
     ],
+    ids=["card number", "no email", "zero quantity"],
 )
-def test_a_malformed_event_is_retried_then_kept_in_the_failure_queue_and_nothing_is_recorded(
-    lambda_client, queues, detail, message
+def test_an_event_that_breaks_the_contract_is_retried_then_kept_in_the_failure_queue_and_nothing_is_recorded(
+    lambda_client, queues, user_name, change, message
 ):
-    marker = f"audit-{uuid.uuid4()}"
-    event = checkout_event(marker) | {"id": marker}
-    event["detail"] |= detail
+    event = checkout_event(user_name)
+    checkout_id = event["detail"]["checkoutId"]
+    event["detail"] = change(event["detail"])
 
     lambda_client.invoke(FunctionName=AUDIT_FUNCTION.name, InvocationType="Event", Payload=json.dumps(event))
 
     record = queues.take(
-        AUDIT_FAILURES.name, lambda body: body.get("requestPayload", {}).get("id") == marker, timeout=AUDIT_DEADLINE
+        AUDIT_FAILURES.name,
+        lambda body: body.get("requestPayload", {}).get("id") == event["id"],
+        timeout=AUDIT_DEADLINE,
     )
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
-    assert record["responsePayload"]["errorType"] == "InvalidCheckoutEvent"
-    assert record["responsePayload"]["errorMessage"] == message
-    assert audit_record(marker) is None
+    assert record["responsePayload"]["errorType"] == "BrokenContract"
+    assert record["responsePayload"]["errorMessage"] == f"CheckoutBasket event breaks its contract: {message}"
+    assert CARD not in json.dumps(record["responsePayload"])
+    assert audit_record(checkout_id) is None

@@ -65,6 +65,7 @@ def test_trace_shows_each_hop_of_a_checkout_in_order(report):
         "confirmation email sent",
         "message in the queue",
         "order row written",
+        "audit row written",
     }
 
     hops = hops_of(report["checkout_id"], lambda hops: expected <= set(hops))

@@ -1,6 +1,7 @@
 """The CheckoutBasket event contract on the real bus: an event that breaks it, put on SwnEventBus by
-anyone, is a poison message for each consumer (no order, no email, its card number in no log) and
-ends in each one's dead-letter queue; one that keeps it is served as a checkout's own."""
+anyone, is a poison message for each consumer, Python and Node.js alike (no order, no email, no audit
+row, its card number in no log) and ends in each one's dead-letter queue; one that keeps it is served
+as a checkout's own."""
 
 import json
 import random
@@ -13,6 +14,8 @@ from client.mailbox import emails_about
 from client.waiting import eventually
 from infra.aws import client
 from infra.stack import (
+    AUDIT_FAILURES,
+    AUDIT_FUNCTION,
     CHECKOUT_DETAIL_TYPE,
     CHECKOUT_SOURCE,
     EVENT_BUS,
@@ -24,6 +27,7 @@ from infra.stack import (
     ORDERING_FUNCTION,
 )
 from shared.event_contract import BrokenContract, check_checkout
+from tests.integration.audits import audit_record
 from tests.integration.orders import checkout_event, exactly_one_order, orders_of
 
 # The shop's own OrderQueue: every receive but the last waits out its visibility timeout.
@@ -34,6 +38,7 @@ ORDER_DEAD_LETTER_DEADLINE = deadlines.queue_delivery(
     visibility_timeout=ORDER_QUEUE.visibility_timeout,
 )
 NOTIFICATION_FAILURE_DEADLINE = deadlines.async_invoke(NOTIFICATION_FUNCTION.timeout)
+AUDIT_FAILURE_DEADLINE = deadlines.async_invoke(AUDIT_FUNCTION.timeout)
 
 
 def put_on_the_bus(detail: dict) -> None:
@@ -54,7 +59,7 @@ def lines_with(logs_client, function: str, text: str, since_ms: int) -> list[str
     return [event["message"] for page in pages for event in page["events"] if text in event["message"]]
 
 
-def test_an_event_that_breaks_the_contract_is_dead_lettered_by_both_consumers_with_no_order_no_email_no_card_in_any_log(
+def test_an_event_that_breaks_the_contract_is_dead_lettered_by_every_consumer_with_no_order_no_email_no_audit_no_card_in_any_log(
     http, order_api, queues, logs_client, user_name
 ):
     # Given an event that is a checkout's own but for the full card number it carries
@@ -86,13 +91,28 @@ def test_an_event_that_breaks_the_contract_is_dead_lettered_by_both_consumers_wi
         timeout=ORDER_DEAD_LETTER_DEADLINE,
     )
     assert dead["detail"]["cardInfo"] == card, "the message as it was: nothing is lost"
-    # Every attempt is over: no order was made, no email sent
+    # And the Node.js audit function fails it on every attempt too, and Lambda sends it to its on-failure queue
+    audit_failure = queues.take(
+        AUDIT_FAILURES.name,
+        lambda body: body.get("requestPayload", {}).get("detail", {}).get("checkoutId") == checkout_id,
+        timeout=AUDIT_FAILURE_DEADLINE,
+    )
+    assert audit_failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert audit_failure["responsePayload"]["errorType"] == "BrokenContract"
+    assert card not in json.dumps(audit_failure["responsePayload"])
+    # Every attempt is over: no order was made, no email sent, no audit row written
     assert orders_of(http, order_api, user_name) == []
     assert emails_about(checkout_id) == []
-    # Each consumer said why, and neither logged the card number
-    for function in (ORDERING_FUNCTION.name, NOTIFICATION_FUNCTION.name):
+    assert audit_record(checkout_id) is None
+    # Each consumer said why, and none logged the card number
+    reasons = {
+        ORDERING_FUNCTION.name: "not a valid CheckoutBasket event",
+        NOTIFICATION_FUNCTION.name: "not a valid CheckoutBasket event",
+        AUDIT_FUNCTION.name: "CheckoutBasket event breaks its contract",
+    }
+    for function, reason in reasons.items():
         eventually(
-            lambda function=function: lines_with(logs_client, function, "not a valid CheckoutBasket event", since_ms),
+            lambda function=function, reason=reason: lines_with(logs_client, function, reason, since_ms),
             timeout=deadlines.LOG_SHIPPING,
             what=f"{function}'s reason",
         )
