@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 DEBUG_VARIABLE = "LAMBDA_DEBUG"
@@ -239,6 +240,14 @@ def lift_localstack_waits() -> None:
     if debug_ports():
         from localstack.services.lambda_ import ldm
 
+        from embedded_localstack.lambda_metrics import PINNED_LOCALSTACK
+
+        # A LocalStack internal, read at 4.14.0: on another version the flag may mean something else.
+        if version("localstack-core") != PINNED_LOCALSTACK or not hasattr(ldm, "IS_LDM_ENABLED"):
+            raise RuntimeError(
+                f"LAMBDA_DEBUG lifts LocalStack's invocation waits through ldm.IS_LDM_ENABLED, read at LocalStack "
+                f"{PINNED_LOCALSTACK}; re-read localstack/services/lambda_/ldm.py for {version('localstack-core')}"
+            )
         ldm.IS_LDM_ENABLED = True
 
 

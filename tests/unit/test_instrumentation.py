@@ -128,3 +128,20 @@ def test_localstack_started_with_lambda_debug_gets_it_and_the_longer_keepalive(m
         "3600000",
     )
     assert "AWS_SECRET_ACCESS_KEY" not in env
+
+
+def test_lifting_localstacks_waits_reads_a_flag_of_the_pinned_localstack(monkeypatch):
+    # The flag is a LocalStack internal (services/lambda_/ldm.py, 4.14.0): this fails when the
+    # installed LocalStack is another release, so that whoever upgrades re-reads it.
+    from importlib.metadata import version
+
+    from localstack.services.lambda_ import ldm
+
+    from embedded_localstack.lambda_metrics import PINNED_LOCALSTACK
+
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert isinstance(ldm.IS_LDM_ENABLED, bool) and ldm.DEFAULT_LDM_TIMEOUT_SECONDS >= 3600
+    monkeypatch.setattr(ldm, "IS_LDM_ENABLED", False)
+    monkeypatch.setenv(instrumentation.DEBUG_VARIABLE, "product")
+    instrumentation.lift_localstack_waits()
+    assert ldm.IS_LDM_ENABLED is True
