@@ -21,8 +21,10 @@ EXAMPLES_PER_OPERATION = 60  # README states it: keep both the same
 # schemas (GET /basket -> DELETE /basket/{userName}, GET /product -> PUT or DELETE /product/{id},
 # GET /order -> the invoice), and a list answers every item in the table, so the chain deletes,
 # overwrites and checks out the data of the tests running alongside (a burst test's checkouts got
-# 404: the fuzzer had deleted their baskets in between). The other phases send generated values only.
+# 404: the fuzzer had deleted their baskets in between). The other phases reuse such values too,
+# unless told not to (CONFIG).
 PHASES = "examples,coverage,fuzzing"
+CONFIG = PROJECT_DIR / "config" / "schemathesis.toml"
 
 
 def someone_elses_data() -> dict[str, dict]:
@@ -41,7 +43,7 @@ def test_generated_requests_never_get_a_5xx_and_match_the_contract(api):
     bystanders = someone_elses_data()
     assert SCHEMATHESIS.exists(), "scripts/venv.sh installs schemathesis into .venv-fuzz"
     command = [
-        str(SCHEMATHESIS), "run", str(OPENAPI_DOCUMENT),
+        str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", str(OPENAPI_DOCUMENT),
         "--url", api_url(settings.ENDPOINT_URL, api),
         "--include-tag", api.tag,
         "--phases", PHASES,
