@@ -473,6 +473,32 @@ def test_function_runs_on_exactly_its_runtime_python_version(create_function, in
     assert "python{}.{}".format(*result["python"]) == runtime
 
 
+def state_of_a_new_function(lambda_client, role_arn: str, prefix: str, runtime: str, probe: str) -> dict:
+    """Creates a probe function on the runtime and returns its configuration once it left Pending,
+    deleting it again."""
+    name = f"{prefix}-{os.urandom(4).hex()}"
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime=runtime,
+        Handler="app.handler",
+        Role=role_arn,
+        Code={"ZipFile": zip_folder(FUNCTIONS / probe)},
+    )
+    try:
+        return eventually(
+            lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
+            timeout=deadlines.ENVIRONMENT_START,
+            what="the function to leave Pending",
+        )
+    finally:
+        try:
+            lambda_client.delete_function(FunctionName=name)
+        except lambda_client.exceptions.ClientError as e:
+            # LocalStack 4.14 can neither update nor delete a function whose only version failed;
+            # the record goes with the next restart.
+            assert "Unable to find version manager" in str(e), e
+
+
 @pytest.mark.usefixtures("embedded_only")
 def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_it(lambda_client, test_role_arn):
     missing = [
@@ -485,28 +511,9 @@ def test_runtime_without_a_local_python_fails_the_function_with_how_to_install_i
     if os.environ.get(interpreters.FALLBACK_VARIABLE) == "1":
         pytest.skip(f"{interpreters.FALLBACK_VARIABLE}=1 runs such functions on another Python")
     runtime, version = missing[0], missing[0].removeprefix("python")
-    name = f"no-python-{version.replace('.', '-')}-{os.urandom(4).hex()}"
-
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime=runtime,
-        Handler="app.handler",
-        Role=test_role_arn,
-        Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe")},
+    state = state_of_a_new_function(
+        lambda_client, test_role_arn, f"no-python-{version.replace('.', '-')}", runtime, "runtime_probe"
     )
-    try:
-        state = eventually(
-            lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
-            timeout=deadlines.ENVIRONMENT_START,
-            what="the function to leave Pending",
-        )
-    finally:
-        try:
-            lambda_client.delete_function(FunctionName=name)
-        except lambda_client.exceptions.ClientError as e:
-            # LocalStack 4.14 can neither update nor delete a function whose only version failed;
-            # the record goes with the next restart.
-            assert "Unable to find version manager" in str(e), e
 
     assert state["State"] == "Failed"
     assert f"pyenv install {version}" in state["StateReason"]
@@ -634,26 +641,7 @@ def test_runtime_without_a_local_node_fails_the_function_with_how_to_install_it(
     if not missing:
         pytest.skip("every Node.js runtime LocalStack knows has its node here")
     runtime, major = missing[0], node_runtime.major_of(missing[0])
-    name = f"no-node-{major}-{os.urandom(4).hex()}"
-
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime=runtime,
-        Handler="app.handler",
-        Role=test_role_arn,
-        Code={"ZipFile": zip_folder(FUNCTIONS / "runtime_probe_node")},
-    )
-    try:
-        state = eventually(
-            lambda: (c := lambda_client.get_function_configuration(FunctionName=name))["State"] != "Pending" and c,
-            timeout=deadlines.ENVIRONMENT_START,
-            what="the function to leave Pending",
-        )
-    finally:
-        try:
-            lambda_client.delete_function(FunctionName=name)
-        except lambda_client.exceptions.ClientError as e:
-            assert "Unable to find version manager" in str(e), e  # as for a missing Python, above
+    state = state_of_a_new_function(lambda_client, test_role_arn, f"no-node-{major}", runtime, "runtime_probe_node")
 
     assert state["State"] == "Failed"
     assert f"needs Node.js {major}" in state["StateReason"]
