@@ -32,13 +32,20 @@ CANARIES = {
 
 def listening_addresses(pid: int) -> set[tuple[int, str]]:
     root = psutil.Process(pid)
-    return {
-        (process.pid, connection.laddr.ip)
-        for process in [root, *root.children(recursive=True)]
-        for connection in process.net_connections(kind="inet")
-        # TCP listeners, and UDP sockets that take datagrams from anyone
-        if connection.status == psutil.CONN_LISTEN or (connection.type == socket.SOCK_DGRAM and not connection.raddr)
-    }
+    found = set()
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            connections = process.net_connections(kind="inet")
+        except psutil.NoSuchProcess:  # another test's environment ended while we looked: nothing listens
+            continue
+        found |= {
+            (process.pid, connection.laddr.ip)
+            for connection in connections
+            # TCP listeners, and UDP sockets that take datagrams from anyone
+            if connection.status == psutil.CONN_LISTEN
+            or (connection.type == socket.SOCK_DGRAM and not connection.raddr)
+        }
+    return found
 
 
 @pytest.mark.usefixtures("embedded_only")
