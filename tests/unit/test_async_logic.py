@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from basket import logic as basket
+from client.shop import checkout_request
 from invoice.logic import invoice_for
 from notification.email import confirmation
 from ordering.logic import order_from_checkout
@@ -14,15 +15,7 @@ from product_images.object_keys import product_id_of
 from shared.errors import Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 from tests.unit.in_memory_table import InMemoryTable
 
-REQUEST = {
-    "userName": "ann",
-    "firstName": "Ann",
-    "lastName": "Lee",
-    "email": "ann@example.com",
-    "address": "1 Road",
-    "paymentMethod": 1,
-    "cardInfo": "4111111111111111",
-}
+REQUEST = checkout_request("ann")  # the one valid checkout body (client/shop.py)
 ITEMS = [{"productId": "p1", "productName": "Pen", "price": Decimal("1.25"), "quantity": Decimal(4)}]
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from basket import logic as basket
+from client.shop import checkout_request
 from infra.paths import OPENAPI_DOCUMENT
 from notification.email import confirmation
 from ordering.logic import order_from_checkout
@@ -15,16 +16,10 @@ from shared.event_contract import CHECKOUT_BASKET, BrokenContract, check_checkou
 from shared.http import to_json
 from tests.unit.in_memory_table import InMemoryTable
 
-CARD = "4111111111111111"
-REQUEST = {
-    "userName": "ann",
-    "firstName": "Ann",
-    "lastName": "Lee",
-    "email": "ann@example.com",
-    "address": "1 Road",
-    "paymentMethod": "2",
-    "cardInfo": CARD,
-}
+# The one valid checkout body (client/shop.py), its payment method in the string form the basket turns
+# into a number (basket/logic.py).
+REQUEST = checkout_request("ann", paymentMethod="2")
+CARD = REQUEST["cardInfo"]
 ITEMS = [
     {"productId": "p1", "productName": "Pen", "color": "Red", "price": Decimal("1.25"), "quantity": Decimal(4)},
     {"productId": "p2", "price": Decimal("1E+2"), "quantity": Decimal(1)},

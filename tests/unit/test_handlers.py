@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from client.shop import checkout_request
 from infra.stack import (
     BASKET_FUNCTION,
     IMAGE_METADATA_FUNCTION,
@@ -25,16 +26,8 @@ from shared.event_contract import BrokenContract, check_checkout
 from tests.unit.conftest import UNREACHABLE, api_event, load_event, sqs_event
 from tests.unit.in_memory_table import InMemoryTable
 
-CARD = "4111111111111111"
-CHECKOUT = {
-    "userName": "ann",
-    "firstName": "Ann",
-    "lastName": "Lee",
-    "email": "ann@example.com",
-    "address": "1 Road",
-    "paymentMethod": 1,
-    "cardInfo": CARD,
-}
+CHECKOUT = checkout_request("ann")  # the one valid checkout body (client/shop.py)
+CARD = CHECKOUT["cardInfo"]
 
 
 def answer(response: dict) -> tuple[int, object]:
