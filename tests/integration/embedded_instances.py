@@ -24,15 +24,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def instance(tmp_path):
-    """Environment for make targets that selects a private embedded instance; stops it afterwards."""
-    env = os.environ | {
+def private_env(tmp_path, **settings: str) -> dict:
+    """Environment for make targets that selects a private embedded instance (a free port, a state
+    directory under tmp_path), with these settings on top."""
+    own = {
         "LOCALSTACK_MODE": "embedded",
         "LOCALSTACK_PORT": str(free_port()),
         "EMBEDDED_STATE_DIR": str(tmp_path / "state"),
-        "LOCALSTACK_INIT_DIR": str(tmp_path / "init"),
     }
+    return os.environ | own | settings
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A private embedded instance with an init folder of its own; stops it afterwards."""
+    env = private_env(tmp_path, LOCALSTACK_INIT_DIR=str(tmp_path / "init"))
     (tmp_path / "init" / "ready.d").mkdir(parents=True)
     yield env
     subprocess.run(["make", "down"], cwd=PROJECT, env=env, capture_output=True, timeout=60)

@@ -1,7 +1,6 @@
 """LAMBDA_DEBUG: a function's environment under debugpy, attached to by a DAP client as an IDE does.
 On a LocalStack instance of its own (own port and state), started with LAMBDA_DEBUG=product."""
 
-import os
 import socket
 import subprocess
 import threading
@@ -15,7 +14,7 @@ from client.waiting import eventually
 from embedded_localstack.instrumentation import DEBUG_FIRST_PORT, DEFAULT_ATTACH_TIMEOUT_SECONDS
 from infra.stack import PRODUCT_API, api_url
 from tests.integration.dap_client import DapClient
-from tests.integration.embedded_instances import PROJECT, free_port, make
+from tests.integration.embedded_instances import PROJECT, make, private_env
 
 pytestmark = pytest.mark.lifecycle
 
@@ -27,13 +26,7 @@ STEP_TIMEOUT = 60  # one DAP exchange, on a loaded machine
 @pytest.fixture
 def debug_instance(tmp_path):
     """A private instance provisioned by the shop's own init hooks, product under the debugger."""
-    env = os.environ | {
-        "LOCALSTACK_MODE": "embedded",
-        "LOCALSTACK_PORT": str(free_port()),
-        "EMBEDDED_STATE_DIR": str(tmp_path / "state"),
-        "LAMBDA_DEBUG": "product",
-        "HOT_RELOAD": "1",
-    }
+    env = private_env(tmp_path, LAMBDA_DEBUG="product", HOT_RELOAD="1")
     env.pop("LOCALSTACK_INIT_DIR", None)
     yield env
     subprocess.run(["make", "down"], cwd=PROJECT, env=env, capture_output=True, timeout=60)
@@ -149,12 +142,7 @@ def assert_listens_on_loopback_only(port: int) -> None:
 
 
 def test_an_unknown_function_in_lambda_debug_is_refused_before_anything_starts(tmp_path):
-    env = os.environ | {
-        "LOCALSTACK_MODE": "embedded",
-        "LOCALSTACK_PORT": str(free_port()),
-        "EMBEDDED_STATE_DIR": str(tmp_path / "state"),
-        "LAMBDA_DEBUG": "product,prodcut",
-    }
+    env = private_env(tmp_path, LAMBDA_DEBUG="product,prodcut")
 
     result = make("up", env)
 
