@@ -3,8 +3,8 @@
 // The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): the
 // host passes a listening socket (_EMBEDDED_LISTEN_FD) on which LocalStack posts invocations, and
 // points stdout/stderr at the environment's log file, which this process truncates at each START.
-// This file reports the init outcome and each invocation's response or error to LocalStack's
-// executor endpoint. Timeouts and MemorySize are enforced by the host, which kills this process.
+// This file reports the init outcome and each invocation's response or error over the executor's
+// report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without one. Timeouts and MemorySize are enforced by the host, which kills this process.
 //
 // What the function's code sees follows AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-
 // client, "the RIC"): how the handler is found (UserFunction.js), console in Lambda's text format
@@ -180,7 +180,7 @@ export async function loadHandler(appRoot, fullHandler) {
 
 // ---- LocalStack -------------------------------------------------------------------------------
 class LocalStack {
-  constructor(endpoint) {
+  constructor(endpoint, reportFd) {
     const url = new URL(endpoint);
     this.host = url.hostname;
     this.port = Number(url.port) || 80;
@@ -188,10 +188,26 @@ class LocalStack {
     // One kept-alive connection: a new one per report costs more than a warm invocation's own work.
     // Its idle socket is unref'd by the agent, so it never keeps the event loop alive.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // The executor's report pipe (report_pipe.py), as the Python runtime uses it: no gateway request.
+    this.reportFd = reportFd;
   }
 
   post(route, body) {
     const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    if (this.reportFd !== undefined) {
+      // Frame: "<path> <body length>\n<body>". Written whole before the promise settles, so a
+      // report made just before process.exit is not lost.
+      const frame = Buffer.concat([Buffer.from(`${route} ${data.length}\n`), data]);
+      let written = 0;
+      while (written < frame.length) {
+        try {
+          written += fs.writeSync(this.reportFd, frame, written);
+        } catch (error) {
+          if (error.code !== 'EAGAIN') return Promise.reject(error);
+        }
+      }
+      return Promise.resolve();
+    }
     const attempt = () => new Promise((resolve, reject) => {
       const request = http.request({
         host: this.host, port: this.port, path: this.prefix + route, method: 'POST', agent: this.agent,
@@ -223,7 +239,8 @@ function maxMemoryUsedMb() {
 class Runtime {
   constructor() {
     const env = process.env;
-    this.localstack = new LocalStack(env.LOCALSTACK_RUNTIME_ENDPOINT);
+    const reportFd = env._EMBEDDED_REPORT_FD ? Number(env._EMBEDDED_REPORT_FD) : undefined;
+    this.localstack = new LocalStack(env.LOCALSTACK_RUNTIME_ENDPOINT, reportFd);
     this.runtimeId = env.LOCALSTACK_RUNTIME_ID;
     this.maxPayloadSize = Number(env.LOCALSTACK_MAX_PAYLOAD_SIZE || 0);
     for (const name of LOCALSTACK_INTERNAL_ENV) delete env[name];
@@ -399,16 +416,13 @@ async function main() {
   const fd = Number(process.env._EMBEDDED_LISTEN_FD);
   delete process.env._EMBEDDED_LISTEN_FD;
   delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
-  // The Python runtime's report pipe (report_pipe.py); this runtime reports through the HTTP callbacks,
-  // so the inherited descriptor is closed, not left to the function.
-  if (process.env._EMBEDDED_REPORT_FD) {
-    try { fs.closeSync(Number(process.env._EMBEDDED_REPORT_FD)); } catch { /* already closed */ }
-  }
-  delete process.env._EMBEDDED_REPORT_FD;
+  delete process.env._EMBEDDED_REPORT_FD; // the runtime (LocalStack above) holds the descriptor
 
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());
   const fatal = (title, exitCode, error) => {
     logError(title, error);
+    // report_pipe.py's /exiting: the executor then waits for this process to end before the next invocation.
+    if (runtime.current && runtime.localstack.reportFd !== undefined) runtime.localstack.post('/exiting', Buffer.alloc(0));
     const report = runtime.current
       ? runtime.localstack.post(`/invocations/${runtime.current.requestId}/error`, toRapidResponse(error))
       : runtime.localstack.post(`/status/${runtime.runtimeId}/error`, toRapidResponse(error));

@@ -371,6 +371,8 @@ class Runtime:
 
         duration_ms = (time.monotonic() - started) * 1000
         self._finish(request_id, duration_ms)
+        if exit_code is not None and self.report_fd >= 0:
+            self._report("/exiting", b"")  # report_pipe.EXITING: the executor waits for the end below
         self._report(f"/invocations/{request_id}/{outcome}", body)
         if exit_code is not None:
             os._exit(exit_code)

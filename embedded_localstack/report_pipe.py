@@ -8,6 +8,9 @@ A runtime that does not know the pipe (no ``_EMBEDDED_REPORT_FD``) keeps using t
 which stay registered.
 
 Frame: ``<path> <body length>\\n<body>``, the path as the callback's (``/invocations/<id>/response``).
+One frame has no callback: ``/exiting``, written just before the error report of an invocation after
+which the runtime ends itself (sys.exit in a handler, an uncaught exception in Node.js), so that the
+executor waits for the end instead of sending the next invocation to a process on its way out.
 """
 
 import logging
@@ -23,6 +26,7 @@ LOG = logging.getLogger(__name__)
 ENV_VAR = "_EMBEDDED_REPORT_FD"
 INVOCATION = re.compile(r"/invocations/(?P<request_id>[^/]+)/(?P<outcome>response|error)")
 STATUS = re.compile(r"/status/[^/]+/(?P<status>ready|error)")
+EXITING = "/exiting"
 MAX_HEADER_BYTES = 1024
 
 
@@ -51,9 +55,16 @@ def _read(read_fd: int, endpoint: ExecutorEndpoint) -> None:
             _deliver(endpoint, path, body)
 
 
+def exiting(endpoint: ExecutorEndpoint) -> bool:
+    """Whether the environment's runtime announced, with its last report, that it is ending."""
+    return getattr(endpoint, "runtime_exiting", False)
+
+
 def _deliver(endpoint: ExecutorEndpoint, path: str, body: bytes) -> None:
     # What ExecutorEndpoint's invocation_response/invocation_error/status_ready/status_error do.
-    if match := INVOCATION.fullmatch(path):
+    if path == EXITING:
+        endpoint.runtime_exiting = True  # read by the executor once the invocation's report is in
+    elif match := INVOCATION.fullmatch(path):
         result = InvocationResult(match["request_id"], body, is_error=match["outcome"] == "error", logs=endpoint.logs)
         _settle(endpoint.invocation_future, result=result)
     elif match := STATUS.fullmatch(path):

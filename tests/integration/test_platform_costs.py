@@ -1,6 +1,7 @@
 """What issue 16 switched off or changed to make a checkout cheaper keeps the platform's behaviour:
-the shop's SQS mappings long-poll on LocalStack without holding a message back, and CloudWatch's API
-works with the per-invocation metrics off."""
+the shop's SQS mappings long-poll on LocalStack without holding a message back, CloudWatch's API
+works with the per-invocation metrics off, and a function's log lines, stored without a gateway
+round trip, still feed a metric filter."""
 
 import json
 import time
@@ -11,6 +12,7 @@ from client.waiting import eventually
 from infra import long_poll
 from infra.aws import client
 from infra.stack import ORDER_QUEUE, SUBSCRIPTIONS
+from tests.integration.invocations import zip_sources
 from tests.integration.orders import checkout_event, exactly_one_order
 
 
@@ -58,3 +60,43 @@ def test_cloudwatch_api_works_with_per_invocation_metrics_off():
         Namespace=namespace, MetricName=metric, StartTime=end - 600, EndTime=end, Period=60, Statistics=["Sum"]
     )["Datapoints"]
     assert sum(point["Sum"] for point in statistics) == 3
+
+
+def test_a_metric_filter_on_a_functions_log_group_counts_its_lines(create_function, invoke, logs_client):
+    # Embedded mode stores invocation logs straight in the logs backend (embedded_localstack/log_events.py),
+    # except for groups with metric filters: those must still turn matching lines into metrics.
+    name = create_function(
+        code={"ZipFile": zip_sources({"app.py": "def handler(event, context):\n    print('ORDER-PLACED', event)\n"})}
+    )
+    group, namespace = f"/aws/lambda/{name}", f"Test/{uuid.uuid4().hex[:8]}"
+    invoke(name, {"n": 0})  # the first invocation's lines make the group
+    logs_client.put_metric_filter(
+        logGroupName=group,
+        filterName="placed",
+        filterPattern="ORDER-PLACED",
+        metricTransformations=[{"metricName": "Placed", "metricNamespace": namespace, "metricValue": "1"}],
+    )
+    for n in range(1, 4):
+        invoke(name, {"n": n})
+    cloudwatch = client("cloudwatch")
+
+    def counted() -> float:
+        end = time.time() + 60
+        points = cloudwatch.get_metric_statistics(
+            Namespace=namespace, MetricName="Placed", StartTime=end - 600, EndTime=end, Period=60, Statistics=["Sum"]
+        )["Datapoints"]
+        return sum(point["Sum"] for point in points)
+
+    # At least the three matching lines: LocalStack Community's filter-pattern matcher matches every line
+    # (localstack/services/logs/provider.py, get_pattern_matcher), so START, END and REPORT count too.
+    eventually(lambda: counted() >= 3, timeout=10, what=f"the 3 matching lines counted in {namespace}")
+
+    def every_line() -> list[str]:
+        pages = logs_client.get_paginator("filter_log_events").paginate(logGroupName=group)
+        placed = [
+            event["message"] for page in pages for event in page["events"] if event["message"].startswith("ORDER")
+        ]
+        return sorted(placed) if len(placed) == 4 else []
+
+    lines = eventually(every_line, timeout=10, what=f"the 4 invocations' lines in {group}")
+    assert lines == [f"ORDER-PLACED {{'n': {n}}}\n" for n in range(4)]

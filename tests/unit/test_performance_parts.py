@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded_localstack import catalog_cache, code_watch, lambda_metrics
+from embedded_localstack import catalog_cache, code_watch, lambda_metrics, log_events
 from embedded_localstack.memory import tree_rss_mb
 from infra import long_poll
 
@@ -126,6 +126,52 @@ def test_lambda_metrics_switched_off_unless_asked(monkeypatch):
     assert version_manager.record_cw_metric_error is lambda_metrics._nothing
 
 
+def test_log_shipping_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read LogHandler.run_log_loop of the new release (what it
+    # sends, how it creates groups and streams) and the logs provider's put_log_events, then move the pin.
+    assert version("localstack-core") == log_events.PINNED_LOCALSTACK
+    import inspect
+
+    from localstack.services.lambda_.invocation import logs
+
+    assert log_events.ship_straight_to_the_store()
+    assert logs.LogHandler.run_log_loop.__module__ == log_events.__name__
+    assert "QUEUE_SHUTDOWN" in inspect.getsource(logs) and "log_queue" in inspect.getsource(logs.LogHandler.add_logs)
+
+
+def test_log_lines_go_to_the_store_with_group_and_stream_made_once():
+    from moto.logs.models import LogsBackend
+
+    backend, through_api, now = LogsBackend("us-east-1", "000000000000"), [], int(time.time() * 1000)
+    first = [{"timestamp": now, "message": "START\n"}, {"timestamp": now, "message": "x\n"}]
+    second = [{"timestamp": now + 1, "message": "REPORT\n"}]
+
+    def keep(*call):
+        through_api.append(call)
+
+    log_events.deliver(backend, "/aws/lambda/f", "2026/12/02/[$LATEST]a", first, keep)
+    log_events.deliver(backend, "/aws/lambda/f", "2026/12/02/[$LATEST]a", second, keep)
+    log_events.deliver(backend, "/aws/lambda/f", "2026/12/02/[$LATEST]b", second, keep)
+    stream = backend.groups["/aws/lambda/f"].streams["2026/12/02/[$LATEST]a"]
+    assert [event.message for event in stream.events] == ["START\n", "x\n", "REPORT\n"]
+    assert sorted(backend.groups["/aws/lambda/f"].streams) == ["2026/12/02/[$LATEST]a", "2026/12/02/[$LATEST]b"]
+    assert through_api == []
+
+
+def test_a_group_with_a_metric_filter_goes_through_the_api_and_only_that_group():
+    from moto.logs.models import LogsBackend
+
+    backend, through_api = LogsBackend("us-east-1", "000000000000"), []
+    backend.create_log_group("/aws/lambda/counted", tags={})
+    backend.put_metric_filter("f", "ERROR", "/aws/lambda/counted", [{"metricName": "E", "metricNamespace": "N"}])
+    lines = [{"timestamp": int(time.time() * 1000), "message": "ERROR boom\n"}]
+    log_events.deliver(backend, "/aws/lambda/counted", "s", lines, lambda *call: through_api.append(call))
+    log_events.deliver(backend, "/aws/lambda/other", "s", lines, lambda *call: through_api.append(call))
+    assert through_api == [("/aws/lambda/counted", "s", lines)]
+    assert [event.message for event in backend.groups["/aws/lambda/other"].streams["s"].events] == ["ERROR boom\n"]
+    assert backend.groups["/aws/lambda/counted"].streams["s"].events == []  # the API call stores them
+
+
 def test_long_poll_window_only_for_localstack():
     assert long_poll.batching_window(0, "http://127.0.0.1:4566") == 20
     assert long_poll.batching_window(0, "http://localhost.localstack.cloud:4566") == 20
@@ -185,6 +231,15 @@ def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
         assert (result.request_id, result.payload, result.is_error) == ("req-2", b'{"errorType": "X"}', True)
     reader.join(timeout=5)
     assert not reader.is_alive(), "the reader ends when the process's end of the pipe closes"
+
+    assert not report_pipe.exiting(endpoint)
+    endpoint.invocation_future = Future()
+    write_fd, reader = report_pipe.open_for(endpoint, "env-1")
+    os.write(write_fd, b"/exiting 0\n/invocations/req-3/error 2\n{}")  # sys.exit in a handler
+    assert endpoint.invocation_future.result(timeout=5).is_error
+    assert report_pipe.exiting(endpoint), "announced before the report that ends the invocation"
+    os.close(write_fd)
+    reader.join(timeout=5)
 
     endpoint.startup_future = Future()
     write_fd, reader = report_pipe.open_for(endpoint, "env-2")
