@@ -12,10 +12,9 @@ import time
 import zipfile
 from pathlib import Path
 
-import yaml
-
 from embedded_localstack.instrumentation import tools_in_archive
 from infra import node_archives
+from infra.contract import load_contract
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
 from infra.stack import FUNCTIONS
@@ -135,7 +134,7 @@ def zip_folder(folder: Path) -> bytes:
 
 def write_contract() -> None:
     """The functions read the contract as JSON (no YAML parser in the archive); generated, not committed."""
-    contract = json.dumps(yaml.safe_load(OPENAPI_DOCUMENT.read_text()), sort_keys=True, indent=1)
+    contract = json.dumps(load_contract(), sort_keys=True, indent=1)
     if not CONTRACT_JSON.exists() or CONTRACT_JSON.read_text() != contract:
         CONTRACT_JSON.write_text(contract)
     # The event contracts (api/events/), copied as they are: their $refs to ../openapi.yaml are

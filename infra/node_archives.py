@@ -15,8 +15,7 @@ import time
 import zipfile
 from pathlib import Path
 
-import yaml
-
+from infra.contract import load_contract
 from infra.model import Function
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, OPENAPI_DOCUMENT, PROJECT_DIR
 
@@ -83,7 +82,7 @@ def dereferenced(contract: dict, document: dict) -> dict:
 
 def write_event_contracts() -> None:
     """lambdas_node/shared/contracts/<name>.schema.json, generated (not committed), rewritten when it changed."""
-    document = yaml.safe_load(OPENAPI_DOCUMENT.read_text())
+    document = load_contract()
     EVENT_CONTRACTS.mkdir(parents=True, exist_ok=True)
     for source in sorted((OPENAPI_DOCUMENT.parent / "events").glob("*.schema.json")):
         text = json.dumps(dereferenced(json.loads(source.read_text()), document), sort_keys=True, indent=1) + "\n"

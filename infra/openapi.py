@@ -4,11 +4,10 @@ API Gateway's extensions. Pure functions, unit-tested in tests/unit/test_infra_d
 import copy
 import importlib.util
 
-import yaml
-
 from infra.arns import Arns
+from infra.contract import load_contract
 from infra.model import RestApi
-from infra.paths import LAMBDA_SOURCES, OPENAPI_DOCUMENT
+from infra.paths import LAMBDA_SOURCES
 
 
 def _functions_errors():
@@ -92,7 +91,7 @@ def openapi_for(api: RestApi, arns: Arns, contract: dict | None = None) -> dict:
 
     Two catch-alls go to the API's function too, so that it answers 405 for a method a path does not
     have and 404 for an unknown path, as JSON; API Gateway alone answers both with 403."""
-    document = contract if contract is not None else yaml.safe_load(OPENAPI_DOCUMENT.read_text())
+    document = contract if contract is not None else load_contract()
     proxy = {"x-amazon-apigateway-integration": proxy_integration(arns.region, arns(api.function))}
     paths = {}
     for path, item in document["paths"].items():
