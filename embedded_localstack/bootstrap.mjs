@@ -4,7 +4,8 @@
 // host passes a listening socket (_EMBEDDED_LISTEN_FD) on which LocalStack posts invocations, and
 // points stdout/stderr at the environment's log file, which this process truncates at each START.
 // This file reports the init outcome and each invocation's response or error over the executor's
-// report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without one. Timeouts and MemorySize are enforced by the host, which kills this process.
+// report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without
+// one. Timeouts and MemorySize are enforced by the host, which kills this process.
 //
 // What the function's code sees follows AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-
 // client, "the RIC"): how the handler is found (UserFunction.js), console in Lambda's text format
@@ -235,12 +236,26 @@ function maxMemoryUsedMb() {
   }
 }
 
+// The report pipe as a descriptor of this process alone. The inherited one can pass to child processes
+// the function starts (seen when environments start side by side), and a child that wrote to it would
+// break the frames. Node opens files close-on-exec, so: reopen it, close the original.
+function privateReportFd(inherited) {
+  if (!inherited) return undefined;
+  const fd = Number(inherited);
+  try {
+    const own = fs.openSync(`${process.platform === 'linux' ? '/proc/self/fd' : '/dev/fd'}/${fd}`, 'w');
+    fs.closeSync(fd);
+    return own;
+  } catch {
+    return fd; // no /proc or /dev/fd: the inherited descriptor still carries the reports
+  }
+}
+
 // ---- the runtime ------------------------------------------------------------------------------
 class Runtime {
   constructor() {
     const env = process.env;
-    const reportFd = env._EMBEDDED_REPORT_FD ? Number(env._EMBEDDED_REPORT_FD) : undefined;
-    this.localstack = new LocalStack(env.LOCALSTACK_RUNTIME_ENDPOINT, reportFd);
+    this.localstack = new LocalStack(env.LOCALSTACK_RUNTIME_ENDPOINT, privateReportFd(env._EMBEDDED_REPORT_FD));
     this.runtimeId = env.LOCALSTACK_RUNTIME_ID;
     this.maxPayloadSize = Number(env.LOCALSTACK_MAX_PAYLOAD_SIZE || 0);
     for (const name of LOCALSTACK_INTERNAL_ENV) delete env[name];
@@ -267,6 +282,9 @@ class Runtime {
         if (accepted) this.enqueue(JSON.parse(Buffer.concat(chunks)));
       });
     });
+    // One connection for the environment's life, however long it idles between invocations: LocalStack
+    // reuses it (executor.py), and Node would otherwise close it after 5 s (keepAliveTimeout's default).
+    server.keepAliveTimeout = 0;
     // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
     server.on('connection', (socket) => socket.unref());
     server.listen({ fd });
@@ -286,6 +304,8 @@ class Runtime {
     } catch (error) {
       logError('Uncaught Exception', error);
       const body = toRapidResponse(error);
+      // report_pipe.py's /exiting: main() ends the process after this report.
+      if (this.localstack.reportFd !== undefined) await this.localstack.post('/exiting', Buffer.alloc(0));
       await this.localstack.post(`/status/${this.runtimeId}/error`, body);
       return false;
     }
@@ -421,8 +441,9 @@ async function main() {
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());
   const fatal = (title, exitCode, error) => {
     logError(title, error);
-    // report_pipe.py's /exiting: the executor then waits for this process to end before the next invocation.
-    if (runtime.current && runtime.localstack.reportFd !== undefined) runtime.localstack.post('/exiting', Buffer.alloc(0));
+    // report_pipe.py's /exiting, also between invocations (a timer's uncaught exception): the executor
+    // waits for this process to end rather than send it the next invocation.
+    if (runtime.localstack.reportFd !== undefined) runtime.localstack.post('/exiting', Buffer.alloc(0));
     const report = runtime.current
       ? runtime.localstack.post(`/invocations/${runtime.current.requestId}/error`, toRapidResponse(error))
       : runtime.localstack.post(`/status/${runtime.runtimeId}/error`, toRapidResponse(error));

@@ -315,6 +315,7 @@ class Runtime:
             body = error_body(e)
             sys.stdout.write(error_log_line(body))
             sys.stdout.flush()
+            self._announce_exit()  # main() ends the process after this report
             self._report(f"/status/{self.runtime_id}/error", body)
             return False
         self.init_duration_ms = (time.monotonic() - started) * 1000
@@ -371,8 +372,8 @@ class Runtime:
 
         duration_ms = (time.monotonic() - started) * 1000
         self._finish(request_id, duration_ms)
-        if exit_code is not None and self.report_fd >= 0:
-            self._report("/exiting", b"")  # report_pipe.EXITING: the executor waits for the end below
+        if exit_code is not None:
+            self._announce_exit()  # the process ends below
         self._report(f"/invocations/{request_id}/{outcome}", body)
         if exit_code is not None:
             os._exit(exit_code)
@@ -394,6 +395,12 @@ class Runtime:
             self.init_duration_ms = None
         print(f"END RequestId: {request_id}\n{report}", flush=True)
         sys.stderr.flush()
+
+    def _announce_exit(self) -> None:
+        """report_pipe.EXITING, before the report after which this process ends: the executor then
+        waits for the end instead of sending the next invocation to a process on its way out."""
+        if self.report_fd >= 0:
+            self._report("/exiting", b"")
 
     def _report(self, path: str, body: object) -> None:
         if self.report_fd < 0:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import resource
+import select
 import shutil
 import socket
 import subprocess
@@ -74,12 +75,15 @@ class InvokeConnection:
         self.port: int | None = None
 
     def post(self, port: int, body: bytes, timeout: float) -> int:
-        if self.connection is None or self.port != port:
+        connection = self.connection
+        if connection is None or self.port != port or _closed_by_peer(connection):
+            # Nothing was sent on it yet: a fresh connection cannot deliver this invocation twice.
             self.close()
-            self.connection, self.port = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout), port
+            connection = self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            self.port = port
         try:
-            self.connection.request("POST", "/invoke", body, {"Content-Type": "application/json"})
-            response = self.connection.getresponse()
+            connection.request("POST", "/invoke", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
             response.read()
             return response.status
         except BaseException:
@@ -87,9 +91,18 @@ class InvokeConnection:
             raise
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-        self.connection = self.port = None
+        connection, self.connection, self.port = self.connection, None, None
+        if connection is not None:
+            connection.close()
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive socket that is readable has been closed by the other end (or holds
+    something no request asked for): it must not carry the next request."""
+    if connection.sock is None:
+        return False
+    readable, _, _ = select.select([connection.sock], [], [], 0)
+    return bool(readable)
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
@@ -109,6 +122,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.expected_exit: subprocess.Popen | None = None
         self.code_watch: CodeWatch | None = None  # hot reload: changes to the code folder since spawn
         self.http = InvokeConnection()
+        self.spawns, self.reports = 0, ""  # processes started so far; the current one's report stream
         self.instrumentation = FunctionInstrumentation.of(function_version)  # debugger, coverage
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -182,8 +196,11 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         listener = socket.create_server(("127.0.0.1", 0))
         self.executor_endpoint.container_port = listener.getsockname()[1]
         self.executor_endpoint.startup_future = Future()
-        self.executor_endpoint.runtime_exiting = False  # see report_pipe.EXITING
-        reports, reader = report_pipe.open_for(self.executor_endpoint, self.id)  # instead of callbacks via the gateway
+        self.spawns += 1
+        self.reports = f"{self.id}-{self.spawns}"  # this process's reports, not a replaced one's (report_pipe.exiting)
+        reports, reader = report_pipe.open_for(
+            self.executor_endpoint, self.reports
+        )  # instead of callbacks via the gateway
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
                 bootstrap_command(
@@ -280,11 +297,12 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             else:
                 # Read here rather than sent by the environment: megabytes of output then cost the
                 # function neither memory nor time. The environment waits for the next invocation.
-                result.logs = self.get_logs()
-                if report_pipe.exiting(endpoint):
+                if report_pipe.exiting(endpoint, self.reports):
                     # The runtime reported a fatal error and is ending (sys.exit in a handler, an uncaught
-                    # exception in Node.js): the next invocation must find it gone, not send to it.
+                    # exception in Node.js): the next invocation must find it gone, not send to it, and
+                    # what it writes on its way out (Node's END and REPORT) belongs to this log.
                     self._await_exit()
+                result.logs = self.get_logs()
                 return result
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
@@ -297,6 +315,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def _running(self, payload: dict[str, str]) -> InvocationResult | None:
         """Makes sure a process is there to take the invocation. None if one is; the init error of a
         fresh one otherwise, which is the invoker's answer."""
+        if report_pipe.exiting(self.executor_endpoint, self.reports):
+            self._await_exit()  # announced between invocations (a Node.js timer's uncaught exception)
         if self.process.poll() is None:
             return None
         # The previous invocation timed out or the runtime died: a fresh process takes over, as a

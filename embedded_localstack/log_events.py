@@ -14,8 +14,10 @@ then the whole handler chain, for what ends as one call into moto's logs backend
 of LocalStack's CPU time per warm invocation (profiled with yappi: 300 invocations, 4.6 of 6.9 s).
 ``ship_straight_to_the_store`` delivers to that backend directly, so groups, streams, events,
 subscription filters (LocalStack patches them into moto's ``LogStream.put_log_events``) and every
-read API stay as they were. A group with metric filters still goes through the API, whose provider
-turns matching lines into CloudWatch metrics. Pinned to LocalStack 4.14.0 like lambda_metrics.py:
+read API stay as they were. A group with metric filters of its own still goes through the API, whose
+provider turns matching lines into CloudWatch metrics. (That provider applies every metric filter of
+the region to every group's lines; a function's lines now count only for filters on its own group,
+as on AWS.) Pinned to LocalStack 4.14.0 like lambda_metrics.py:
 on another version nothing is patched and tests/unit/test_performance_parts.py fails.
 """
 
@@ -134,11 +136,16 @@ def ship_straight_to_the_store() -> bool:
     from localstack.utils.aws.arns import extract_account_id_from_arn
     from localstack.utils.aws.client_types import ServicePrincipal
 
+    original = logs.LogHandler.run_log_loop
+
     def run_log_loop(self, *args, **kwargs) -> None:
+        account_id = extract_account_id_from_arn(self.role_arn)
+        if not account_id:  # no account to store under: LocalStack's own loop, whose client decides
+            return original(self, *args, **kwargs)
         # Loaded as the shipper's first PutLogEvents would load it: LocalStack's patches of moto's
         # logs models (subscription filters) are in place before the first line is stored.
         SERVICE_PLUGINS.require("logs")
-        backend = get_moto_logs_backend(extract_account_id_from_arn(self.role_arn), self.region)
+        backend = get_moto_logs_backend(account_id, self.region)
         client = None
 
         def put_through_api(log_group: str, log_stream: str, events: list[dict]) -> None:
@@ -163,6 +170,7 @@ def ship_straight_to_the_store() -> bool:
             except Exception as e:
                 LOG.warning("Error saving logs to group %s in region %s: %s", log_item.log_group, self.region, e)
 
+    run_log_loop.original = original  # tests read what it replaced
     logs.LogHandler.run_log_loop = run_log_loop
     _shipping_straight = True
     return True

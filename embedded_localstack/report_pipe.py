@@ -8,9 +8,10 @@ A runtime that does not know the pipe (no ``_EMBEDDED_REPORT_FD``) keeps using t
 which stay registered.
 
 Frame: ``<path> <body length>\\n<body>``, the path as the callback's (``/invocations/<id>/response``).
-One frame has no callback: ``/exiting``, written just before the error report of an invocation after
-which the runtime ends itself (sys.exit in a handler, an uncaught exception in Node.js), so that the
-executor waits for the end instead of sending the next invocation to a process on its way out.
+One frame has no callback: ``/exiting``, written just before a report after which the runtime ends
+itself (sys.exit in a handler, an uncaught exception in Node.js, also between invocations, an init
+error), so that the executor waits for the end (executor.EXIT_GRACE_SECONDS, then kills it) instead
+of sending the next invocation to a process on its way out.
 """
 
 import logging
@@ -36,12 +37,12 @@ def open_for(endpoint: ExecutorEndpoint, name: str) -> tuple[int, threading.Thre
     its last report delivered: join it before taking an exit for a crash, since a runtime may report
     and exit at once (an init error, sys.exit in the handler)."""
     read_fd, write_fd = os.pipe()
-    reader = threading.Thread(target=_read, args=(read_fd, endpoint), daemon=True, name=f"lambda-reports-{name}")
+    reader = threading.Thread(target=_read, args=(read_fd, endpoint, name), daemon=True, name=f"lambda-reports-{name}")
     reader.start()
     return write_fd, reader
 
 
-def _read(read_fd: int, endpoint: ExecutorEndpoint) -> None:
+def _read(read_fd: int, endpoint: ExecutorEndpoint, name: str) -> None:
     with os.fdopen(read_fd, "rb") as reports:
         while header := reports.readline(MAX_HEADER_BYTES):  # empty at EOF: the process is gone
             try:
@@ -52,18 +53,20 @@ def _read(read_fd: int, endpoint: ExecutorEndpoint) -> None:
             except ValueError:  # whatever wrote this was not bootstrap.py (the function's code can reach the fd)
                 LOG.warning("malformed report from execution environment %s: %r", endpoint.executor_id, header[:200])
                 return
-            _deliver(endpoint, path, body)
+            _deliver(endpoint, path, body, name)
 
 
-def exiting(endpoint: ExecutorEndpoint) -> bool:
-    """Whether the environment's runtime announced, with its last report, that it is ending."""
-    return getattr(endpoint, "runtime_exiting", False)
+def exiting(endpoint: ExecutorEndpoint, name: str) -> bool:
+    """Whether the runtime whose reports `name` (open_for's) carries announced that it is ending. By
+    name: a replaced process's late announcement must not count against its replacement."""
+    return name in getattr(endpoint, "runtimes_exiting", ())
 
 
-def _deliver(endpoint: ExecutorEndpoint, path: str, body: bytes) -> None:
+def _deliver(endpoint: ExecutorEndpoint, path: str, body: bytes, name: str) -> None:
     # What ExecutorEndpoint's invocation_response/invocation_error/status_ready/status_error do.
     if path == EXITING:
-        endpoint.runtime_exiting = True  # read by the executor once the invocation's report is in
+        # A set per endpoint: one name per process of the environment (a handful over its life).
+        endpoint.runtimes_exiting = getattr(endpoint, "runtimes_exiting", set()) | {name}
     elif match := INVOCATION.fullmatch(path):
         result = InvocationResult(match["request_id"], body, is_error=match["outcome"] == "error", logs=endpoint.logs)
         _settle(endpoint.invocation_future, result=result)

@@ -5,7 +5,10 @@ runtime (aws-lambda-nodejs-runtime-interface-client). The semantics common to ev
 test_lambda_runtime.py."""
 
 import base64
+import os
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,6 +23,8 @@ AVAILABLE = [
 ]
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="no Node.js 18, 20 or 22 here")
 RUNTIME = AVAILABLE[0] if AVAILABLE else None
+# Node's http.Server keepAliveTimeout default (Node 18, 20 and 22), which bootstrap.mjs switches off.
+NODE_KEEP_ALIVE_TIMEOUT_SECONDS = 5
 # <ISO timestamp>\t<request id>\t<LEVEL>\t<message>, one line per console call
 CONSOLE_LINE = r"^(\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z)\t{request_id}\t{level}\t{message}$"
 
@@ -238,13 +243,48 @@ def test_unhandled_promise_rejection_is_reported_and_the_environment_replaced(no
     name = node_function({"index.js": source})
     invoke(name)
 
-    error, response = invoke(name, {"reject": True})
-    after, _ = invoke(name)
+    # Several rounds: the runtime reports, then exits; the next invocation must reach a fresh process,
+    # never the one on its way out, and the fatal invocation's log keeps the lines written on the way out.
+    for _ in range(3):
+        error, response = invoke(name, {"reject": True}, LogType="Tail")
+        after, _ = invoke(name)
 
-    assert response["FunctionError"] == "Unhandled"
-    assert error["errorType"] == "Runtime.UnhandledPromiseRejection"
-    assert error["errorMessage"] == "Error: nobody listens"
-    assert after == 1, "the process exited; a fresh environment serves the next invocation"
+        assert response["FunctionError"] == "Unhandled"
+        assert error["errorType"] == "Runtime.UnhandledPromiseRejection"
+        assert error["errorMessage"] == "Error: nobody listens"
+        assert after == 1, "the process exited; a fresh environment serves the next invocation"
+        tail, request_id = tail_and_id(response)
+        assert f"REPORT RequestId: {request_id}" in tail
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_a_functions_child_processes_do_not_get_the_runtimes_report_pipe(node_function, invoke):
+    # A child writing to LocalStack's report pipe would break the environment's reports. Several
+    # environments start side by side: that is when an inherited descriptor reached the children.
+    source = (
+        "const cp = require('child_process');\n"
+        "exports.handler = async () => cp.execSync('ls -l /proc/self/fd', { stdio: ['ignore', 'pipe', 'ignore'] })\n"
+        "  .toString();\n"
+    )
+    names = [node_function({"index.js": source}) for _ in range(4)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        listings = list(pool.map(lambda name: invoke(name)[0], names))
+
+    for listing in listings:
+        assert "pipe:" not in listing, listing
+
+
+def test_an_environment_idle_past_nodes_keep_alive_timeout_still_takes_invocations(node_function, invoke):
+    # LocalStack keeps one connection to each environment; Node's HTTP server would close an idle one
+    # after its keepAliveTimeout (5 s by default), and the next invocation would be lost on it.
+    name = node_function({"index.js": "let count = 0;\nexports.handler = async () => ++count;\n"})
+    assert invoke(name)[0] == 1
+    time.sleep(NODE_KEEP_ALIVE_TIMEOUT_SECONDS + 1)  # the stimulus itself: an idle gap, not a wait for something
+
+    result, response = invoke(name)
+
+    assert "FunctionError" not in response
+    assert result == 2, "the same warm environment answered"
 
 
 def test_missing_handler_module_is_an_import_module_error(node_function, invoke):

@@ -87,9 +87,9 @@ def test_a_metric_filter_on_a_functions_log_group_counts_its_lines(create_functi
         )["Datapoints"]
         return sum(point["Sum"] for point in points)
 
-    # At least the three matching lines: LocalStack Community's filter-pattern matcher matches every line
-    # (localstack/services/logs/provider.py, get_pattern_matcher), so START, END and REPORT count too.
-    eventually(lambda: counted() >= 3, timeout=10, what=f"the 3 matching lines counted in {namespace}")
+    # Every line of the three invocations, START to REPORT: LocalStack Community's filter-pattern matcher
+    # matches every line (localstack/services/logs/provider.py, get_pattern_matcher).
+    eventually(lambda: counted() == 12, timeout=10, what=f"the 3 invocations' 12 lines counted in {namespace}")
 
     def every_line() -> list[str]:
         pages = logs_client.get_paginator("filter_log_events").paginate(logGroupName=group)

@@ -136,7 +136,11 @@ def test_log_shipping_patch_is_pinned_to_the_installed_localstack():
 
     assert log_events.ship_straight_to_the_store()
     assert logs.LogHandler.run_log_loop.__module__ == log_events.__name__
-    assert "QUEUE_SHUTDOWN" in inspect.getsource(logs) and "log_queue" in inspect.getsource(logs.LogHandler.add_logs)
+    # What the replacement mirrors: one event per non-empty line, group and stream made on
+    # ResourceNotFound, the shutdown pill, the role's account through with_assumed_role.
+    replaced = inspect.getsource(logs.LogHandler.run_log_loop.original)
+    for part in ("log_item.logs.split", "create_log_group", "create_log_stream", "QUEUE_SHUTDOWN", "with_assumed_role"):
+        assert part in replaced, part
 
 
 def test_log_lines_go_to_the_store_with_group_and_stream_made_once():
@@ -232,12 +236,13 @@ def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
     reader.join(timeout=5)
     assert not reader.is_alive(), "the reader ends when the process's end of the pipe closes"
 
-    assert not report_pipe.exiting(endpoint)
+    assert not report_pipe.exiting(endpoint, "env-1")
     endpoint.invocation_future = Future()
-    write_fd, reader = report_pipe.open_for(endpoint, "env-1")
+    write_fd, reader = report_pipe.open_for(endpoint, "env-1-2")
     os.write(write_fd, b"/exiting 0\n/invocations/req-3/error 2\n{}")  # sys.exit in a handler
     assert endpoint.invocation_future.result(timeout=5).is_error
-    assert report_pipe.exiting(endpoint), "announced before the report that ends the invocation"
+    assert report_pipe.exiting(endpoint, "env-1-2"), "announced before the report that ends the invocation"
+    assert not report_pipe.exiting(endpoint, "env-1-3"), "a replacement process is not taken for the one ending"
     os.close(write_fd)
     reader.join(timeout=5)
 
