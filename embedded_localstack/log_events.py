@@ -142,11 +142,7 @@ def ship_straight_to_the_store() -> bool:
         account_id = extract_account_id_from_arn(self.role_arn)
         if not account_id:  # no account to store under: LocalStack's own loop, whose client decides
             return original(self, *args, **kwargs)
-        # Loaded as the shipper's first PutLogEvents would load it: LocalStack's patches of moto's
-        # logs models (subscription filters) are in place before the first line is stored.
-        SERVICE_PLUGINS.require("logs")
-        backend = get_moto_logs_backend(account_id, self.region)
-        client = None
+        backend = client = None
 
         def put_through_api(log_group: str, log_stream: str, events: list[dict]) -> None:
             nonlocal client
@@ -166,6 +162,12 @@ def ship_straight_to_the_store() -> bool:
             timestamp = int(time.time() * 1000)
             events = [{"timestamp": timestamp, "message": line + "\n"} for line in log_item.logs.split("\n") if line]
             try:
+                if backend is None:
+                    # At the first lines, as the shipper's first PutLogEvents would load the service (not
+                    # when the function is created, in the middle of a deployment): LocalStack's patches of
+                    # moto's logs models (subscription filters) are in place before the first line is stored.
+                    SERVICE_PLUGINS.require("logs")
+                    backend = get_moto_logs_backend(account_id, self.region)
                 deliver(backend, log_item.log_group, log_item.log_stream, events, put_through_api)
             except Exception as e:
                 LOG.warning("Error saving logs to group %s in region %s: %s", log_item.log_group, self.region, e)
