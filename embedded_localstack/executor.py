@@ -72,15 +72,13 @@ class InvokeConnection:
 
     def __init__(self) -> None:
         self.connection: http.client.HTTPConnection | None = None
-        self.port: int | None = None
 
     def post(self, port: int, body: bytes, timeout: float) -> int:
         connection = self.connection
-        if connection is None or self.port != port or _closed_by_peer(connection):
+        if connection is None or connection.port != port or _closed_by_peer(connection):
             # Nothing was sent on it yet: a fresh connection cannot deliver this invocation twice.
             self.close()
             connection = self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            self.port = port
         try:
             connection.request("POST", "/invoke", body, {"Content-Type": "application/json"})
             response = connection.getresponse()
@@ -91,7 +89,7 @@ class InvokeConnection:
             raise
 
     def close(self) -> None:
-        connection, self.connection, self.port = self.connection, None, None
+        connection, self.connection = self.connection, None
         if connection is not None:
             connection.close()
 
@@ -196,11 +194,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         listener = socket.create_server(("127.0.0.1", 0))
         self.executor_endpoint.container_port = listener.getsockname()[1]
         self.executor_endpoint.startup_future = Future()
+        # Reports over a pipe instead of callbacks via the gateway, named for this process (report_pipe.exiting).
         self.spawns += 1
-        self.reports = f"{self.id}-{self.spawns}"  # this process's reports, not a replaced one's (report_pipe.exiting)
-        reports, reader = report_pipe.open_for(
-            self.executor_endpoint, self.reports
-        )  # instead of callbacks via the gateway
+        self.reports = f"{self.id}-{self.spawns}"
+        reports, reader = report_pipe.open_for(self.executor_endpoint, self.reports)
         with open(self.log_path, "ab") as log, listener:
             self.process = subprocess.Popen(
                 bootstrap_command(

@@ -1,10 +1,13 @@
 """The two LocalStack plugins of the embedded mode, registered as entry points in pyproject.toml.
 
 - ``localstack.lambda.runtime_executor`` ``local-process``: Lambda environments as local processes.
-- ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto.
-  LocalStack's default DynamoDB is DynamoDB Local, which needs Java and downloads on first use.
+- ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto,
+  one operation at a time (MOTO_DYNAMODB_LOCK). LocalStack's default DynamoDB is DynamoDB Local,
+  which needs Java and downloads on first use.
 - ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only.
 """
+
+import threading
 
 from localstack.runtime.server.core import RuntimeServerPlugin
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
@@ -27,21 +30,42 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         return LocalProcessRuntimeExecutor
 
 
+# moto's DynamoDB evaluates a write's condition, then validates and applies the update, with nothing
+# held in between; LocalStack serves requests on many threads, so two conditional writes to one item
+# could both pass the same condition (seen: two checkouts of one basket both claimed it, hence two
+# orders; ten concurrent UpdateItems with a long expression all "won"). DynamoDB makes each write
+# atomic per item; one operation at a time, across both APIs that share moto's tables, is the
+# simple superset. Reentrant: nothing in moto's DynamoDB calls back in, but a wait here must never
+# be on the thread's own lock.
+MOTO_DYNAMODB_LOCK = threading.RLock()
+
+
+def _one_operation_at_a_time(provider):
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    def serialised(handler):
+        def call(context, request):
+            with MOTO_DYNAMODB_LOCK:
+                return handler(context, request)
+
+        return call
+
+    # Every operation of the empty API classes raises NotImplementedError, so all of them go to moto.
+    return {operation: serialised(handler) for operation, handler in MotoFallbackDispatcher(provider).items()}
+
+
 @aws_provider(api="dynamodb", name="moto")
 def dynamodb_moto():
     from localstack.aws.api.dynamodb import DynamodbApi
-    from localstack.services.moto import MotoFallbackDispatcher
 
-    # Every operation of the empty API class raises NotImplementedError, so all of them go to moto.
-    return Service.for_provider(DynamodbApi(), dispatch_table_factory=MotoFallbackDispatcher)
+    return Service.for_provider(DynamodbApi(), dispatch_table_factory=_one_operation_at_a_time)
 
 
 @aws_provider(api="dynamodbstreams", name="moto")
 def dynamodbstreams_moto():
     from localstack.aws.api.dynamodbstreams import DynamodbstreamsApi
-    from localstack.services.moto import MotoFallbackDispatcher
 
-    return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=MotoFallbackDispatcher)
+    return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=_one_operation_at_a_time)
 
 
 class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):

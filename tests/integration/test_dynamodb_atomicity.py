@@ -1,0 +1,56 @@
+"""Conditional writes are atomic per item, as DynamoDB's are: of concurrent writes under one condition,
+exactly one succeeds. The shop's double-checkout guard (the basket's claim, an UpdateItem) rests on it,
+as Powertools idempotency (the ordering function's records) does. Embedded mode serves DynamoDB with moto,
+which checks a condition and then applies the write with nothing held in between; a long update
+expression widens that gap, so without embedded_localstack/plugins.py's lock every round had several
+winners."""
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from infra.aws import client
+from infra.stack import BASKET_TABLE
+
+WRITERS = 10
+ROUNDS = 5
+# Sixty attributes set with the claim: moto's validation of the expression takes milliseconds.
+WIDE_UPDATE = "SET #claim = :claim, " + ", ".join(f"extra{i} = :claim" for i in range(60))
+
+
+def contend(write) -> int:
+    """Runs write(client, writer index) from WRITERS threads released at once; the number that succeeded."""
+    clients = [client("dynamodb") for _ in range(WRITERS)]
+    start = threading.Barrier(WRITERS)
+
+    def one(index: int) -> int:
+        dynamodb = clients[index]
+        start.wait()
+        try:
+            write(dynamodb, index)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return 0
+        return 1
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        return sum(pool.map(one, range(WRITERS)))
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_one_of_concurrent_conditional_updates_of_an_item_wins(round_):
+    key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
+    client("dynamodb").put_item(TableName=BASKET_TABLE.name, Item=key | {"items": {"L": []}})
+
+    def claim(dynamodb, index):
+        dynamodb.update_item(
+            TableName=BASKET_TABLE.name,
+            Key=key,
+            UpdateExpression=WIDE_UPDATE,
+            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
+            ExpressionAttributeNames={"#claim": "claim", "#key": "userName"},
+            ExpressionAttributeValues={":claim": {"S": str(index)}},
+        )
+
+    assert contend(claim) == 1
