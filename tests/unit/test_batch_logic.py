@@ -3,11 +3,16 @@ a slow record is cut off and reported alone, wherever it sits in the batch; slow
 their batch-mates' time; records that cannot be started before the deadline are reported untouched."""
 
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
-from shared.batches import TimeBudgetedBatchProcessor
+from infra.model import batch_function_timeout
+from infra.stack import SUBSCRIPTIONS
+from shared import batches
+from shared.batches import RecordTimedOut, TimeBudgetedBatchProcessor
 from tests.unit.conftest import FakeLambdaContext, sqs_event
 
 
@@ -135,25 +140,53 @@ def test_slow_records_cannot_starve_their_batch_mates_even_when_the_invocation_i
     assert elapsed < 2.4, "the function answers before its deadline"
 
 
-def test_with_the_budget_provisioning_guarantees_every_record_gets_its_full_limit():
-    # A batch sized as infra/stack.py sizes it (batch x limit + reserve): records that run to their
-    # limit are each given all of it, even the last one behind nine slow ones.
-    from shared.batches import RESERVE_SECONDS
+@dataclass
+class ManualClockContext:
+    """A Lambda context on a clock that moves only when a record runs: what each record is given is then
+    a function of the budget alone, not of how busy the machine is."""
 
-    limit, durations = 0.1, []
+    timeout_seconds: float
+    now: float = 0.0
 
-    def handler(record):
-        begun = time.monotonic()
-        try:
-            time.sleep(30)
-        finally:
-            durations.append(time.monotonic() - begun)
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout_seconds - self.now) * 1000)
 
-    # The whole-second rounding of the real timeout leaves slack; here 0.3 s covers the between-records overhead.
-    failed, _ = run(
-        [f"r{i}" for i in range(10)], seconds=10 * limit + RESERVE_SECONDS + 0.3, record_timeout=limit, handler=handler
+
+@pytest.mark.parametrize(
+    ("batch_size", "record_timeout"),
+    [(10, 0.1), (10, 0.25), (1, 0.7)]
+    + [(s.batch_size, float(s.function.environment["RECORD_TIMEOUT"])) for s in SUBSCRIPTIONS],
+)
+def test_with_the_budget_provisioning_guarantees_every_record_gets_its_full_limit(
+    monkeypatch, batch_size, record_timeout
+):
+    # Given a function timeout sized as infra/stack.py sizes it, and a full batch whose every record runs
+    # until it is cut off. (The limit each record is armed with is checked, not how long its handler
+    # measured itself: SIGALRM and the scheduler run on the wall clock, and a loaded machine can hold the
+    # process between arming the timer and entering the handler. The cut-off itself is tested above.)
+    context = ManualClockContext(timeout_seconds=batch_function_timeout(batch_size, record_timeout))
+    armed = []
+
+    @contextmanager
+    def time_limit(seconds):
+        armed.append(seconds)
+        yield
+
+    def runs_to_its_limit(record):
+        context.now += armed[-1]
+        raise RecordTimedOut("cut off")
+
+    monkeypatch.setattr(batches, "time_limit", time_limit)
+    bodies = [f"r{i}" for i in range(batch_size)]
+
+    # When the batch runs
+    response = process_partial_response(
+        event=sqs_event(*bodies, message_ids=bodies),
+        record_handler=runs_to_its_limit,
+        processor=TimeBudgetedBatchProcessor(record_timeout=record_timeout),
+        context=context,
     )
 
-    assert failed == [f"r{i}" for i in range(10)]
-    assert len(durations) == 10
-    assert min(durations) >= limit * 0.95, durations
+    # Then every record, the last behind all the slow ones too, was armed with its whole limit
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == bodies
+    assert armed == [pytest.approx(record_timeout, abs=0.001)] * batch_size
