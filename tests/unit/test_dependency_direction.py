@@ -47,7 +47,3 @@ def test_no_test_module_imports_another_test_module():
         if bad := [m for m in modules if m.rsplit(".", 1)[-1].startswith("test_")]:
             offenders[str(path.relative_to(PROJECT_DIR))] = bad
     assert offenders == {}
-
-
-def test_the_old_tooling_package_is_gone():
-    assert not (PROJECT_DIR / "shop").exists()
