@@ -8,7 +8,7 @@ A deadline only matters when something fails, so each one is the worst case the 
 import os
 
 from embedded_localstack.cli import SHARED_SETTINGS, load_env_file
-from infra.stack import NOTIFICATION_FUNCTION, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION
+from infra.stack import NOTIFICATION_FUNCTION, ORDER_BATCH_SIZE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION
 
 
 def localstack_setting(name: str, default: float) -> float:
@@ -69,5 +69,5 @@ def order_burst(n: int, receives: int = 1) -> float:
     visibility = ORDER_QUEUE.visibility_timeout
     return (
         queue_delivery(ORDERING_FUNCTION.timeout, ORDER_BATCHING_WINDOW, receives, visibility)
-        + (n // 10) * ORDERING_FUNCTION.timeout
+        + -(-n // ORDER_BATCH_SIZE) * ORDERING_FUNCTION.timeout
     )

@@ -15,6 +15,9 @@ REGION = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or
 ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or (None if ALLOW_REAL_AWS else "test")
 SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or (None if ALLOW_REAL_AWS else "test")
 
+# OrderQueue's event source mapping waits up to this long to fill a batch (0: hand over what is there).
+ORDER_BATCHING_WINDOW = int(os.environ.get("SHOP_ORDER_BATCHING_WINDOW") or 0)
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "localstack", "localhost.localstack.cloud"}
 
 

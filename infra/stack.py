@@ -1,8 +1,7 @@
 """The shop's stack: every resource it deploys, declared once. Deployment (infra/deploy.py), the tools,
 the tests and the benchmarks import it; the functions get the names they need as environment variables."""
 
-import os
-
+from infra import settings
 from infra.model import (
     AsyncInvokeConfig,
     Bucket,
@@ -23,8 +22,7 @@ from infra.model import (
 )
 
 STAGE = "prod"
-# OrderQueue's event source mapping waits up to this long to fill a batch (0: hand over what is there).
-ORDER_BATCHING_WINDOW = int(os.environ.get("SHOP_ORDER_BATCHING_WINDOW") or 0)
+ORDER_BATCHING_WINDOW = settings.ORDER_BATCHING_WINDOW
 
 READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
 

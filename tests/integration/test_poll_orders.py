@@ -1,4 +1,4 @@
-"""Poll-based path: OrderQueue -> event source mapping (batches of 10, partial batch failures) ->
+"""Poll-based path: OrderQueue -> event source mapping (batches of ORDER_BATCH_SIZE, partial batch failures) ->
 ordering function -> order table; redrive to OrderQueue-dlq after 3 receives; idempotent per checkoutId."""
 
 import json
