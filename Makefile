@@ -11,7 +11,7 @@ up: ## start LocalStack (Docker if an engine and Compose v2 answer, else embedde
 down: ## stop LocalStack and every function process it started
 	@scripts/localenv.sh down
 
-debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DEBUG=a,b for several), see README
+debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DEBUG=a,b for several), see docs/debugging.md
 	@test -n "$(FN)" || { echo "usage: make debug FN=<function> (e.g. FN=product)" >&2; exit 2; }
 	@scripts/venv.sh && LAMBDA_DEBUG=$(FN) .venv/bin/python -m tools.debug_ports check >/dev/null  # a wrong name stops nothing
 	@scripts/localenv.sh down && LAMBDA_DEBUG=$(FN) scripts/localenv.sh up

@@ -39,7 +39,7 @@ if [ "$command" = up ]; then
   scripts/venv.sh
   .venv/bin/python -m tools.debug_ports check || exit 2  # LAMBDA_DEBUG names functions that exist
   if [ "$mode" = docker ] && [ -n "${LAMBDA_DEBUG:-}" ]; then
-    echo "LAMBDA_DEBUG works in embedded mode only (README, Debugging a function: Docker mode); run 'LOCALSTACK_MODE=embedded make debug FN=...'" >&2
+    echo "LAMBDA_DEBUG works in embedded mode only (docs/debugging.md, Debugging and coverage in Docker mode); run 'LOCALSTACK_MODE=embedded make debug FN=...'" >&2
     exit 2
   fi
   scripts/node-runtime.sh

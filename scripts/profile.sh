@@ -31,4 +31,4 @@ BENCH=$bench .venv/bin/python -m bench
 kill -INT $spy
 wait $spy || true
 trap - EXIT
-echo "==> flame graph: $svg (open it in a browser; README, Profiling, says how to read it)"
+echo "==> flame graph: $svg (open it in a browser; docs/performance.md says how to read it)"

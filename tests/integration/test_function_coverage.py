@@ -36,7 +36,7 @@ def test_deployed_code_holds_neither_the_debugger_nor_coverage(lambda_client, fu
 
 @pytest.fixture
 def function_coverage_data(embedded_only) -> Path:
-    """Docker mode's functions run in containers without coverage.py (README, Coverage)."""
+    """Docker mode's functions run in containers without coverage.py (docs/debugging.md, Coverage in Docker mode)."""
     folder = os.environ.get(COVERAGE_VARIABLE)
     if not folder:
         pytest.skip(f"function processes are measured under scripts/test.sh ({COVERAGE_VARIABLE} is not set)")
