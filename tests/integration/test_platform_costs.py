@@ -1,4 +1,4 @@
-"""What issue 16 switched off or changed to make a checkout cheaper keeps the platform's behaviour:
+"""What is switched off or changed to make a checkout cheaper keeps the platform's behaviour:
 the shop's SQS mappings long-poll on LocalStack without holding a message back, CloudWatch's API
 works with the per-invocation metrics off, and a function's log lines, stored without a gateway
 round trip, still feed a metric filter."""

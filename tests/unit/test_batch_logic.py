@@ -130,11 +130,11 @@ def test_a_batch_where_every_record_fails_is_answered_not_raised():
 
 @pytest.mark.parametrize("slow_positions", [(0, 1, 2), (3, 5, 9), (7, 8, 9)], ids=["first", "spread", "last"])
 def test_slow_records_cannot_starve_their_batch_mates_even_when_the_invocation_is_short_of_time(slow_positions, armed):
-    # The reviewer's case: three slow records in a batch of 10 whose invocation has less time than
-    # 10 x record_timeout (2.1 s after the reserve against 6 s; shares large enough that a loaded
-    # machine's scheduling delays do not cut a healthy record off). Each slow record used to take its
-    # whole limit and leave the later records unstarted, so the healthy ones failed with it on every
-    # receive until they were dead-lettered. Now the records share what is left: all are tried.
+    # Three slow records in a batch of 10 whose invocation has less time than 10 x record_timeout
+    # (2.1 s after the reserve against 6 s; shares large enough that a loaded machine's scheduling
+    # delays do not cut a healthy record off). Were each slow record to take its whole limit, the later
+    # records would go unstarted and fail with it on every receive until they were dead-lettered: the
+    # records share what is left instead, so all are tried.
     bodies = [f"slow-{i}" if i in slow_positions else f"healthy-{i}" for i in range(10)]
     started = []
 

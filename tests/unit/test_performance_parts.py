@@ -1,4 +1,4 @@
-"""The pieces that make an invocation and a checkout cheaper (issue 16), without LocalStack."""
+"""The pieces that make an invocation and a checkout cheaper, without LocalStack."""
 
 import os
 import subprocess
