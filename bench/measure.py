@@ -50,7 +50,7 @@ def latency_row(path: str, measure: str, samples_ms: list[float], target: str) -
 def localstack_cpu_seconds() -> float:
     """CPU time (user + system, all threads) the running embedded LocalStack has used so far. Unlike
     wall-clock time, what a piece of work costs in it hardly depends on what else the machine runs."""
-    from embedded_localstack.cli import Instance
+    from embedded_localstack import Instance
 
     process = Instance.from_env().running(remove_stale=False)
     if process is None:

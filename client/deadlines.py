@@ -7,14 +7,14 @@ A deadline only matters when something fails, so each one is the worst case the 
 
 import os
 
-from embedded_localstack.cli import SHARED_SETTINGS, load_env_file
+import embedded_localstack
 from infra.stack import NOTIFICATION_FUNCTION, ORDER_BATCH_SIZE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION
 
 
 def localstack_setting(name: str, default: float) -> float:
     """A LocalStack setting as the running LocalStack reads it: the shell wins over the shared file,
     LocalStack's own default (localstack/config.py, 4.14.0) applies when neither sets it."""
-    return float(os.environ.get(name) or load_env_file(SHARED_SETTINGS).get(name) or default)
+    return float(os.environ.get(name) or embedded_localstack.shared_settings().get(name) or default)
 
 
 # Starting an execution environment, first or replacement, is bounded by this (LocalStack's default 20 s).

@@ -1,1 +1,37 @@
-"""LocalStack 4.14.0 on the host, without Docker: Lambda functions as local processes, DynamoDB from moto."""
+"""LocalStack 4.14.0 on the host, without Docker: Lambda functions as local processes, DynamoDB from moto.
+
+The platform's public API is what this module names; code outside the package (the shop, its tools,
+benchmarks and tests of the shop) imports only these, never a submodule. They are loaded on first use
+(PEP 562), because LocalStack imports this package for its plugins and needs none of them.
+
+- ``Instance``: one embedded LocalStack (port, state folder, pid file), ``Instance.from_env()``;
+- ``start(instance, timeout)``, ``stop(instance)``, ``status(instance)`` and ``wait_ready(...)``: its
+  lifecycle, as ``make up``, ``make down`` and ``make status`` run it; ``failed_hooks(status)`` names the
+  init hooks that failed in LocalStack's ``/_localstack/init`` answer;
+- ``shared_settings()``: the LocalStack settings both modes start with (``config/localstack.env``);
+- ``debugging``: the debugger settings and ports (``LAMBDA_DEBUG``), and ``tools_in_archive(names)``,
+  which finds debugger or coverage files that must never ship in a function archive.
+"""
+
+from importlib import import_module
+
+_PUBLIC = {
+    "Instance": ("embedded_localstack.cli", "Instance"),
+    "start": ("embedded_localstack.cli", "up"),
+    "stop": ("embedded_localstack.cli", "down"),
+    "status": ("embedded_localstack.cli", "status"),
+    "wait_ready": ("embedded_localstack.cli", "wait_ready"),
+    "failed_hooks": ("embedded_localstack.cli", "failed_hooks"),
+    "shared_settings": ("embedded_localstack.cli", "shared_settings"),
+    "debugging": ("embedded_localstack.instrumentation", None),
+    "tools_in_archive": ("embedded_localstack.instrumentation", "tools_in_archive"),
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name, attribute = _PUBLIC[name]
+    module = import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

@@ -73,6 +73,11 @@ def load_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def shared_settings() -> dict[str, str]:
+    """The LocalStack settings both modes start with (a variable set in the shell wins in embedded mode)."""
+    return load_env_file(SHARED_SETTINGS)
+
+
 @dataclass(frozen=True)
 class Instance:
     port: int

@@ -12,7 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from embedded_localstack.instrumentation import tools_in_archive
+from embedded_localstack import tools_in_archive
 from infra import node_archives
 from infra.contract import load_contract
 from infra.model import LAMBDA_RUNTIME, Function

@@ -4,8 +4,8 @@ functions when a name is not one of them (scripts/localenv.sh, before `make up` 
 
 import sys
 
-from embedded_localstack import instrumentation
-from embedded_localstack.cli import Instance
+from embedded_localstack import Instance
+from embedded_localstack import debugging as instrumentation
 from infra.model import LAMBDA_RUNTIME
 from infra.stack import FUNCTIONS
 

@@ -153,7 +153,7 @@ def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: flo
     """After `docker compose up -d`: 0 once every ready hook completed; 1 as soon as one is in ERROR
     (naming it, as embedded mode does), the container stopped, or timeout seconds passed."""
     # The same test as embedded mode's, so both modes name a failed hook alike.
-    from embedded_localstack.cli import failed_hooks
+    from embedded_localstack import failed_hooks
 
     started = time.monotonic()
     seen = {"status": None, "next_check": started}

@@ -105,7 +105,9 @@ def test_functions_run_with_lambdas_file_and_process_limits_from_the_first_line_
 
 
 @pytest.mark.usefixtures("embedded_only")
-@pytest.mark.skipif(os.geteuid() == 0, reason="the kernel does not apply RLIMIT_NPROC to root (docs/embedded-runtime.md, Security)")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="the kernel does not apply RLIMIT_NPROC to root (docs/embedded-runtime.md, Security)"
+)
 def test_a_fork_bomb_in_a_function_stops_at_the_process_limit(create_function, invoke):
     name = create_function("process_probe", Timeout=30)
 

@@ -1,5 +1,7 @@
-"""Dependencies point one way: lambdas/ <- infra/ and client/ <- tools/, tests/ and bench/. Read from
-the import statements of every module, so a new wrong-way import fails here, not in a review."""
+"""Dependencies point one way: lambdas/ <- infra/ and client/ <- tools/, tests/ and bench/, and the
+platform (embedded_localstack/) imports none of the shop while the shop reaches the platform through
+its public API only. Read from the import statements of every module, so a new wrong-way import fails
+here, not in a review."""
 
 import ast
 
@@ -15,7 +17,10 @@ ALLOWED = {
     "client": {"client", "infra", "embedded_localstack"},
     "tools": {"tools", "client", "infra", "embedded_localstack"},
     "bench": {"bench", "client", "infra", "embedded_localstack"},
+    "embedded_localstack": {"embedded_localstack"},
 }
+# The shop's packages, which may use the platform only through what embedded_localstack/__init__.py names.
+SHOP_PACKAGES = ("lambdas", "lambdas_node", "infra", "client", "tools", "bench", "init")
 PROJECT_PACKAGES = {"lambdas", "infra", "client", "tools", "tests", "bench", "embedded_localstack", "shop", "shared"}
 
 
@@ -37,6 +42,42 @@ def test_a_package_imports_only_what_sits_below_it(package):
         if "__pycache__" not in path.parts and project_imports(path) - ALLOWED[package]
     }
     assert wrong == {}
+
+
+def platform_imports(path) -> list[str]:
+    """What a module imports of the platform, as dotted names (`embedded_localstack.cli`, `embedded_localstack.Instance`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.split(".")[0] == "embedded_localstack"]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] == "embedded_localstack"
+        ):
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return found
+
+
+def test_the_shop_uses_only_the_platforms_public_api():
+    import embedded_localstack
+
+    public = {"embedded_localstack"} | {f"embedded_localstack.{name}" for name in embedded_localstack.__all__}
+    wrong = {
+        str(path.relative_to(PROJECT_DIR)): sorted(set(platform_imports(path)) - public)
+        for package in SHOP_PACKAGES
+        for path in sorted((PROJECT_DIR / package).rglob("*.py"))
+        if "__pycache__" not in path.parts and set(platform_imports(path)) - public
+    }
+    assert wrong == {}
+
+
+def test_every_name_of_the_public_api_resolves():
+    import embedded_localstack
+
+    assert {
+        name: getattr(embedded_localstack, name) is not None for name in embedded_localstack.__all__
+    } == dict.fromkeys(embedded_localstack.__all__, True)
 
 
 def test_no_test_module_imports_another_test_module():
