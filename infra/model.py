@@ -224,7 +224,7 @@ class Stack:
 
 
 # Queue consumers (lambdas/shared/batches.py) keep this back from the deadline to report a batch's outcome;
-# the same value as shared.batches.RESERVE_SECONDS (tests/unit/test_batch_budget.py holds them equal).
+# they get it as the environment variable of the same name, and function timeouts are sized with it.
 BATCH_RESERVE_SECONDS = 0.3
 
 

@@ -3,6 +3,7 @@ the tests and the benchmarks import it; the functions get the names they need as
 
 from infra import settings
 from infra.model import (
+    BATCH_RESERVE_SECONDS,
     AsyncInvokeConfig,
     Bucket,
     BucketNotification,
@@ -136,6 +137,7 @@ ORDERING_FUNCTION = Function(
         "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
         "FAULT_TABLE": FAULT_TABLE,
         "RECORD_TIMEOUT": ORDER_RECORD_TIMEOUT,
+        "BATCH_RESERVE_SECONDS": BATCH_RESERVE_SECONDS,
     },
     timeout=ORDERING_TIMEOUT,
 )
@@ -169,7 +171,11 @@ IMAGE_UPDATER_FUNCTION = Function(
         Grant(("dynamodb:UpdateItem",), PRODUCT_TABLE),
         Grant(("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"), IMAGE_METADATA_QUEUE),
     ),
-    environment={"TABLE_NAME": PRODUCT_TABLE, "RECORD_TIMEOUT": IMAGE_RECORD_TIMEOUT},
+    environment={
+        "TABLE_NAME": PRODUCT_TABLE,
+        "RECORD_TIMEOUT": IMAGE_RECORD_TIMEOUT,
+        "BATCH_RESERVE_SECONDS": BATCH_RESERVE_SECONDS,
+    },
     timeout=IMAGE_UPDATER_TIMEOUT,
 )
 # Node.js, from lambdas_node/checkout_audit/: a second consumer of CheckoutBasket.

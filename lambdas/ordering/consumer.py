@@ -19,14 +19,14 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from ordering.logic import order_from_checkout
 from shared import faults
-from shared.batches import TimeBudgetedBatchProcessor, record_timeout_from_env
+from shared.batches import TimeBudgetedBatchProcessor, budget_from_env
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
 from shared.event_contract import BrokenContract, received_checkout
 
 logger = Logger(service="ordering")
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
-processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout_from_env())
+processor = TimeBudgetedBatchProcessor(**budget_from_env())
 idempotency = IdempotencyConfig(
     event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400
 )

@@ -8,12 +8,12 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
-from shared.batches import TimeBudgetedBatchProcessor, record_timeout_from_env
+from shared.batches import TimeBudgetedBatchProcessor, budget_from_env
 from shared.config import require_env
 
 logger = Logger(service="product-image-updater")
 products = boto3.resource("dynamodb").Table(require_env("TABLE_NAME"))
-processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout_from_env())
+processor = TimeBudgetedBatchProcessor(**budget_from_env())
 
 
 class UnknownProduct(Exception):

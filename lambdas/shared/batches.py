@@ -9,7 +9,7 @@ maxReceiveCount receives its healthy batch-mates end in the dead-letter queue wi
   invocation (the time left less a reserve, divided by the records not yet processed), whichever
   is less;
 - provisioning guarantees the full limit to every record: infra/stack.py derives the function's
-  timeout from its subscription, batch size x RECORD_TIMEOUT + RESERVE_SECONDS at least. So however
+  timeout from its subscription, batch size x RECORD_TIMEOUT + BATCH_RESERVE_SECONDS at least. So however
   many slow records share a batch, and wherever they sit, every healthy record is tried on every
   receive, with RECORD_TIMEOUT to finish. The fair share only bites when the invocation starts with
   less than that (time lost before the handler ran, an overloaded host): then the records share
@@ -32,9 +32,6 @@ from contextlib import contextmanager
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-# Kept back from the deadline for reporting the batch's outcome after the last record. Provisioning
-# (infra/model.py, BATCH_RESERVE_SECONDS) sizes function timeouts with the same value.
-RESERVE_SECONDS = 0.3
 # Not worth starting a record with less than this left of the whole budget; it would be cut off.
 MIN_START_SECONDS = 0.1
 
@@ -69,26 +66,32 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def record_timeout_from_env() -> float:
-    """RECORD_TIMEOUT, set by provisioning from infra/stack.py."""
-    value = os.environ.get("RECORD_TIMEOUT")
-    if not value:
-        raise RuntimeError("environment variable RECORD_TIMEOUT is not set; provisioning sets it (infra/stack.py)")
-    return float(value)
+def budget_from_env() -> dict[str, float]:
+    """A record's time limit (RECORD_TIMEOUT) and what is kept back from the deadline to report the batch's
+    outcome after the last record (BATCH_RESERVE_SECONDS), as provisioning sets them (infra/stack.py,
+    which sizes the function's timeout with the same two values)."""
+    budget = {}
+    for variable, parameter in (("RECORD_TIMEOUT", "record_timeout"), ("BATCH_RESERVE_SECONDS", "reserve_seconds")):
+        value = os.environ.get(variable)
+        if not value:
+            raise RuntimeError(f"environment variable {variable} is not set; provisioning sets it (infra/stack.py)")
+        budget[parameter] = float(value)
+    return budget
 
 
 class TimeBudgetedBatchProcessor(BatchProcessor):
-    def __init__(self, record_timeout: float, event_type: EventType = EventType.SQS):
+    def __init__(self, record_timeout: float, reserve_seconds: float, event_type: EventType = EventType.SQS):
         # A batch whose every record failed is still answered with batchItemFailures, not an error:
         # the outcome is the same, and the invocation is not counted as a function error.
         super().__init__(event_type=event_type, raise_on_entire_batch_failure=False)
         self.record_timeout = record_timeout
+        self.reserve_seconds = reserve_seconds
 
     def _remaining_seconds(self) -> float:
         context = getattr(self, "lambda_context", None)
         if context is None:
             return float("inf")
-        return context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS
+        return context.get_remaining_time_in_millis() / 1000 - self.reserve_seconds
 
     def process(self) -> list[tuple]:
         # As Powertools' own, in order, but each record knows how many (itself included) still share the budget.
@@ -106,7 +109,7 @@ class TimeBudgetedBatchProcessor(BatchProcessor):
         remaining = self._remaining_seconds()
         if remaining < MIN_START_SECONDS:
             return self._fail(
-                record, DeadlineReached(f"{remaining + RESERVE_SECONDS:.2f} s left in the invocation; not started")
+                record, DeadlineReached(f"{remaining + self.reserve_seconds:.2f} s left in the invocation; not started")
             )
         try:
             with time_limit(self.record_limit(remaining, getattr(self, "_records_left", 1))):

@@ -9,17 +9,17 @@ import pytest
 from infra import model, stack
 from infra.model import BATCH_RESERVE_SECONDS, check_batch_budgets
 from infra.stack import SUBSCRIPTIONS
-from shared import batches
 
 
-def test_provisioning_reserves_what_the_consumers_keep_back():
-    assert BATCH_RESERVE_SECONDS == batches.RESERVE_SECONDS
+@pytest.mark.parametrize("subscription", SUBSCRIPTIONS, ids=lambda s: s.function.name)
+def test_provisioning_tells_each_consumer_the_reserve_its_timeout_was_sized_with(subscription):
+    assert float(subscription.function.environment["BATCH_RESERVE_SECONDS"]) == BATCH_RESERVE_SECONDS
 
 
 @pytest.mark.parametrize("subscription", SUBSCRIPTIONS, ids=lambda s: s.function.name)
 def test_every_consumer_has_room_for_a_full_batch_of_records_at_their_limit(subscription):
     record_timeout = float(subscription.function.environment["RECORD_TIMEOUT"])
-    assert subscription.batch_size * record_timeout + batches.RESERVE_SECONDS <= subscription.function.timeout
+    assert subscription.batch_size * record_timeout + BATCH_RESERVE_SECONDS <= subscription.function.timeout
     assert subscription.queue.visibility_timeout >= 6 * subscription.function.timeout
 
 

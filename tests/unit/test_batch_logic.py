@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import pytest
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
+from infra.model import BATCH_RESERVE_SECONDS as RESERVE_SECONDS
 from infra.model import batch_function_timeout
 from infra.stack import SUBSCRIPTIONS
 from shared import batches
-from shared.batches import MIN_START_SECONDS, RESERVE_SECONDS, RecordTimedOut, TimeBudgetedBatchProcessor
+from shared.batches import MIN_START_SECONDS, RecordTimedOut, TimeBudgetedBatchProcessor
 from tests.unit.conftest import FakeLambdaContext, sqs_event
 
 
@@ -33,7 +34,7 @@ def armed(monkeypatch) -> list[float]:
 
 
 def run(bodies: list[str], seconds: float, record_timeout: float, handler) -> list[str]:
-    processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout)
+    processor = TimeBudgetedBatchProcessor(record_timeout=record_timeout, reserve_seconds=RESERVE_SECONDS)
     response = process_partial_response(
         event=sqs_event(*bodies, message_ids=bodies),
         record_handler=handler,
@@ -194,7 +195,7 @@ def test_with_the_budget_provisioning_guarantees_every_record_gets_its_full_limi
     response = process_partial_response(
         event=sqs_event(*bodies, message_ids=bodies),
         record_handler=runs_to_its_limit,
-        processor=TimeBudgetedBatchProcessor(record_timeout=record_timeout),
+        processor=TimeBudgetedBatchProcessor(record_timeout=record_timeout, reserve_seconds=RESERVE_SECONDS),
         context=context,
     )
 
