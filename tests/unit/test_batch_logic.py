@@ -14,7 +14,7 @@ from infra.model import batch_function_timeout
 from infra.stack import SUBSCRIPTIONS
 from shared import batches
 from shared.batches import MIN_START_SECONDS, RecordTimedOut, TimeBudgetedBatchProcessor
-from tests.unit.conftest import FakeLambdaContext, sqs_event
+from tests.unit.lambda_events import FakeLambdaContext, sqs_event
 
 
 @pytest.fixture

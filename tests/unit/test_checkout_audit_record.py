@@ -12,7 +12,7 @@ import yaml
 
 from infra.node_archives import EVENT_CONTRACTS, NODE_SOURCES, dereferenced, install_packages, write_event_contracts
 from infra.paths import OPENAPI_DOCUMENT
-from tests.unit.conftest import load_event
+from tests.unit.lambda_events import load_event
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 RECORD = NODE_SOURCES / "checkout_audit" / "record.mjs"

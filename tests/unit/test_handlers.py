@@ -23,8 +23,8 @@ from infra.stack import (
 )
 from shared.errors import InvalidInput, NotFound
 from shared.event_contract import BrokenContract, check_checkout
-from tests.unit.conftest import UNREACHABLE, api_event, load_event, sqs_event
 from tests.unit.in_memory_table import InMemoryTable
+from tests.unit.lambda_events import UNREACHABLE, api_event, load_event, sqs_event
 
 CHECKOUT = checkout_request("ann")  # the one valid checkout body (client/shop.py)
 CARD = CHECKOUT["cardInfo"]
