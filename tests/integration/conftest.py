@@ -12,11 +12,9 @@ from infra.archives import zip_folder
 from infra.aws import client
 from infra.model import RestApi
 from infra.stack import BASKET_API, ORDER_API, PRODUCT_API, api_url
+from tests.integration.invocations import FUNCTIONS, TEST_FUNCTION_TIMEOUT
 
-FUNCTIONS = Path(__file__).parent / "functions"
 TEST_ROLE = "integration-test-lambda"
-# Functions that tests create time out after this, unless a test says otherwise.
-TEST_FUNCTION_TIMEOUT = 10
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,22 +83,6 @@ def create_function(lambda_client, test_role_arn):
     yield create
     for name in created:
         lambda_client.delete_function(FunctionName=name)
-
-
-def proxy_event(
-    method: str, path: str, resource: str, body: str | None = None, path_parameters: dict | None = None
-) -> dict:
-    """An API Gateway proxy event, for invoking an API function directly."""
-    return {
-        "httpMethod": method,
-        "path": path,
-        "resource": resource,
-        "pathParameters": path_parameters,
-        "headers": {"Content-Type": "application/json"},
-        "requestContext": {"requestId": f"test-{uuid.uuid4().hex[:8]}", "stage": "prod"},
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from embedded_localstack import reaper
 from infra.archives import zip_folder
-from tests.integration.conftest import FUNCTIONS
+from tests.integration.invocations import FUNCTIONS
 
 PROJECT = Path(__file__).resolve().parents[2]
 

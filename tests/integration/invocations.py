@@ -2,7 +2,14 @@
 runtime tests of every language."""
 
 import io
+import uuid
 import zipfile
+from pathlib import Path
+
+# The test functions' sources (tests/integration/functions/<name>/).
+FUNCTIONS = Path(__file__).parent / "functions"
+# Functions that tests create time out after this, unless a test says otherwise.
+TEST_FUNCTION_TIMEOUT = 10
 
 
 def zip_sources(files: dict[str, str]) -> bytes:
@@ -15,3 +22,19 @@ def zip_sources(files: dict[str, str]) -> bytes:
 
 def request_id_of(response) -> str:
     return response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+
+
+def proxy_event(
+    method: str, path: str, resource: str, body: str | None = None, path_parameters: dict | None = None
+) -> dict:
+    """An API Gateway proxy event, for invoking an API function directly."""
+    return {
+        "httpMethod": method,
+        "path": path,
+        "resource": resource,
+        "pathParameters": path_parameters,
+        "headers": {"Content-Type": "application/json"},
+        "requestContext": {"requestId": f"test-{uuid.uuid4().hex[:8]}", "stage": "prod"},
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -17,7 +17,7 @@ from infra.paths import ARCHIVES_DIR
 from infra.reconcilers.lambda_ import environment_of
 from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, TABLES
 from shared.event_contract import check_checkout
-from tests.integration.conftest import proxy_event
+from tests.integration.invocations import proxy_event
 from tests.integration.orders import exactly_one_order
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from client.waiting import eventually
 from infra.archives import zip_folder
-from tests.integration.conftest import FUNCTIONS
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
     PROJECT,
     alive,
@@ -27,6 +26,7 @@ from tests.integration.embedded_instances import (  # noqa: F401 (instance is a 
     make,
     port_is_free,
 )
+from tests.integration.invocations import FUNCTIONS
 
 pytestmark = pytest.mark.lifecycle
 

@@ -9,7 +9,7 @@ import pytest
 from infra.archives import link_hot_reload_folder
 from infra.paths import LAMBDA_SOURCES
 from infra.stack import PRODUCT_FUNCTION, PRODUCT_TABLE
-from tests.integration.conftest import proxy_event
+from tests.integration.invocations import proxy_event
 
 
 @pytest.fixture

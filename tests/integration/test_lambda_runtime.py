@@ -23,8 +23,7 @@ from client.waiting import eventually
 from embedded_localstack import interpreters, node_runtime, reaper
 from infra.archives import DEPENDENCIES, zip_folder
 from infra.aws import client
-from tests.integration.conftest import FUNCTIONS, TEST_FUNCTION_TIMEOUT
-from tests.integration.invocations import request_id_of, zip_sources
+from tests.integration.invocations import FUNCTIONS, TEST_FUNCTION_TIMEOUT, request_id_of, zip_sources
 
 # What CloudWatch Logs takes as one event (PutLogEvents), in UTF-8 bytes with its 26 bytes of overhead.
 MAX_LOG_EVENT_BYTES = 256 * 1024
