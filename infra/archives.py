@@ -14,8 +14,8 @@ from pathlib import Path
 
 from embedded_localstack import tools_in_archive
 from infra import node_archives
-from infra.contract import load_contract
 from infra.model import LAMBDA_RUNTIME, Function
+from infra.openapi_document import load_contract
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
 from infra.stack import FUNCTIONS
 

@@ -15,8 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from infra.contract import load_contract
 from infra.model import Function
+from infra.openapi_document import load_contract
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, OPENAPI_DOCUMENT, PROJECT_DIR
 
 NODE_SOURCES = PROJECT_DIR / "lambdas_node"

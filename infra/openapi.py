@@ -5,8 +5,8 @@ import copy
 import importlib.util
 
 from infra.arns import Arns
-from infra.contract import load_contract
 from infra.model import RestApi
+from infra.openapi_document import load_contract
 from infra.paths import LAMBDA_SOURCES
 
 

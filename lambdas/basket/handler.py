@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
 from basket import logic
+from shared.api_contract import parse_body
 from shared.config import require_env
-from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
 from shared.errors import InvalidInput
 from shared.event_contract import BrokenContract, check_checkout

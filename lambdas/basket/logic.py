@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared import money
-from shared.contract import storable
+from shared.api_contract import storable
 from shared.errors import Claimed, Conflict, InvalidInput, KeyReused, NotFound
 from shared.http import to_json
 

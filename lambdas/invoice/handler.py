@@ -7,7 +7,8 @@ import json
 from aws_lambda_powertools import Logger
 
 from invoice.logic import invoice_for
-from shared import contract, faults
+from shared import api_contract as contract
+from shared import faults
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
 from shared.errors import tagged_with_class

@@ -4,8 +4,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
 from product import logic
+from shared.api_contract import parse_body
 from shared.config import require_env
-from shared.contract import parse_body
 from shared.dynamo import KeyValueTable
 from shared.http import create_app, no_content, request_body
 

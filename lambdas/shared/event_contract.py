@@ -7,7 +7,7 @@ from pathlib import Path
 
 import fastjsonschema
 
-from shared.contract import DOCUMENT, for_validation, refuse_unstorable_text
+from shared.api_contract import DOCUMENT, for_validation, refuse_unstorable_text
 from shared.errors import InvalidInput
 
 CHECKOUT_BASKET = "checkout-basket.schema.json"
@@ -28,7 +28,7 @@ def _openapi(uri: str) -> dict:
 
 @functools.cache
 def validator(schema_file: str):
-    """Compiled once per environment, as shared.contract.validator is."""
+    """Compiled once per environment, as shared.api_contract.validator is."""
     schema = json.loads((Path(__file__).parent / schema_file).read_text())
     # A relative $ref has the empty scheme; fastjsonschema would fetch any other over the network.
     return fastjsonschema.compile(schema, handlers={"": _openapi})

@@ -10,7 +10,7 @@ from http import HTTPStatus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from shared.contract import allowed_methods, refuse_unstorable_parameters
+from shared.api_contract import allowed_methods, refuse_unstorable_parameters
 from shared.errors import STATUSES, Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
 
 # json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each

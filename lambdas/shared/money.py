@@ -1,7 +1,7 @@
 """Money arithmetic without rounding. Decimal's default context keeps 28 significant digits and
 rounds silently beyond them; prices here may carry up to 38 (DynamoDB's limit), and a product of
 two of them needs more. So sums and products use a context wide enough to be exact, and whether the
-result can be stored is checked by the caller (shared.contract.storable)."""
+result can be stored is checked by the caller (shared.api_contract.storable)."""
 
 from decimal import Context, Decimal, Inexact, Rounded
 

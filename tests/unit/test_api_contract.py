@@ -8,7 +8,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from infra.paths import OPENAPI_DOCUMENT
-from shared import contract
+from shared import api_contract as contract
 from shared.errors import InvalidInput
 
 
