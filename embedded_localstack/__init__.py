@@ -10,7 +10,8 @@ benchmarks and tests of the shop) imports only these, never a submodule. They ar
   init hooks that failed in LocalStack's ``/_localstack/init`` answer;
 - ``shared_settings()``: the LocalStack settings both modes start with (``config/localstack.env``);
 - ``debugging``: the debugger settings and ports (``LAMBDA_DEBUG``), and ``tools_in_archive(names)``,
-  which finds debugger or coverage files that must never ship in a function archive.
+  which finds debugger or coverage files that must never ship in a function archive;
+- ``install_wheels(requirements, target, python_version, platform)``: pinned packages for another Python.
 """
 
 from importlib import import_module
@@ -25,6 +26,7 @@ _PUBLIC = {
     "shared_settings": ("embedded_localstack.cli", "shared_settings"),
     "debugging": ("embedded_localstack.instrumentation", None),
     "tools_in_archive": ("embedded_localstack.instrumentation", "tools_in_archive"),
+    "install_wheels": ("embedded_localstack.wheels", "install_wheels"),
 }
 __all__ = sorted(_PUBLIC)
 

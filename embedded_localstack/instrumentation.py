@@ -20,10 +20,11 @@ import fcntl
 import functools
 import json
 import os
-import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+
+from embedded_localstack.wheels import install_wheels
 
 DEBUG_VARIABLE = "LAMBDA_DEBUG"
 ATTACH_TIMEOUT_VARIABLE = "LAMBDA_DEBUG_ATTACH_TIMEOUT"
@@ -115,28 +116,7 @@ def tools_path(kind: str, python_version: str) -> Path:
     with open(TOOLS_ROOT / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several environments may start at once
         if not (stamp.exists() and stamp.read_text() == requirements.read_text()):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--no-deps",
-                    "--only-binary=:all:",
-                    "--python-version",
-                    python_version,
-                    "--implementation",
-                    "cp",
-                    "--target",
-                    str(folder),
-                    "--upgrade",
-                    "-r",
-                    str(requirements),
-                ],
-                check=True,
-                stdin=subprocess.DEVNULL,
-            )
+            install_wheels(requirements, folder, python_version)
             stamp.write_text(requirements.read_text())
     return folder
 

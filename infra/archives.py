@@ -6,13 +6,11 @@ build/hot-reload/<function>/ for hot reload. Run: python -m infra.archives"""
 import hashlib
 import io
 import json
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
-from embedded_localstack import tools_in_archive
+from embedded_localstack import install_wheels, tools_in_archive
 from infra import node_archives
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.openapi_document import load_contract
@@ -33,29 +31,7 @@ def install_dependencies() -> None:
         return
     started = time.monotonic()
     python_version = LAMBDA_RUNTIME.removeprefix("python")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--platform",
-            "manylinux2014_x86_64",
-            "--implementation",
-            "cp",
-            "--python-version",
-            python_version,
-            "--target",
-            str(DEPENDENCIES),
-            "--upgrade",
-            "-r",
-            str(REQUIREMENTS),
-        ],
-        check=True,
-    )
+    install_wheels(REQUIREMENTS, DEPENDENCIES, python_version, platform="manylinux2014_x86_64")
     stamp.write_text(want)
     print(f"    function dependencies installed in {time.monotonic() - started:.1f} s")
 
