@@ -71,4 +71,4 @@ clean: down ## stop, then remove the virtual environment, the state directory an
 	@# Docker mode's .state/docker holds files the container made as root (Linux): remove them through it.
 	@if [ -d .state/docker ] && ! rm -rf .state/docker 2>/dev/null; then \
 	  docker run --rm -v "$$(pwd -P)/.state:/state" --entrypoint rm $${LOCALSTACK_IMAGE:-localstack/localstack:4.14.0} -rf /state/docker; fi
-	rm -rf .venv .venv-fuzz .state build lambdas/shared/openapi.json lambdas/shared/*.schema.json
+	rm -rf .venv .venv-fuzz .state build

@@ -14,12 +14,11 @@ from embedded_localstack import install_wheels, tools_in_archive
 from infra import node_archives
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.openapi_document import load_contract
-from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
+from infra.paths import ARCHIVES_DIR, CONTRACTS_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
 from infra.stack import FUNCTIONS
 
 REQUIREMENTS = LAMBDA_SOURCES / "requirements.txt"
 DEPENDENCIES = ARCHIVES_DIR / "dependencies"
-CONTRACT_JSON = LAMBDA_SOURCES / "shared" / "openapi.json"
 # Fixed timestamps make archives byte-identical across builds, so provisioning sees unchanged code.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -62,6 +61,8 @@ def build(function: Function) -> Path:
         for package in ("shared", function.package):
             for path in _files(LAMBDA_SOURCES / package):
                 _add(archive, path.relative_to(LAMBDA_SOURCES).as_posix(), path.read_bytes())
+        for path in _files(CONTRACTS_DIR):
+            _add(archive, f"{CONTRACTS_DIR.name}/{path.relative_to(CONTRACTS_DIR).as_posix()}", path.read_bytes())
         if tools := tools_in_archive(archive.namelist()):
             raise SystemExit(
                 f"{function.name}'s archive would hold the debugger or coverage.py: {', '.join(tools[:5])}; remove them from {DEPENDENCIES}"
@@ -81,7 +82,7 @@ def link_hot_reload_folder(
     there too."""
     folder = target_root / function.name
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {name: sources / name for name in ("shared", function.package)}
+    wanted = {name: sources / name for name in ("shared", function.package)} | {CONTRACTS_DIR.name: CONTRACTS_DIR}
     wanted |= {
         entry.name: entry
         for entry in DEPENDENCIES.iterdir()
@@ -108,17 +109,21 @@ def zip_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def write_contract() -> None:
-    """The functions read the contract as JSON (no YAML parser in the archive); generated, not committed."""
+def write_contract() -> Path:
+    """The functions read the contract as JSON (no YAML parser in the archive), from CONTRACTS_DIR:
+    generated into the build folder, rewritten only when it changed. Returns that folder."""
+    CONTRACTS_DIR.mkdir(parents=True, exist_ok=True)
+    openapi = CONTRACTS_DIR / "openapi.json"
     contract = json.dumps(load_contract(), sort_keys=True, indent=1)
-    if not CONTRACT_JSON.exists() or CONTRACT_JSON.read_text() != contract:
-        CONTRACT_JSON.write_text(contract)
+    if not openapi.exists() or openapi.read_text() != contract:
+        openapi.write_text(contract)
     # The event contracts (api/events/), copied as they are: their $refs to ../openapi.yaml are
     # resolved to openapi.json by lambdas/shared/event_contract.py.
     for schema in sorted((OPENAPI_DOCUMENT.parent / "events").glob("*.schema.json")):
-        copy = CONTRACT_JSON.parent / schema.name
+        copy = CONTRACTS_DIR / schema.name
         if not copy.exists() or copy.read_bytes() != schema.read_bytes():
             copy.write_bytes(schema.read_bytes())
+    return CONTRACTS_DIR
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""Request validation against the OpenAPI document (api/openapi.yaml, shipped as openapi.json)."""
+"""Request validation against the OpenAPI document (api/openapi.yaml, shipped as contracts/openapi.json)."""
 
 import functools
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from shared.errors import InvalidInput
 
 # API Gateway accepts 10 MB; nothing in this shop needs more than a few kB.
 MAX_BODY_BYTES = 64 * 1024
-DOCUMENT = json.loads((Path(__file__).parent / "openapi.json").read_text())
+# Beside this package in an archive or a hot-reload folder (infra/archives.py); CONTRACTS_DIR where the
+# code runs from its sources (the unit tests, which point it at the build folder).
+CONTRACTS = Path(os.environ.get("CONTRACTS_DIR") or Path(__file__).parent.parent / "contracts")
+DOCUMENT = json.loads((CONTRACTS / "openapi.json").read_text())
 
 
 def allowed_methods(resource: str) -> list[str]:

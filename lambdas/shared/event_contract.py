@@ -1,13 +1,12 @@
 """CheckoutBasket events checked against their contract (api/events/checkout-basket.schema.json,
-shipped next to this module): by the basket before publishing, by each consumer on receipt."""
+shipped with the OpenAPI document in contracts/): by the basket before publishing, by each consumer on receipt."""
 
 import functools
 import json
-from pathlib import Path
 
 import fastjsonschema
 
-from shared.api_contract import DOCUMENT, for_validation, refuse_unstorable_text
+from shared.api_contract import CONTRACTS, DOCUMENT, for_validation, refuse_unstorable_text
 from shared.errors import InvalidInput
 
 CHECKOUT_BASKET = "checkout-basket.schema.json"
@@ -29,7 +28,7 @@ def _openapi(uri: str) -> dict:
 @functools.cache
 def validator(schema_file: str):
     """Compiled once per environment, as shared.api_contract.validator is."""
-    schema = json.loads((Path(__file__).parent / schema_file).read_text())
+    schema = json.loads((CONTRACTS / schema_file).read_text())
     # A relative $ref has the empty scheme; fastjsonschema would fetch any other over the network.
     return fastjsonschema.compile(schema, handlers={"": _openapi})
 
