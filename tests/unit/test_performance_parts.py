@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded_localstack import catalog_cache, code_watch, lambda_metrics, log_events
+from embedded_localstack import catalog_cache, code_watch, lambda_metrics, log_events, sqs_wake
 from embedded_localstack.memory import tree_rss_mb
 from infra import long_poll
 
@@ -255,3 +255,46 @@ def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
     reader.join(timeout=5)
     assert not reader.is_alive()
     os.close(write_fd)
+
+
+def sqs_poller(window: int | None, monkeypatch):
+    import boto3
+    from localstack.services.lambda_.event_source_mapping.pollers import sqs_poller
+    from localstack.services.lambda_.event_source_mapping.pollers.sqs_poller import SqsPoller
+
+    # The queue's URL would be asked of a running LocalStack; the poller's settings are all that is read here.
+    monkeypatch.setattr(sqs_poller, "get_queue_url", lambda arn: "http://127.0.0.1:9/000000000000/q")
+
+    parameters = {"BatchSize": 10} | ({} if window is None else {"MaximumBatchingWindowInSeconds": window})
+    # What processes the batches does not matter here: only the poller's own settings are read.
+    return SqsPoller(
+        "arn:aws:sqs:us-east-1:000000000000:q",
+        {"SqsQueueParameters": parameters},
+        processor=object(),
+        source_client=boto3.client(
+            "sqs",
+            region_name="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        ),
+    )
+
+
+def test_sqs_wake_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read SqsPoller of the new release (how poll_events derives
+    # the receive's wait from the batching window), then move the pin.
+    import inspect
+
+    from localstack.services.lambda_.event_source_mapping.pollers.sqs_poller import SqsPoller
+
+    assert version("localstack-core") == sqs_wake.PINNED_LOCALSTACK
+    assert sqs_wake.RECEIVE_WAIT in inspect.getsource(SqsPoller.poll_events)
+
+
+def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):
+    assert sqs_wake.wake_on_send()
+
+    assert sqs_poller(None, monkeypatch).maximum_batching_window == 20, "the receive waits for the first message"
+    assert sqs_poller(0, monkeypatch).maximum_batching_window == 20
+    assert sqs_poller(5, monkeypatch).maximum_batching_window == 5, "a batch is still held for its window"
