@@ -19,8 +19,9 @@ from infra.aws import client
 from infra.paths import PROJECT_DIR
 from infra.stack import ORDER_QUEUE
 
-# idle first, while nothing else has run yet; scaling last, as it changes a mapping for a while.
-SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "scaling")
+# idle first, while nothing else has run yet; scaling after the shop's, as it changes a mapping for a
+# while; the peer comparison (fresh servers of its own, MiniStack's included) last.
+SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "scaling", "peer")
 FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
 

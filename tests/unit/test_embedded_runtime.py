@@ -269,7 +269,7 @@ def test_shared_settings_file_parses_to_fast_feedback_values():
 
     settings = load_env_file(SHARED_SETTINGS)
     assert settings["LAMBDA_RETRY_BASE_DELAY"] == "1"
-    assert settings["LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC"] == "0.1"
+    assert settings["LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC"] == "0"
     assert settings["LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC"] == "1"
 
 
