@@ -9,6 +9,7 @@ comparable between machines and between a quiet and a busy one."""
 import importlib
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -52,9 +53,10 @@ def main() -> int:
     if set(chosen) != set(SUITES):
         print("(a subset: BENCHMARKS.md left as it was)")
         return 0
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_DIR)
     header = (
         "# Benchmarks\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench`, embedded mode, "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit.stdout.strip() or 'unknown'} by `make bench`, embedded mode, "
         f"LocalStack {version('localstack-core')}, {os.cpu_count()} cores, Python {platform.python_version()} on {platform.machine()}.\n"
         "p99 / max: the 99th percentile for latency samples, the value itself for single figures.\n\n"
     )
