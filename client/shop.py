@@ -1,6 +1,8 @@
 """The shop's HTTP APIs, as a customer and a back office use them: products, a basket, a checkout,
 orders. Each method makes one call and hands back what the API answered."""
 
+from collections.abc import Iterator
+
 import requests
 
 from infra import settings
@@ -48,6 +50,26 @@ class Shop:
     def create_product(self, **fields) -> dict:
         body = {"name": "Notebook", "category": "office", "price": 4.5} | fields
         return self._call("POST", f"{self.products_url}/product", 201, json=body)
+
+    def pages(self, url: str, **params) -> Iterator[dict]:
+        """Each page of a list (GET /product, /basket or /order), following nextToken until a page has none."""
+        while True:
+            page = self._call("GET", url, 200, params=params)
+            yield page
+            if "nextToken" not in page:
+                return
+            params = params | {"nextToken": page["nextToken"]}
+
+    def products(self, **params) -> list[dict]:
+        """Every product (category=... for one category), read page by page."""
+        return [item for page in self.pages(f"{self.products_url}/product", **params) for item in page["items"]]
+
+    def baskets(self, **params) -> list[dict]:
+        return [item for page in self.pages(f"{self.baskets_url}/basket", **params) for item in page["items"]]
+
+    def all_orders(self, **params) -> list[dict]:
+        """Every user's orders, read page by page."""
+        return [item for page in self.pages(f"{self.orders_url}/order", **params) for item in page["items"]]
 
     def product(self, product_id: str) -> dict:
         return self._call("GET", f"{self.products_url}/product/{product_id}", 200)

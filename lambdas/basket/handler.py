@@ -16,6 +16,7 @@ from shared.errors import InvalidInput
 from shared.event_contract import BrokenContract, check_checkout
 from shared.events import EventPublisher
 from shared.http import create_app, no_content, request_body, to_json
+from shared.pagination import page_request
 
 logger = Logger(service="basket")
 app = create_app(logger)
@@ -52,7 +53,8 @@ def publish_checkout(detail: dict) -> str:
 
 @app.get("/basket")
 def list_baskets():
-    return logic.list_baskets(baskets)
+    query = app.current_event.get_query_string_value
+    return logic.list_baskets(baskets, page_request(query("limit"), query("nextToken")))
 
 
 @app.post("/basket")

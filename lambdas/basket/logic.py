@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from shared import money
+from shared import money, pagination
 from shared.api_contract import storable
 from shared.errors import Claimed, Conflict, InvalidInput, KeyReused, NotFound
 from shared.http import to_json
@@ -29,8 +29,15 @@ def _shown(basket: dict) -> dict:
     return {key: value for key, value in basket.items() if key != CLAIM}
 
 
-def list_baskets(baskets) -> list[dict]:
-    return [_shown(basket) for basket in baskets.scan()]
+def list_baskets(baskets, page: pagination.PageRequest) -> dict:
+    """One page of the baskets."""
+    items, last_key = baskets.scan_page(
+        page.limit,
+        pagination.start_key(page.next_token, "basket", baskets.key_names),
+        pagination.MAX_PAGE_BYTES,
+        lambda basket: pagination.response_bytes(_shown(basket)),
+    )
+    return pagination.page([_shown(basket) for basket in items], last_key, "basket")
 
 
 def get_basket(baskets, user_name: str) -> dict:

@@ -7,15 +7,17 @@ from ordering import logic
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
 from shared.http import create_app
+from shared.pagination import page_request
 
 logger = Logger(service="ordering")
 app = create_app(logger)
-orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+orders = KeyValueTable(require_env("TABLE_NAME"), key="userName", sort_key="orderDate")
 
 
 @app.get("/order")
 def list_orders():
-    return logic.list_orders(orders)
+    query = app.current_event.get_query_string_value
+    return logic.list_orders(orders, page_request(query("limit"), query("nextToken")))
 
 
 @app.get("/order/<user_name>")

@@ -8,6 +8,7 @@ from shared.api_contract import parse_body
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
 from shared.http import create_app, no_content, request_body
+from shared.pagination import page_request
 
 logger = Logger(service="product")
 app = create_app(logger)
@@ -16,7 +17,8 @@ products = KeyValueTable(require_env("TABLE_NAME"), key="id")
 
 @app.get("/product")
 def list_products():
-    return logic.list_products(products, app.current_event.get_query_string_value("category"))
+    query = app.current_event.get_query_string_value
+    return logic.list_products(products, page_request(query("limit"), query("nextToken")), query("category"))
 
 
 @app.post("/product")

@@ -5,11 +5,18 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from shared.errors import Claimed
 
+# Reads one page may make: with a filter, a read may match nothing, and a page must end well within
+# the function's timeout however sparse the matches (it then carries a nextToken, and maybe no item).
+MAX_READS_PER_PAGE = 10
+# Items a filtered read evaluates at least: DynamoDB's Limit counts items before the filter.
+MIN_FILTERED_READ = 100
+
 
 class KeyValueTable:
-    def __init__(self, table_name: str, key: str):
+    def __init__(self, table_name: str, key: str, sort_key: str | None = None):
         self.table = boto3.resource("dynamodb").Table(table_name)
         self.key = key
+        self.key_names = (key, sort_key) if sort_key else (key,)
 
     def get(self, key_value: str) -> dict | None:
         return self.table.get_item(Key={self.key: key_value}).get("Item")
@@ -127,20 +134,47 @@ class KeyValueTable:
         return True
 
     def scan(self, **filters) -> list[dict]:
-        kwargs = {}
-        if filters:
-            conditions = [Attr(name).eq(value) for name, value in filters.items()]
-            expression = conditions[0]
-            for condition in conditions[1:]:
-                expression &= condition
-            kwargs["FilterExpression"] = expression
-        return _all_pages(self.table.scan, kwargs)
+        return _all_pages(self.table.scan, _filtered(filters))
+
+    def scan_page(
+        self, limit: int, start_key: dict | None, max_bytes: int, size, **filters
+    ) -> tuple[list[dict], dict | None]:
+        """One page of a scan: at most `limit` items whose sizes (`size(item)`) add up to at most
+        `max_bytes` (but at least one item, if any is left), and the primary key to pass as
+        `start_key` for the next page, or None at the end of the table."""
+        kwargs = _filtered(filters) | ({"ExclusiveStartKey": start_key} if start_key else {})
+        items, used = [], 0
+        for _ in range(MAX_READS_PER_PAGE):
+            wanted = limit - len(items)
+            response = self.table.scan(**kwargs, Limit=max(wanted, MIN_FILTERED_READ) if filters else wanted)
+            for item in response["Items"]:
+                used += size(item)
+                if len(items) == limit or (items and used > max_bytes):
+                    # Ends inside DynamoDB's page: resume after the last item kept.
+                    return items, {name: items[-1][name] for name in self.key_names}
+                items.append(item)
+            last_key = response.get("LastEvaluatedKey")
+            if last_key is None or len(items) == limit:
+                return items, last_key
+            kwargs["ExclusiveStartKey"] = last_key
+        return items, last_key
 
     def query(self, key_value: str, sort_key: str | None = None, sort_value: str | None = None) -> list[dict]:
         condition = Key(self.key).eq(key_value)
         if sort_key and sort_value is not None:
             condition &= Key(sort_key).eq(sort_value)
         return _all_pages(self.table.query, {"KeyConditionExpression": condition})
+
+
+def _filtered(filters: dict) -> dict:
+    """Scan arguments keeping the items whose attributes equal the given values."""
+    if not filters:
+        return {}
+    conditions = [Attr(name).eq(value) for name, value in filters.items()]
+    expression = conditions[0]
+    for condition in conditions[1:]:
+        expression &= condition
+    return {"FilterExpression": expression}
 
 
 def _all_pages(operation, kwargs: dict) -> list[dict]:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from client.shop import Shop
 from infra.aws import client
 from infra.stack import ORDER_TABLE
 
@@ -22,13 +23,13 @@ def basket(user_name):
 def test_basket_is_saved_read_listed_and_deleted(http, basket_api, basket, user_name):
     saved = http.post(f"{basket_api}/basket", json=basket)
     read = http.get(f"{basket_api}/basket/{user_name}")
-    listed = http.get(f"{basket_api}/basket")
+    listed = Shop(session=http).baskets()
     deleted = http.delete(f"{basket_api}/basket/{user_name}")
     gone = http.get(f"{basket_api}/basket/{user_name}")
 
     assert saved.status_code == 201 and saved.json() == basket
     assert read.status_code == 200 and read.json() == basket
-    assert user_name in [b["userName"] for b in listed.json()]
+    assert user_name in [b["userName"] for b in listed]
     assert deleted.status_code == 204
     assert gone.status_code == 404
 
@@ -58,9 +59,9 @@ def test_orders_of_a_user_are_listed_and_one_is_selected_by_date(http, order_api
     mine = http.get(f"{order_api}/order/{user_name}")
     one = http.get(f"{order_api}/order/{user_name}", params={"orderDate": "2026-11-01T10:00:00Z"})
     none = http.get(f"{order_api}/order/{user_name}", params={"orderDate": "1999-01-01T00:00:00Z"})
-    everyone = http.get(f"{order_api}/order")
+    everyone = Shop(session=http).all_orders()
 
     assert [o["orderDate"] for o in mine.json()] == ["2026-11-02T10:00:00Z", "2026-11-01T10:00:00Z"]
     assert Decimal(str(one.json()[0]["totalPrice"])) == Decimal("12.50")
     assert none.status_code == 404
-    assert {o["userName"] for o in everyone.json()} >= {user_name}
+    assert {o["userName"] for o in everyone} >= {user_name}

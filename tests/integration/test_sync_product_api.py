@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from client.shop import Shop
+
 
 def test_create_returns_201_with_the_generated_id_and_the_product_reads_back(http, product_api, create_product):
     created = create_product(name="Fountain pen", price=129.95)
@@ -28,10 +30,9 @@ def test_list_filters_by_category(http, product_api, create_product, user_name):
     mine = create_product(category=category)
     create_product(category="other")
 
-    listed = http.get(f"{product_api}/product", params={"category": category})
+    listed = Shop(session=http).products(category=category)
 
-    assert listed.status_code == 200
-    assert [p["id"] for p in listed.json()] == [mine["id"]]
+    assert [p["id"] for p in listed] == [mine["id"]]
 
 
 def test_update_returns_200_and_changes_the_product(http, product_api, create_product):

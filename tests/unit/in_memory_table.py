@@ -8,6 +8,7 @@ from shared.errors import Claimed
 class InMemoryTable:
     def __init__(self, key: str, sort_key: str | None = None):
         self.key, self.sort_key = key, sort_key
+        self.key_names = (key, sort_key) if sort_key else (key,)
         self.items: dict[tuple, dict] = {}
 
     def _id(self, item: dict) -> tuple:
@@ -37,6 +38,21 @@ class InMemoryTable:
 
     def scan(self, **filters):
         return [copy.deepcopy(i) for i in self.items.values() if all(i.get(k) == v for k, v in filters.items())]
+
+    def scan_page(self, limit, start_key, max_bytes, size, **filters):
+        """As KeyValueTable.scan_page, in key order as DynamoDB Local and moto scan."""
+        ids = sorted(self.items, key=lambda i: (i[0], i[1] or ""))
+        if start_key is not None:
+            after = (start_key[self.key], start_key.get(self.sort_key, "") if self.sort_key else "")
+            ids = [i for i in ids if (i[0], i[1] or "") > after]
+        matching = [self.items[i] for i in ids if all(self.items[i].get(k) == v for k, v in filters.items())]
+        page, used = [], 0
+        for item in matching:
+            used += size(item)
+            if len(page) == limit or (page and used > max_bytes):
+                return page, {name: page[-1][name] for name in self.key_names}
+            page.append(copy.deepcopy(item))
+        return page, None
 
     def query(self, key_value, sort_key=None, sort_value=None):
         return [

@@ -8,6 +8,7 @@ from basket import logic as basket
 from ordering import logic as ordering
 from product import logic as product
 from shared.errors import NotFound
+from shared.pagination import PageRequest
 from tests.unit.in_memory_table import InMemoryTable
 
 
@@ -29,8 +30,8 @@ def test_products_filter_by_category(products):
     product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal(1)})
     product.create_product(products, {"name": "Phone", "category": "phones", "price": Decimal(2)})
 
-    assert [p["name"] for p in product.list_products(products, "phones")] == ["Phone"]
-    assert len(product.list_products(products)) == 2
+    assert [p["name"] for p in product.list_products(products, PageRequest(), "phones")["items"]] == ["Phone"]
+    assert len(product.list_products(products, PageRequest())["items"]) == 2
 
 
 def test_updating_or_deleting_a_missing_product_is_not_found(products):
