@@ -99,29 +99,23 @@ def big_order(prefix: str, n: int, size: int) -> dict:
     }
 
 
-def full_basket(prefix: str, n: int, _size: int) -> dict:
-    # The contract's largest basket (100 items, 200-character names), so it stays a valid Basket.
-    item = {"productId": "p", "productName": "n" * 200, "color": "c" * 50, "price": 1, "quantity": 1}
-    return {"userName": f"{prefix}-{n:03}", "items": [item] * 100}
-
-
 @pytest.mark.parametrize(
     "table, path, key, make, count",
     [
         (PRODUCT_TABLE, "/product", "id", big_product, 18),
         (ORDER_TABLE, "/order", "orderDate", big_order, 18),
-        (BASKET_TABLE, "/basket", "userName", full_basket, 260),
     ],
-    ids=["products", "orders", "baskets"],
+    ids=["products", "orders"],
 )
 def test_items_near_dynamodbs_item_limit_never_make_a_page_pass_lambdas_response_limit(
-    http, product_api, basket_api, order_api, put_items, table, path, key, make, count
+    http, product_api, order_api, put_items, table, path, key, make, count
 ):
-    # Given: items of 380 kB (DynamoDB holds at most 400 kB), or full baskets, over 6 MB together
+    # Given: items of 380 kB (DynamoDB holds at most 400 kB), over 6 MB together. (Baskets take the
+    # same path through KeyValueTable.scan_page; a basket holds at most about 30 kB by the contract.)
     prefix = f"big-{uuid.uuid4().hex[:8]}"
     mine = [make(prefix, n, 380_000) for n in range(count)]
     put_items(table, mine)
-    api = {"/product": product_api, "/basket": basket_api, "/order": order_api}[path]
+    api = {"/product": product_api, "/order": order_api}[path]
 
     # When: a client asks for the largest pages
     listed, sizes = read_every_page(http, f"{api}{path}", limit=CONTRACT_MAX_LIMIT)
