@@ -31,13 +31,7 @@ def _shown(basket: dict) -> dict:
 
 def list_baskets(baskets, page: pagination.PageRequest) -> dict:
     """One page of the baskets."""
-    items, last_key = baskets.scan_page(
-        page.limit,
-        pagination.start_key(page.next_token, "basket", baskets.key_names),
-        pagination.MAX_PAGE_BYTES,
-        lambda basket: pagination.response_bytes(_shown(basket)),
-    )
-    return pagination.page([_shown(basket) for basket in items], last_key, "basket")
+    return pagination.read_page(baskets, page, "basket", shown=_shown)
 
 
 def get_basket(baskets, user_name: str) -> dict:

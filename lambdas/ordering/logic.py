@@ -8,13 +8,7 @@ from shared.errors import InvalidInput, NotFound
 
 def list_orders(orders, page: pagination.PageRequest) -> dict:
     """One page of all users' orders."""
-    items, last_key = orders.scan_page(
-        page.limit,
-        pagination.start_key(page.next_token, "order", orders.key_names),
-        pagination.MAX_PAGE_BYTES,
-        pagination.response_bytes,
-    )
-    return pagination.page(items, last_key, "order")
+    return pagination.read_page(orders, page, "order")
 
 
 def get_orders(orders, user_name: str, order_date: str | None = None) -> list[dict]:

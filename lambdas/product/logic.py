@@ -8,16 +8,8 @@ from shared.errors import NotFound
 
 def list_products(products, page: pagination.PageRequest, category: str | None = None) -> dict:
     """One page of the products, of one category if given (a list of its own: its tokens resume only it)."""
-    list_name = f"product category={category}" if category else "product"
-    filters = {"category": category} if category else {}
-    items, last_key = products.scan_page(
-        page.limit,
-        pagination.start_key(page.next_token, list_name, products.key_names),
-        pagination.MAX_PAGE_BYTES,
-        pagination.response_bytes,
-        **filters,
-    )
-    return pagination.page(items, last_key, list_name)
+    list_name, filters = (f"product category={category}", {"category": category}) if category else ("product", {})
+    return pagination.read_page(products, page, list_name, filters)
 
 
 def get_product(products, product_id: str) -> dict:

@@ -112,6 +112,17 @@ def _refuse(reason: str) -> NoReturn:
     )
 
 
-def page(items: list[dict], last_key: dict | None, list_name: str) -> dict:
-    """The answer: the items, and a nextToken while more may follow."""
-    return {"items": items} | ({"nextToken": encode_token(list_name, last_key)} if last_key else {})
+def read_page(table, page: PageRequest, list_name: str, filters: dict | None = None, shown=None) -> dict:
+    """The answer to one page of a list: the items of `table` (a shared.dynamo.KeyValueTable) whose
+    attributes equal `filters`, each as `shown(item)` makes it, and a nextToken while more may follow.
+    `list_name` names the list with its filters: a token resumes only the list it came from."""
+    shown = shown or (lambda item: item)
+    items, last_key = table.scan_page(
+        page.limit,
+        start_key(page.next_token, list_name, table.key_names),
+        MAX_PAGE_BYTES,
+        lambda item: response_bytes(shown(item)),
+        **(filters or {}),
+    )
+    answer = {"items": [shown(item) for item in items]}
+    return answer | ({"nextToken": encode_token(list_name, last_key)} if last_key else {})

@@ -19,7 +19,9 @@ from tests.integration.embedded_instances import PROJECT, make, private_env
 pytestmark = pytest.mark.lifecycle
 
 LOGIC = PROJECT / "lambdas" / "product" / "logic.py"
-BREAKPOINT_LINE = next(n for n, line in enumerate(LOGIC.read_text().splitlines(), 1) if "products.scan_page(" in line)
+BREAKPOINT_LINE = next(
+    n for n, line in enumerate(LOGIC.read_text().splitlines(), 1) if "pagination.read_page(products" in line
+)
 STEP_TIMEOUT = 60  # one DAP exchange, on a loaded machine
 
 
