@@ -3,6 +3,7 @@
 import base64
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ from basket import logic as basket
 from infra.paths import OPENAPI_DOCUMENT
 from ordering import logic as ordering
 from product import logic as product
-from shared import pagination
+from shared import dynamo, pagination
 from shared.errors import InvalidInput
 from shared.pagination import PageRequest
 from tests.unit.in_memory_table import InMemoryTable
@@ -201,3 +202,72 @@ def test_orders_resume_after_a_composite_key():
         basket.list_baskets(
             InMemoryTable("userName"), PageRequest(4, ordering.list_orders(orders, PageRequest(4))["nextToken"])
         )
+
+
+# -- KeyValueTable.scan_page against a stand-in for DynamoDB's Scan ----------------------------
+
+
+class ScanStandIn:
+    """DynamoDB's Scan as scan_page uses it: items in key order; Limit counts the items evaluated,
+    before the filter; LastEvaluatedKey when it stopped before the end."""
+
+    def __init__(self, count: int, matches=lambda item: True):
+        self.items = [{"id": f"{n:05}", "size": 10} for n in range(count)]
+        self.matches, self.reads = matches, 0
+
+    def scan(self, Limit, ExclusiveStartKey=None, FilterExpression=None):
+        self.reads += 1
+        rest = [i for i in self.items if ExclusiveStartKey is None or i["id"] > ExclusiveStartKey["id"]]
+        evaluated = rest[:Limit]
+        response = {"Items": [i for i in evaluated if FilterExpression is None or self.matches(i)]}
+        return response | ({"LastEvaluatedKey": {"id": evaluated[-1]["id"]}} if len(rest) > Limit else {})
+
+
+@pytest.fixture
+def table_over(monkeypatch):
+    def over(stand_in: ScanStandIn) -> dynamo.KeyValueTable:
+        monkeypatch.setattr(dynamo.boto3, "resource", lambda service: SimpleNamespace(Table=lambda name: stand_in))
+        return dynamo.KeyValueTable("product", key="id")
+
+    return over
+
+
+def scan_all(table, stand_in, limit: int, max_bytes: int, **filters) -> tuple[list[str], int]:
+    """Every id the pages answer, following the start keys; and how many pages."""
+    ids, pages, start = [], 0, None
+    while True:
+        stand_in.reads = 0
+        items, start = table.scan_page(limit, start, max_bytes, lambda item: item["size"], **filters)
+        assert stand_in.reads <= dynamo.MAX_READS_PER_PAGE
+        assert len(items) <= limit
+        ids += [i["id"] for i in items]
+        pages += 1
+        if start is None:
+            return ids, pages
+
+
+def test_a_page_cut_by_its_byte_budget_inside_a_dynamodb_response_resumes_right_after_its_last_item(table_over):
+    stand_in = ScanStandIn(10)
+
+    ids, pages = scan_all(table_over(stand_in), stand_in, limit=10, max_bytes=35)
+
+    assert ids == [item["id"] for item in stand_in.items], "each once, none lost"
+    assert pages == 4, "three items of 10 bytes fit 35"
+
+
+def test_a_sparse_filter_ends_each_page_after_a_bounded_number_of_reads_and_still_finds_its_items(table_over):
+    stand_in = ScanStandIn(2500, matches=lambda item: item["id"] in ("00007", "02499"))
+
+    ids, pages = scan_all(table_over(stand_in), stand_in, limit=5, max_bytes=10_000, category="rare")
+
+    assert ids == ["00007", "02499"]
+    assert pages == 3, "a page ends after ten reads of 100, the middle one empty, each with a key to go on from"
+
+
+def test_a_filtered_read_matching_more_than_the_limit_is_cut_at_the_limit(table_over):
+    stand_in = ScanStandIn(300)
+
+    ids, pages = scan_all(table_over(stand_in), stand_in, limit=7, max_bytes=10_000, category="any")
+
+    assert ids == [item["id"] for item in stand_in.items]
+    assert pages == 43
