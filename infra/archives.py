@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from embedded_localstack.instrumentation import tools_in_archive
-from infra import node_archives
+from infra import node_archives, settings
 from infra.contract import load_contract
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.paths import ARCHIVES_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
@@ -146,6 +146,9 @@ def write_contract() -> None:
 
 
 def main() -> None:
+    if not settings.SHOP:
+        print("==> SHOP=0: no shop, no function archives to build")
+        return
     started = time.monotonic()
     ARCHIVES_DIR.mkdir(parents=True, exist_ok=True)
     install_dependencies()
