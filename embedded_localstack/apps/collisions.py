@@ -25,7 +25,7 @@ def exists(kind: str, name: str, client) -> bool:
         "AWS::IAM::Role": ("iam", lambda c: c.get_role(RoleName=name)),
     }
     if kind not in probes:
-        return True  # cannot look: a reserved name counts as taken
+        return True  # cannot look: counts as taken
     service, probe = probes[kind]
     try:
         probe(client(service))
@@ -34,18 +34,30 @@ def exists(kind: str, name: str, client) -> bool:
         return False
 
 
-def check(template: dict, reserved: Reserved, client, app: str, fix: str = "") -> None:
-    """Refuses the template if it names a resource that an owner in `reserved` holds right now; `fix` is
-    the owner's way out (how to start without it), said before the app's own (rename)."""
+def check(
+    template: dict, reserved: Reserved, client, app: str, fix: str = "", own: frozenset[str] = frozenset()
+) -> None:
+    """Refuses the template if it names a resource that exists already and is not the app's own (`own`:
+    the names its stack holds). An owner in `reserved` is named with its `fix`, said before the app's own
+    (rename). Checked up front because LocalStack, deleting a stack whose create failed on such a name,
+    deletes the other owner's resource of that name too."""
     # SAM's table and function types name the same resources as the plain ones.
     aliases = {
         "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
         "AWS::Serverless::Function": "AWS::Lambda::Function",
     }
     for logical_id, kind, name in templates.declared_names(template):
+        if name in own:
+            continue
         owner = reserved.get(aliases.get(kind, kind), {}).get(name)
-        if owner and exists(kind, name, client):
+        if not exists(kind, name, client):
+            continue
+        if owner:
             raise AppError(
                 f"{app}: {logical_id} ({kind}) is named {name!r}, and {name!r} belongs to {owner}, which is deployed "
                 f"in this environment. {fix + ', or r' if fix else 'R'}ename {logical_id} in your app"
             )
+        raise AppError(
+            f"{app}: {logical_id} ({kind}) is named {name!r}, and a resource of that name already exists in this "
+            f"environment, made by something other than this app. Rename {logical_id} in your app, or delete the other one"
+        )

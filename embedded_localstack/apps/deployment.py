@@ -86,7 +86,12 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
         owner = records.owner_of(name)
         if owner and owner != str(app.folder):
             raise AppError(f"stack {name} already holds the app in {owner}; rename the folder of {app.folder}")
-        collisions.check(template, reserved or {}, clients.client, str(app.folder), fix)
+        own = frozenset()
+        if cloudformation.stack_status(cfn, name):
+            own = frozenset(
+                r.get("PhysicalResourceId", "").rsplit("/", 1)[-1] for r in cloudformation.resources(cfn, name)
+            )
+        collisions.check(template, reserved or {}, clients.client, str(app.folder), fix, own)
         artifacts = _artifacts(s3, name)
         if app.tool == "sam":
             work_dir = toolchains.PROJECT_DIR / "build" / "apps" / name
@@ -135,19 +140,18 @@ def destroy(path: str | Path) -> list[str]:
 
 
 def status() -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """(app folder, tool, [(stack, its status)]) for each recorded app."""
+    """(app folder, tool, [(stack, its status)]) for each recorded app. An app none of whose stacks exists
+    any more (LocalStack restarted: it keeps no state) is reported once, then forgotten."""
     cfn = clients.client("cloudformation")
-    return [
-        (
-            folder,
-            record["tool"],
-            [
-                (stack, cloudformation.stack_status(cfn, stack) or "gone (LocalStack restarted?)")
-                for stack in record["stacks"]
-            ],
+    found = []
+    for folder, record in sorted(records.all_apps().items()):
+        stacks = [(stack, cloudformation.stack_status(cfn, stack)) for stack in record["stacks"]]
+        if not any(state for _, state in stacks):
+            records.forget(Path(folder))
+        found.append(
+            (folder, record["tool"], [(stack, state or "gone (LocalStack restarted?)") for stack, state in stacks])
         )
-        for folder, record in sorted(records.all_apps().items())
-    ]
+    return found
 
 
 def app_urls() -> list[tuple[str, str, str]]:

@@ -204,3 +204,27 @@ Resources:
     assert not stack_exists(folder.name)
     assert queue not in json.dumps(clients.client("sqs").list_queues(QueueNamePrefix="failing-queue"))
     assert records.recorded(folder) is None
+
+
+def test_app_naming_a_resource_someone_else_made_is_refused_and_that_resource_survives(tmp_path):
+    # Given a queue made outside any app, and an app that declares a queue of the same name
+    sqs = clients.client("sqs")
+    name = f"someone-elses-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    folder = tmp_path / f"taker-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    (folder / "stack.yaml").write_text(
+        f"Resources:\n  Mine:\n    Type: AWS::SQS::Queue\n    Properties: {{QueueName: {name}}}\n"
+    )
+    try:
+        # When it is deployed
+        with pytest.raises(apps.AppError) as refused:
+            apps.deploy(folder)
+
+        # Then it is refused up front, and the other queue is still there
+        assert f"Mine (AWS::SQS::Queue) is named '{name}'" in str(refused.value)
+        assert "already exists in this environment" in str(refused.value)
+        assert not stack_exists(folder.name)
+        assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
+    finally:
+        sqs.delete_queue(QueueUrl=url)

@@ -51,7 +51,7 @@ def test_several_templates_ask_for_one(tmp_path):
 def test_samconfig_without_a_template_says_where_the_template_goes(tmp_path):
     (tmp_path / "samconfig.toml").write_text("version = 0.1\n")
 
-    with pytest.raises(AppError, match="samconfig.toml but no template.yaml"):
+    with pytest.raises(AppError, match=r"samconfig\.toml but no template\.yaml"):
         detect(tmp_path)
 
 
