@@ -20,7 +20,7 @@ from infra.paths import PROJECT_DIR
 from infra.stack import ORDER_QUEUE
 
 # idle first, while nothing else has run yet; scaling last, as it changes a mapping for a while.
-SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "scaling")
+SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "scaling")
 FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
 
