@@ -6,7 +6,7 @@ import sys
 
 from tests.integration.own_apps import copy_app, stack_exists
 
-USER_TEST = '''
+USER_TEST = """
 import json
 
 
@@ -16,7 +16,7 @@ def test_outbox_round_trip(deploy_app, aws_client, eventually, drain_queue, asse
     aws_client("sqs").send_message(QueueUrl=outbox, MessageBody=json.dumps({{"n": 1}}))
     assert eventually(lambda: drain_queue(outbox), timeout=10) == [{{"n": 1}}]
     assert_dead_letters(outbox, count=0)
-'''
+"""
 
 
 def test_an_apps_own_suite_gets_the_fixtures_by_entry_point_and_its_app_is_destroyed_after(tmp_path):
