@@ -1,4 +1,4 @@
-"""python -m embedded_localstack.apps deploy|destroy|status|urls [APP_DIR] [--reserved-names MODULE:FUNCTION]
+"""python -m embedded_localstack.apps deploy|destroy|status|urls|prepare [APP_DIR] [--reserved-names MODULE:FUNCTION]
 
 --reserved-names names a function that returns ({resource type: {name: owner}}, fix): the resources
 others own in the environment, and how to start without them. The project's Makefile passes the shop's."""
@@ -7,7 +7,8 @@ import argparse
 import importlib
 import sys
 
-from embedded_localstack.apps import collisions, deployment
+from embedded_localstack.apps import collisions, deployment, toolchains
+from embedded_localstack.apps.detect import detect
 from embedded_localstack.apps.errors import AppError
 from embedded_localstack.clients import NotLocal, client
 
@@ -32,8 +33,8 @@ def _owners(reserved: collisions.Reserved) -> dict[str, tuple[int, int]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embedded_localstack.apps", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("deploy", "destroy", "status", "urls"))
-    parser.add_argument("app", nargs="?", help="the app's folder (deploy, destroy)")
+    parser.add_argument("command", choices=("deploy", "destroy", "status", "urls", "prepare"))
+    parser.add_argument("app", nargs="?", help="the app's folder (deploy, destroy); prepare: folders, comma-separated")
     parser.add_argument("--reserved-names", help="MODULE:FUNCTION returning the names others own, and the fix")
     args = parser.parse_args(argv)
     if args.command in ("deploy", "destroy") and not args.app:
@@ -60,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"apps: {len(apps) or 'none'}")
             for folder, tool, stacks in apps:
                 print(f"  {folder} ({tool}): " + ", ".join(f"{stack} {state}" for stack, state in stacks))
+        elif args.command == "prepare":
+            # Before LocalStack starts (APPS=... make up): the tool chains the apps need, installed now
+            # rather than inside the init hook's time limit.
+            for folder in filter(None, (f.strip() for f in (args.app or "").split(","))):
+                if detect(folder).tool == "sam":
+                    toolchains.sam_bin()
         else:
             for folder, what, url in deployment.app_urls():
                 print(f"{folder}  {what}: {url}")

@@ -3,6 +3,7 @@ pytest plugin's app fixture."""
 
 import importlib
 import importlib.util
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,11 @@ def _artifacts(s3, prefix: str) -> tuple[str, str]:
     return ARTIFACTS_BUCKET, prefix
 
 
+def _work_dir(stack: str) -> Path:
+    """Where a SAM app is built and packaged: the project's build folder, never the app's own."""
+    return toolchains.PROJECT_DIR / "build" / "apps" / stack
+
+
 def _delete_artifacts(s3, prefix: str) -> None:
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=ARTIFACTS_BUCKET, Prefix=f"{prefix}/"):
@@ -93,11 +99,15 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
             )
         collisions.check(template, reserved or {}, clients.client, str(app.folder), fix, own)
         artifacts = _artifacts(s3, name)
+        body = app.template.read_text()
         if app.tool == "sam":
-            work_dir = toolchains.PROJECT_DIR / "build" / "apps" / name
-            body = sam.package(app.template, template, work_dir, *artifacts)
-        else:
-            body = app.template.read_text()
+            try:
+                body = sam.package(app.template, template, _work_dir(name), *artifacts)
+            except AppError:
+                if cloudformation.stack_status(cfn, name) is None:  # a first deploy: leave nothing of it
+                    _delete_artifacts(s3, name)
+                    shutil.rmtree(_work_dir(name), ignore_errors=True)
+                raise
         # Recorded first: a deploy interrupted half-way is still found by destroy.
         records.remember(app.folder, app.tool, [name])
         try:
@@ -106,6 +116,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
             if cloudformation.stack_status(cfn, name) is None:
                 records.forget(app.folder)
                 _delete_artifacts(s3, name)
+                shutil.rmtree(_work_dir(name), ignore_errors=True)
             raise
         stacks = [name]
     records.remember(app.folder, app.tool, stacks)
@@ -135,6 +146,7 @@ def destroy(path: str | Path) -> list[str]:
         for stack in record["stacks"]:
             cloudformation.delete_stack(cfn, stack)
             _delete_artifacts(s3, stack)
+            shutil.rmtree(_work_dir(stack), ignore_errors=True)
     records.forget(folder)
     return record["stacks"]
 

@@ -60,11 +60,25 @@ def test_bare_environment_holds_no_shop_resource_and_deploys_the_apps_named(bare
 
 
 def test_an_app_that_fails_to_deploy_makes_up_fail_naming_it(bare, tmp_path):
+    # Given APPS naming an app whose stack fails, and one that does not exist
+    failing = tmp_path / "failing-app"
+    failing.mkdir()
+    (failing / "stack.yaml").write_text(
+        "Resources:\n  Broken:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: cobol85\n"
+        "      Handler: index.handler\n      Role: arn:aws:iam::000000000000:role/none\n      Code: {ZipFile: x}\n"
+    )
+
+    # When the environment starts with them
+    bare["APPS"] = str(failing)
+    failed_in_hook = make("up", bare)
     bare["APPS"] = str(tmp_path / "no-such-app")
+    failed_before_start = make("up", bare)
 
-    result = make("up", bare)
-
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
+    # Then make up fails, naming the app and why: the stack's failure from the init hook, and the missing
+    # folder before LocalStack starts
+    output = failed_in_hook.stdout + failed_in_hook.stderr
+    assert failed_in_hook.returncode != 0
     assert "20_apps.py (ERROR)" in output
-    assert "no-such-app does not exist" in output
+    assert "Broken (AWS::Lambda::Function" in output
+    assert failed_before_start.returncode != 0
+    assert "no-such-app does not exist" in failed_before_start.stderr
