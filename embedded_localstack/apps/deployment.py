@@ -37,7 +37,17 @@ class Deployment:
         ]
         lines += [f"  output {key}: {value}" for key, value in self.outputs.items()]
         lines += [f"  {what}: {url}" for what, url in self.urls]
+        lines += [
+            f"  WARNING: LocalStack Community skipped {r['LogicalResourceId']} ({r['ResourceType']}): it has no such "
+            "resource type; what uses it will not work here (docs/your-own-app.md, Limits)"
+            for r in self.skipped
+        ]
         return "\n".join(lines)
+
+    @property
+    def skipped(self) -> list[dict]:
+        """Resources of a type LocalStack cannot deploy: it marks them done, with the physical id "unknown"."""
+        return [r for r in self.resources if r.get("PhysicalResourceId") == "unknown"]
 
 
 def _cdk():

@@ -228,3 +228,22 @@ def test_app_naming_a_resource_someone_else_made_is_refused_and_that_resource_su
         assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
     finally:
         sqs.delete_queue(QueueUrl=url)
+
+
+def test_a_resource_type_localstack_lacks_is_named_in_a_warning_not_passed_over_in_silence(tmp_path):
+    # Given a template with a type LocalStack Community does not have (it marks such a resource done)
+    folder = tmp_path / f"appsync-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    (folder / "stack.yaml").write_text(
+        "Resources:\n  Graph:\n    Type: AWS::AppSync::GraphQLApi\n    Properties: {Name: g, AuthenticationType: API_KEY}\n"
+        "  Inbox:\n    Type: AWS::SQS::Queue\n"
+    )
+
+    deployment = apps.deploy(folder)
+    try:
+        # Then the deploy names it, and only it
+        assert [r["LogicalResourceId"] for r in deployment.skipped] == ["Graph"]
+        assert "WARNING: LocalStack Community skipped Graph (AWS::AppSync::GraphQLApi)" in deployment.describe()
+        assert "skipped Inbox" not in deployment.describe()
+    finally:
+        apps.destroy(folder)
