@@ -122,6 +122,6 @@ def check_http_apis(template: dict, source: Path) -> None:
     ]
     if offenders:
         raise AppError(
-            f"{source}: {', '.join(offenders)} declare an HTTP API (API Gateway v2), which LocalStack Community "
+            f"{source}: {', '.join(offenders)}: an HTTP API (API Gateway v2), which LocalStack Community "
             "does not have; use a REST API instead (SAM: Events Type: Api; CDK: aws-apigateway's RestApi)"
         )

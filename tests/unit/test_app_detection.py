@@ -78,3 +78,22 @@ def test_declared_names_are_literal_names_only():
         ("T", "AWS::DynamoDB::Table", "product"),
         ("F", "AWS::Serverless::Function", "basket"),
     ]
+
+
+def test_an_http_api_is_refused_with_the_rest_api_to_use_instead(tmp_path):
+    from embedded_localstack.apps.sam import check_http_apis
+
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Events": {"Get": {"Type": "HttpApi"}, "Q": {"Type": "SQS"}}},
+            },
+            "Rest": {"Type": "AWS::Serverless::Api"},
+        }
+    }
+
+    with pytest.raises(AppError, match=r"Fn \(event Get\): an HTTP API .* use a REST API instead"):
+        check_http_apis(template, tmp_path / "template.yaml")
+    del template["Resources"]["Fn"]["Properties"]["Events"]["Get"]
+    check_http_apis(template, tmp_path / "template.yaml")  # a REST API and a queue pass
