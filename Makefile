@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down debug status logs deploy destroy lint format test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
+.PHONY: help up down debug status logs deploy destroy deploy-app destroy-app lint format test test-unit test-fast test-docker bench profile urls dlq redrive demo trace clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -16,14 +16,20 @@ debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DE
 	@scripts/venv.sh && LAMBDA_DEBUG=$(FN) .venv/bin/python -m tools.debug_ports check >/dev/null  # a wrong name stops nothing
 	@scripts/localenv.sh down && LAMBDA_DEBUG=$(FN) scripts/localenv.sh up
 
-status: ## say whether LocalStack is running and ready, with each init hook's state
-	@scripts/localenv.sh status
+status: ## say whether LocalStack is running and ready, with each init hook's state, the shop's and each app's
+	@scripts/localenv.sh status && .venv/bin/python -m embedded_localstack.apps status --reserved-names infra.reserved_names:shop
 
 logs: ## print the end of LocalStack's log (LINES=200)
 	@scripts/localenv.sh logs
 
 deploy: ## deploy the stack again into the running LocalStack (as the init hook does; changes only what drifted)
 	@scripts/venv.sh && .venv/bin/python -m infra.archives && .venv/bin/python -m infra.deploy
+
+deploy-app: ## deploy your own CDK, SAM or CloudFormation app (APP=<dir>), see docs/your-own-app.md
+	@scripts/venv.sh && .venv/bin/python -m embedded_localstack.apps deploy "$(APP)" --reserved-names infra.reserved_names:shop
+
+destroy-app: ## remove an app that deploy-app deployed (APP=<dir>)
+	@scripts/venv.sh && .venv/bin/python -m embedded_localstack.apps destroy "$(APP)"
 
 destroy: ## delete every resource the stack declares from the running LocalStack (LocalStack keeps running)
 	@scripts/venv.sh && .venv/bin/python -m infra.deploy --destroy
@@ -52,8 +58,8 @@ bench: ## run the benchmarks and write BENCHMARKS.md (starts LocalStack if neede
 profile: ## flame graph of LocalStack's CPU while one benchmark runs (BENCH=<name>), in build/profile/
 	@scripts/profile.sh
 
-urls: ## print the API base URLs, and the debugger ports of the functions under LAMBDA_DEBUG
-	@scripts/venv.sh && .venv/bin/python -m tools.urls && .venv/bin/python -m tools.debug_ports show
+urls: ## print the URLs of the shop's APIs and of every app's APIs, and the debugger ports under LAMBDA_DEBUG
+	@scripts/venv.sh && .venv/bin/python -m tools.urls && .venv/bin/python -m embedded_localstack.apps urls && .venv/bin/python -m tools.debug_ports show
 
 dlq: ## list what sits in each dead-letter queue, with the first messages and why they failed
 	@scripts/venv.sh && .venv/bin/python -m tools.dead_letters list

@@ -1,29 +1,6 @@
-"""The one way to wait: poll a condition against a deadline, never sleep a fixed time."""
+"""The one way to wait lives in the platform (embedded_localstack/waiting.py), where the pytest plugin
+ships it to every app; the shop's code imports it from here."""
 
-import time
+from embedded_localstack import eventually
 
-
-def eventually(
-    probe,
-    timeout: float = 10,
-    interval: float = 0.1,
-    what: str = "condition",
-    fatal: tuple[type[BaseException], ...] = (),
-):
-    """Calls probe() until it returns something truthy, and returns that. On timeout, raises
-    TimeoutError naming the last value (or exception) seen. Exceptions of the fatal types are not
-    waited out: they end the wait at once."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            last = probe()
-            if last:
-                return last
-        except fatal:
-            raise
-        except Exception as e:  # keep polling; report the last failure if time runs out
-            last = e
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what} not met within {timeout} s; last seen: {last!r}")
-        time.sleep(interval)
+__all__ = ["eventually"]

@@ -11,7 +11,10 @@ benchmarks and tests of the shop) imports only these, never a submodule. They ar
 - ``shared_settings()``: the LocalStack settings both modes start with (``config/localstack.env``);
 - ``debugging``: the debugger settings and ports (``LAMBDA_DEBUG``), and ``tools_in_archive(names)``,
   which finds debugger or coverage files that must never ship in a function archive;
-- ``install_wheels(requirements, target, python_version, platform)``: pinned packages for another Python.
+- ``install_wheels(requirements, target, python_version, platform)``: pinned packages for another Python;
+- ``eventually(predicate, timeout)``: the one wait for a condition against a deadline;
+- ``apps``: deploying one's own CDK, SAM or CloudFormation app (``apps.deploy``, ``apps.destroy``, ...),
+  and the pytest plugin (``embedded_localstack.pytest_plugin``, loaded by its entry point).
 """
 
 from importlib import import_module
@@ -27,6 +30,8 @@ _PUBLIC = {
     "debugging": ("embedded_localstack.instrumentation", None),
     "tools_in_archive": ("embedded_localstack.instrumentation", "tools_in_archive"),
     "install_wheels": ("embedded_localstack.wheels", "install_wheels"),
+    "eventually": ("embedded_localstack.waiting", "eventually"),
+    "apps": ("embedded_localstack.apps", None),
 }
 __all__ = sorted(_PUBLIC)
 

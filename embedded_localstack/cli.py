@@ -50,7 +50,11 @@ SHELL_ALLOW_LIST = (
     "SHOP_FAULT_INJECTION",
     "SHOP_ORDER_BATCHING_WINDOW",
     "HOT_RELOAD",
+    "SHOP",
     "SHOP_PROJECT_DIR",
+    # Apps the ready hook deploys (init/ready.d/20_apps.py), and where their tool chains are.
+    "APPS",
+    "EMBEDDED_TOOLCHAIN_DIR",
     "HOST_PROJECT_DIR",
     # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
     "EMBEDDED_LAMBDA_NODE18",
@@ -137,6 +141,8 @@ class Instance:
             "GATEWAY_SERVER": "twisted-listen-host",  # plugins.py: the default server ignores the host
             "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
             "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
+            # Where the ready hook records the apps it deploys (embedded_localstack/apps/records.py).
+            "EMBEDDED_STATE_DIR": str(self.state_dir),
             # CI runners are often containers themselves; LocalStack would then take this for its own
             # image and use /etc/localstack, /var/lib/localstack instead of FILESYSTEM_ROOT.
             "OVERRIDE_IN_DOCKER": "0",

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from embedded_localstack import install_wheels, tools_in_archive
-from infra import node_archives
+from infra import node_archives, settings
 from infra.model import LAMBDA_RUNTIME, Function
 from infra.openapi_document import load_contract
 from infra.paths import ARCHIVES_DIR, CONTRACTS_DIR, HOT_RELOAD_DIR, LAMBDA_SOURCES, OPENAPI_DOCUMENT
@@ -127,6 +127,9 @@ def write_contract() -> Path:
 
 
 def main() -> None:
+    if not settings.SHOP:
+        print("==> SHOP=0: no shop, no function archives to build")
+        return
     started = time.monotonic()
     ARCHIVES_DIR.mkdir(parents=True, exist_ok=True)
     install_dependencies()

@@ -55,3 +55,7 @@ HOT_RELOAD = _flag("HOT_RELOAD", default=True) and is_local(ENDPOINT_URL)
 # The project folder as the machine running the functions sees it: in Docker mode the init hook runs
 # in the LocalStack container, but Lambda containers mount this host path (docker-compose.yml).
 HOST_PROJECT_DIR = os.environ.get("HOST_PROJECT_DIR") or str(Path(__file__).resolve().parents[1])
+
+# SHOP=0 starts a bare environment: LocalStack without any of the shop's resources, for one's own apps
+# (docs/your-own-app.md). The init hook, `make up` and `make status` read it here.
+SHOP = _flag("SHOP", default=True)

@@ -44,6 +44,8 @@ if [ "$command" = up ]; then
   fi
   scripts/node-runtime.sh
   .venv/bin/python -m infra.archives
+  # The tool chains of the apps the init hook deploys (APPS=<dir>[,<dir>]), installed on first use.
+  if [ -n "${APPS:-}" ]; then .venv/bin/python -m embedded_localstack.apps prepare "$APPS" || exit 1; fi
 fi
 # Where the ready hook finds the project's Python code (docker-compose.yml mounts it at /opt/shop),
 # and the project's path on this machine, for hot-reload functions: resolved, as the hot-reload

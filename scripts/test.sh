@@ -27,6 +27,9 @@ if [ "${1:-}" != --with-localstack ]; then
     mkdir -p "$(dirname "$request")" && echo "$EMBEDDED_FUNCTION_COVERAGE" > "$request"
     trap 'rm -f "$request"' EXIT
   fi
+  # The SAM tool chain of the own-app tests, installed once into build/toolchains/ (a few minutes) before
+  # the suite rather than inside a test's time limit; a second run finds it there.
+  scripts/venv.sh && .venv/bin/python -c 'from embedded_localstack.apps import toolchains; toolchains.sam_bin()'
   # Not exec: the coverage request above is removed on exit.
   scripts/with-localstack.sh scripts/test.sh --with-localstack "$@" && exit 0 || exit $?
 fi

@@ -1,0 +1,63 @@
+"""An app that names a resource the way another owner in the environment already does (the shop, for one)
+would fail half-way with ResourceInUse or, worse, take the resource over. Checked before anything is made.
+
+The owners' names come in as a mapping, {resource type: {name: owner}}, from whoever knows them (the
+project's tools pass the shop's, from infra/stack.py): the platform itself knows no app."""
+
+from botocore.exceptions import ClientError
+
+from embedded_localstack.apps import templates
+from embedded_localstack.apps.errors import AppError
+
+Reserved = dict[str, dict[str, str]]
+
+
+def exists(kind: str, name: str, client) -> bool:
+    probes = {
+        "AWS::DynamoDB::Table": ("dynamodb", lambda c: c.describe_table(TableName=name)),
+        "AWS::Serverless::SimpleTable": ("dynamodb", lambda c: c.describe_table(TableName=name)),
+        "AWS::SQS::Queue": ("sqs", lambda c: c.get_queue_url(QueueName=name)),
+        "AWS::S3::Bucket": ("s3", lambda c: c.head_bucket(Bucket=name)),
+        "AWS::Lambda::Function": ("lambda", lambda c: c.get_function(FunctionName=name)),
+        "AWS::Serverless::Function": ("lambda", lambda c: c.get_function(FunctionName=name)),
+        "AWS::Events::EventBus": ("events", lambda c: c.describe_event_bus(Name=name)),
+        "AWS::Events::Rule": ("events", lambda c: c.describe_rule(Name=name)),
+        "AWS::IAM::Role": ("iam", lambda c: c.get_role(RoleName=name)),
+    }
+    if kind not in probes:
+        return True  # cannot look: counts as taken
+    service, probe = probes[kind]
+    try:
+        probe(client(service))
+        return True
+    except ClientError:
+        return False
+
+
+def check(
+    template: dict, reserved: Reserved, client, app: str, fix: str = "", own: frozenset[str] = frozenset()
+) -> None:
+    """Refuses the template if it names a resource that exists already and is not the app's own (`own`:
+    the names its stack holds). An owner in `reserved` is named with its `fix`, said before the app's own
+    (rename). Checked up front because LocalStack, deleting a stack whose create failed on such a name,
+    deletes the other owner's resource of that name too."""
+    # SAM's table and function types name the same resources as the plain ones.
+    aliases = {
+        "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
+        "AWS::Serverless::Function": "AWS::Lambda::Function",
+    }
+    for logical_id, kind, name in templates.declared_names(template):
+        if name in own:
+            continue
+        owner = reserved.get(aliases.get(kind, kind), {}).get(name)
+        if not exists(kind, name, client):
+            continue
+        if owner:
+            raise AppError(
+                f"{app}: {logical_id} ({kind}) is named {name!r}, and {name!r} belongs to {owner}, which is deployed "
+                f"in this environment. {fix + ', or r' if fix else 'R'}ename {logical_id} in your app"
+            )
+        raise AppError(
+            f"{app}: {logical_id} ({kind}) is named {name!r}, and a resource of that name already exists in this "
+            f"environment, made by something other than this app. Rename {logical_id} in your app, or delete the other one"
+        )
