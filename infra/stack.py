@@ -113,6 +113,8 @@ BASKET_FUNCTION = Function(
         "EVENT_BUS_NAME": EVENT_BUS,
         "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
         "CHECKOUT_DETAIL_TYPE": CHECKOUT_DETAIL_TYPE,
+        # Only as the switch for failPublish, which fails without counting attempts (so no grant).
+        "FAULT_TABLE": FAULT_TABLE,
     },
 )
 ORDER_API_FUNCTION = Function(

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
 from basket import logic
+from shared import faults
 from shared.api_contract import parse_body
 from shared.config import require_env
 from shared.dynamo import KeyValueTable
@@ -76,7 +77,12 @@ def idempotency_key() -> str | None:
 def checkout():
     request = parse_body(request_body(app), "CheckoutRequest")
     key = idempotency_key()
-    accepted, replayed = logic.checkout(baskets, checkouts, publish_checkout, request, logger.get_correlation_id(), key)
+
+    def publish(detail: dict) -> str:
+        faults.refuse_publish(request, CHECKOUT_DETAIL_TYPE)
+        return publish_checkout(detail)
+
+    accepted, replayed = logic.checkout(baskets, checkouts, publish, request, logger.get_correlation_id(), key)
     if replayed:
         logger.info("checkout answer replayed", checkout_id=accepted["checkoutId"], user_name=request["userName"])
         return Response(

@@ -90,8 +90,9 @@ def checkout_event(
         "checkedOutAt": checked_out_at,
         "correlationId": correlation_id,
     }
-    if request.get("faultInjection"):
-        detail["faultInjection"] = {"key": checkout_id} | request["faultInjection"]
+    # failPublish is the basket's own fault (the consumers never see a checkout whose publish failed).
+    if spec := {k: v for k, v in (request.get("faultInjection") or {}).items() if k != "failPublish"}:
+        detail["faultInjection"] = {"key": checkout_id} | spec
     return detail
 
 
@@ -108,6 +109,8 @@ def _last_checkout_id(user_name: str) -> str:
 def request_fingerprint(request: dict) -> str:
     """SHA-256 of the request in canonical form (sorted keys, no spaces, numbers exact), so a key sent
     again is recognised as the same request however its JSON was laid out."""
+    # Fault injection says how one attempt is handled, not what is requested.
+    request = {key: value for key, value in request.items() if key != "faultInjection"}
     return hashlib.sha256(to_json(request, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -9,15 +9,27 @@ import time
 
 import boto3
 
+from shared.errors import ServiceUnavailable
+
 
 class InjectedFault(Exception):
     pass
 
 
+def enabled() -> bool:
+    return bool(os.environ.get("FAULT_TABLE"))
+
+
+def refuse_publish(request: dict, detail_type: str) -> None:
+    """failPublish: raises what the publisher raises when EventBridge is out of reach (nothing is sent),
+    so a client's retry meets the same state as after a real outage."""
+    if (request.get("faultInjection") or {}).get("failPublish") and enabled():
+        raise ServiceUnavailable(f"could not publish {detail_type}: injected failure (failPublish)")
+
+
 def apply(request: dict, default_key: str = "") -> None:
     spec = request.get("faultInjection") or {}
-    table_name = os.environ.get("FAULT_TABLE")
-    if not spec or not table_name:
+    if not spec or not enabled():
         return
     if spec.get("delaySeconds"):
         time.sleep(float(spec["delaySeconds"]))
@@ -26,7 +38,7 @@ def apply(request: dict, default_key: str = "") -> None:
         return
     # One counter per request and per function: the same checkout fails independently in each consumer.
     key = f"{spec.get('key') or default_key}#{os.environ['AWS_LAMBDA_FUNCTION_NAME']}"
-    table = boto3.resource("dynamodb").Table(table_name)
+    table = boto3.resource("dynamodb").Table(os.environ["FAULT_TABLE"])
     attempt = table.update_item(
         Key={"key": key},
         UpdateExpression="ADD attempts :one",
