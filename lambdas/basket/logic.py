@@ -23,6 +23,10 @@ CLAIM_SECONDS = 30
 ANSWER_SECONDS = 24 * 3600
 # A request with the idempotency key of a checkout in flight waits this long for its answer.
 WAIT_FOR_WINNER_SECONDS = 5
+# The states of an idempotency key's record: its checkout may have been published (written before
+# publishing, and left so when publishing fails or the function dies), is published (its answer is
+# replayed), or was refused before anything was sent (the key is free again).
+PENDING, PUBLISHED, REFUSED = "pending", "published", "refused"
 
 
 def _shown(basket: dict) -> dict:
@@ -108,9 +112,18 @@ def _last_checkout_id(user_name: str) -> str:
 
 def request_fingerprint(request: dict) -> str:
     """SHA-256 of the request in canonical form (sorted keys, no spaces, numbers exact), so a key sent
-    again is recognised as the same request however its JSON was laid out."""
+    again is recognised as the same request however its JSON was laid out.
+
+    The card number enters it as its last four digits only. A card number has too few unknown digits
+    to hide in an unkeyed hash: with the first six and the last four known, 10^6 guesses find it in
+    about a second. The last four digits are all the shop uses of the number (the event, the order
+    and the email carry nothing more), so two requests that differ only before them check out the
+    very same thing: they are the same request, and a card with other last digits is a different one.
+    A keyed HMAC would keep the whole number distinguishable, but needs a secret kept outside the
+    table for no checkout it would tell apart; a payment step that uses the whole number would."""
     # Fault injection says how one attempt is handled, not what is requested.
     request = {key: value for key, value in request.items() if key != "faultInjection"}
+    request["cardInfo"] = request["cardInfo"][-4:]
     return hashlib.sha256(to_json(request, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -120,12 +133,20 @@ def _saved(checkouts, record_id: str, now: float) -> dict | None:
     return record if record is not None and record["expiration"] >= now else None
 
 
-def _known_answer(checkouts, user_name: str, idempotency_key: str | None, fingerprint: str, now: float) -> dict | None:
+def _key_record(checkouts, user_name: str, idempotency_key: str | None, fingerprint: str, now: float) -> dict | None:
+    """The key's record, unless there is none or its attempt was refused before anything was sent;
+    KeyReused when the key came with another request."""
     if not idempotency_key or not (saved := _saved(checkouts, _answer_id(user_name, idempotency_key), now)):
         return None
-    if saved.get("requestSha256") != fingerprint:
+    if saved.get("state") == REFUSED:
+        return None
+    if saved.get("requestFingerprint") != fingerprint:
         raise KeyReused("this Idempotency-Key was used for a different request; use a new key for a new request")
-    return saved["answer"]
+    return saved
+
+
+def _published(record: dict | None) -> bool:
+    return record is not None and record.get("state") == PUBLISHED
 
 
 def checkout(
@@ -147,19 +168,23 @@ def checkout(
     its answer instead (KeyReused if its body differs). A basket gets one checkoutId, and one
     checkedOutAt, at its first claim, kept when a claim is released (publishing failed) or expires
     (the function died): every later attempt publishes the same event again, which the ordering
-    service's idempotency (keyed by checkoutId) turns into the same one order. `checkouts` keeps
-    each key's answer, written before publishing, and the last checkout per user, so a repeat after
-    the basket is gone is a replay or a Conflict rather than a NotFound. The order itself is written
-    later, by the ordering service."""
+    service's idempotency (keyed by checkoutId) turns into the same one order. Saving the basket
+    replaces it, claim included: the saved basket is checked out under a new checkoutId.
+
+    An idempotency key's answer is replayed only once its event is published. Its record is written
+    PENDING before publishing, so that a key whose attempt failed or died is known: a failed publish
+    may still have put the event (a reply lost), so the key's checkoutId is published again while the
+    basket still holds it, and a basket saved since is refused (Conflict) rather than published under
+    a second checkoutId beside one that may be out. `checkouts` also keeps the last checkout per user,
+    so a repeat after the basket is gone is a replay or a Conflict rather than a NotFound. The order
+    itself is written later, by the ordering service."""
     user_name = request["userName"]
     fingerprint = request_fingerprint(request)
     deadline = clock() + WAIT_FOR_WINNER_SECONDS
     while True:
-        if (answer := _known_answer(checkouts, user_name, idempotency_key, fingerprint, clock())) is not None:
-            current = baskets.get(user_name)
-            if current is None or current.get(CLAIM, {}).get("id") != answer["checkoutId"]:
-                return answer, True  # that checkout finished (a basket saved since is another one)
-            # else it has not finished (it failed, or its function died): go on and publish it again.
+        record = _key_record(checkouts, user_name, idempotency_key, fingerprint, clock())
+        if _published(record):
+            return record["answer"], True
         moment = clock()
         now = int(moment)
         checked_out_at = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -174,30 +199,48 @@ def checkout(
             raise Conflict(f"the basket of {user_name} is being checked out by another request") from None
         if basket is not None:
             break
-        if (answer := _known_answer(checkouts, user_name, idempotency_key, fingerprint, clock())) is not None:
-            return answer, True  # the winner finished between our two reads
-        if last := _saved(checkouts, _last_checkout_id(user_name), clock()):
+        last = _saved(checkouts, _last_checkout_id(user_name), clock())
+        record = _key_record(checkouts, user_name, idempotency_key, fingerprint, clock())
+        # The winner finished between our two reads, or the key's checkout was published by a retry without it.
+        if _published(record) or (record and last and last["checkoutId"] == record["answer"]["checkoutId"]):
+            return record["answer"], True
+        if last:
             raise Conflict(f"the basket of {user_name} was already checked out (checkoutId {last['checkoutId']})")
         raise NotFound(f"no basket for user {user_name}")
 
     claim = basket[CLAIM]
     checkout_id = claim["id"]
     answer = {"checkoutId": checkout_id}
-    try:
-        if not basket.get("items"):
-            raise InvalidInput("the basket is empty", [{"field": "items", "message": "nothing to check out"}])
-        expiration = int(clock()) + ANSWER_SECONDS
+    expiration = int(clock()) + ANSWER_SECONDS
+
+    def remember(state: str) -> None:
         if idempotency_key:
-            # Before publishing: once the event may be out, the key must name its checkoutId.
             checkouts.put(
                 {
                     "id": _answer_id(user_name, idempotency_key),
                     "answer": answer,
-                    "requestSha256": fingerprint,
+                    "state": state,
+                    "requestFingerprint": fingerprint,
                     "expiration": expiration,
                 }
             )
-        publish_checkout(checkout_event(basket, request, checkout_id, correlation_id, claim["checkedOutAt"]))
+
+    try:
+        if not basket.get("items"):
+            raise InvalidInput("the basket is empty", [{"field": "items", "message": "nothing to check out"}])
+        if record is not None and (earlier := record["answer"]["checkoutId"]) != checkout_id:
+            raise Conflict(
+                f"an earlier attempt with this Idempotency-Key (checkoutId {earlier}) failed, and the basket of "
+                f"{user_name} has been saved since; to check out the basket as saved, send the request again "
+                "with a new Idempotency-Key"
+            )
+        remember(PENDING)
+        try:
+            publish_checkout(checkout_event(basket, request, checkout_id, correlation_id, claim["checkedOutAt"]))
+        except InvalidInput:
+            remember(REFUSED)  # the event broke its contract: nothing was sent
+            raise
+        remember(PUBLISHED)
     except BaseException:
         baskets.release(user_name, CLAIM, checkout_id)
         raise

@@ -1,6 +1,7 @@
 """The shop's errors, and the one table of the HTTP status each maps to (STATUSES)."""
 
 import contextlib
+import logging
 from http import HTTPStatus
 
 
@@ -15,7 +16,8 @@ class InvalidInput(Exception):
 
 
 class ServiceUnavailable(Exception):
-    """A dependency failed; the client may retry. Nothing was changed."""
+    """A dependency failed; the client may retry. Its message is for the log: it may name the
+    dependency's endpoint, so clients get UNAVAILABLE_MESSAGE instead."""
 
 
 class Conflict(Exception):
@@ -33,6 +35,13 @@ class Claimed(Exception):
 class KeyReused(Exception):
     """An Idempotency-Key sent again with a different request (422, as in the IETF Idempotency-Key draft)."""
 
+
+# What a client is told when a dependency failed, or on an error of no class in STATUSES: nothing
+# about the machine (hosts, ports, stack traces), and what to do.
+UNAVAILABLE_MESSAGE = (
+    "a service the shop depends on is unavailable; retry the request (with the same Idempotency-Key, if it had one)"
+)
+INTERNAL_MESSAGE = "internal error"
 
 # The one error-to-status table: the REST resolvers (shared/http.py) answer with it, and the
 # non-proxy integration's selection patterns (infra/openapi.py) are generated from it. Any other
@@ -52,18 +61,28 @@ def class_tag(error_class: type) -> str:
     return f"[{error_class.__name__}] "
 
 
+def client_message(error: Exception) -> str:
+    """The message a client may see for this error: its own for the shop's rules, a fixed one for a
+    failed dependency or anything unforeseen (whose message may name a host, a port or a file)."""
+    if isinstance(error, ServiceUnavailable):
+        return UNAVAILABLE_MESSAGE
+    if isinstance(error, tuple(STATUSES)):
+        return str(error)
+    return INTERNAL_MESSAGE
+
+
 @contextlib.contextmanager
 def tagged_with_class():
-    """For non-proxy functions: an error from STATUSES leaves with its class's tag before its message.
-    Any other error leaves with a message at least (its class's name): an empty errorMessage is what a
-    success reads as, so API Gateway would answer it 200."""
+    """For non-proxy functions, whose errorMessage API Gateway shows the client: an error from
+    STATUSES leaves with its class's tag before its client message, any other with the internal
+    message (never empty: an empty errorMessage is what a success reads as, so API Gateway would
+    answer it 200). What it said goes to the log first."""
     try:
         yield
-    except tuple(STATUSES) as error:
-        tag = class_tag(next(c for c in STATUSES if isinstance(error, c)))
-        error.args = (tag + str(error), *error.args[1:])
-        raise
     except Exception as error:
-        if not str(error):
-            error.args = (type(error).__name__,)
+        message = client_message(error)
+        if message != str(error):
+            logging.getLogger(__name__).error("error hidden from the client: %s", error, exc_info=error)
+        classes = [c for c in STATUSES if isinstance(error, c)]
+        error.args = ((class_tag(classes[0]) if classes else "") + message,)
         raise

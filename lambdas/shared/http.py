@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from shared.api_contract import allowed_methods, refuse_unstorable_parameters
-from shared.errors import STATUSES, Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable
+from shared.errors import STATUSES, Conflict, InvalidInput, KeyReused, NotFound, ServiceUnavailable, client_message
 
 # json.dumps can write a Decimal only through float, which rounds to 17 significant digits. So each
 # Decimal is written as a string carrying this marker, and the marked strings become bare numbers
@@ -85,7 +85,7 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(ServiceUnavailable)
     def unavailable(e: ServiceUnavailable):
         logger.warning("dependency unavailable", reason=str(e))
-        return error(STATUSES[ServiceUnavailable], str(e))
+        return error(STATUSES[ServiceUnavailable], client_message(e))
 
     @app.not_found
     def no_route(_):
@@ -99,6 +99,6 @@ def create_app(logger: Logger) -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def unexpected(e: Exception):
         logger.exception("unhandled error")
-        return error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        return error(HTTPStatus.INTERNAL_SERVER_ERROR, client_message(e))
 
     return app

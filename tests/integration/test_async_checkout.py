@@ -167,6 +167,7 @@ def test_when_publishing_fails_the_basket_stays_and_the_client_gets_503(
     )
 
     assert result["statusCode"] == 503, result
+    assert "127.0.0.1" not in result["body"] and "http://" not in result["body"], "no internal endpoint"
     stored = client("dynamodb").get_item(TableName=BASKET_TABLE.name, Key={"userName": {"S": user_name}})
     assert "Item" in stored, "the basket stays when the event could not be published"
     assert "until" not in stored["Item"]["checkoutClaim"]["M"], (

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from infra.openapi import UNCLASSIFIED_STATUS, error_responses
-from shared.errors import STATUSES, InvalidInput, NotFound, tagged_with_class
+from shared.errors import STATUSES, InvalidInput, NotFound, ServiceUnavailable, tagged_with_class
 
 
 def status_for(error_message: str) -> str:
@@ -63,3 +63,18 @@ def test_the_client_sees_the_message_without_the_tag():
         "application/json"
     ]
     assert ".replace('[NotFound] ', '')" in template
+
+
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (ServiceUnavailable("could not read: Could not connect to the endpoint URL: http://127.0.0.1:4566/"), "503"),
+        (RuntimeError('Could not connect to the endpoint URL: http://localhost:4566/ (File "/x/handler.py")'), "502"),
+    ],
+    ids=["dependency", "unforeseen"],
+)
+def test_a_failed_dependency_or_unforeseen_error_keeps_its_status_and_names_no_internals(error, status):
+    message = error_message_of(error)
+
+    assert status_for(message) == status
+    assert not [word for word in ("127.0.0.1", "localhost", "4566", "http://", "File ") if word in message], message
