@@ -9,7 +9,7 @@ import pytest
 from basket import logic as basket
 from client.shop import checkout_request
 from infra.stack import BASKET_FUNCTION
-from shared.errors import Conflict, InvalidInput, ServiceUnavailable
+from shared.errors import Conflict, InvalidInput, KeyReused, ServiceUnavailable
 from tests.unit.in_memory_table import InMemoryTable
 from tests.unit.lambda_events import UNREACHABLE, api_event
 
@@ -153,3 +153,18 @@ def test_fail_publish_is_honoured_only_where_fault_injection_is_enabled(handler,
 
     assert (enabled["statusCode"], disabled["statusCode"]) == (503, 202)
     assert len(published) == 1 and "faultInjection" not in published[0]
+
+
+def test_a_key_sent_with_another_cards_last_digits_is_refused_and_with_other_middle_digits_is_the_same(shop):
+    # The fingerprint keeps the card's last four digits only: all of it that the checkout uses.
+    baskets, checkouts, bus = shop
+    first, _ = basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
+
+    with pytest.raises(KeyReused):
+        basket.checkout(baskets, checkouts, bus, REQUEST | {"cardInfo": "4111111111112222"}, idempotency_key="k1")
+    same, replayed = basket.checkout(
+        baskets, checkouts, bus, REQUEST | {"cardInfo": "4111119999991111"}, idempotency_key="k1"
+    )
+
+    assert (same, replayed) == (first, True) and len(bus.published) == 1
+    assert "4111111111111111" not in repr(checkouts.items)
