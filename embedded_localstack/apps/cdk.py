@@ -37,6 +37,8 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "localhost.localstack.cloud"}
 # A synth or deploy that runs longer than this is stuck (a big app deploys in a few minutes).
 TOOL_TIMEOUT = 20 * 60
 STACK_TIMEOUT = 5 * 60
+# How long a stack may stay DELETE_FAILED before that is taken as final (see _delete_stack).
+DELETE_FAILED_GRACE = 15
 FAILED_STATUSES = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
 
 
@@ -55,8 +57,9 @@ def deploy(app_dir: Path, stack_env: dict[str, str]) -> list[str]:
     _progress(f"synthesised {', '.join(stacks) or 'no stacks'} in {time.monotonic() - started:.1f} s")
     if not stacks:
         raise AppError(f"the CDK app in {app_dir} declares no stack: its cdk.json 'app' ran but added none to the App")
-    _bootstrap(env, cfn)
     existed = {name for name in stacks if _stack_status(cfn, name) not in (None, "DELETE_COMPLETE")}
+    _refuse_name_collisions(env, cfn, assembly, existed)
+    _bootstrap(env, cfn)
     started = time.monotonic()
     try:
         _run(
@@ -66,7 +69,7 @@ def deploy(app_dir: Path, stack_env: dict[str, str]) -> list[str]:
             "deploy",
         )
     except AppError as tool_error:
-        raise AppError(_undo_failed_deploy(cfn, stacks, existed, tool_error)) from None
+        raise AppError(_undo_failed_deploy(env, cfn, stacks, existed, tool_error)) from None
     _progress(f"deployed {', '.join(stacks)} in {time.monotonic() - started:.1f} s")
     return stacks
 
@@ -87,7 +90,9 @@ def destroy(app_dir: Path, stack_env: dict[str, str]) -> None:
             continue
         resources = _stack_resources(cfn, name)
         _delete_stack(cfn, name)
-        leftovers += [f"{kind} {physical_id}" for kind, physical_id in resources if _still_there(env, kind, physical_id)]
+        leftovers += [
+            f"{kind} {physical_id}" for kind, physical_id in resources if _still_there(env, kind, physical_id)
+        ]
     if leftovers:
         raise AppError(
             f"destroyed the stacks of {app_dir}, but these resources are still there: {', '.join(leftovers)}. "
@@ -115,7 +120,8 @@ def ensure_toolchain() -> None:
             )
         pins = json.loads((TOOLCHAIN_SOURCE / "package.json").read_text())["dependencies"]
         _progress(
-            "installing the CDK tool chain (" + ", ".join(f"{name} {version}" for name, version in pins.items())
+            "installing the CDK tool chain ("
+            + ", ".join(f"{name} {version}" for name, version in pins.items())
             + f") into {TOOLCHAIN_DIR.relative_to(PROJECT_DIR)}, once"
         )
         started = time.monotonic()
@@ -152,9 +158,7 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
             "Unset AWS_ENDPOINT_URL, or set LOCALSTACK_PORT to the port of the running environment."
         )
     region = given.get("AWS_DEFAULT_REGION") or given.get("AWS_REGION") or "us-east-1"
-    env = {
-        key: value for key, value in given.items() if not key.startswith("AWS_") and key != "CDK_DEFAULT_ACCOUNT"
-    }
+    env = {key: value for key, value in given.items() if not key.startswith("AWS_") and key != "CDK_DEFAULT_ACCOUNT"}
     path = [str(TOOLCHAIN_BIN), str(app_dir / "node_modules" / ".bin"), given.get("PATH", os.defpath)]
     return env | {
         "AWS_ENDPOINT_URL": endpoint,
@@ -171,6 +175,9 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
         # cdklocal drops every other AWS_* variable (profiles, SSO) unless it is on this list.
         "AWS_ENVAR_ALLOWLIST": "AWS_REGION,AWS_DEFAULT_REGION,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY",
         "CDK_DEFAULT_REGION": region,
+        # aws-cdk-lib's built-in template lint (warnings only) costs about 80 % of a synth's CPU; an
+        # app that wants it locally sets CDK_VALIDATION=true.
+        "CDK_VALIDATION": given.get("CDK_VALIDATION", "false"),
         # Offline: no check for a newer CLI, no telemetry, no notices.
         "CDK_DISABLE_VERSION_CHECK": "1",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
@@ -180,14 +187,7 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
 
 def stack_names(assembly: Path) -> list[str]:
     """The CloudFormation stack names that a synthesised cloud assembly deploys, nested stages included."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    names = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "aws:cloudformation:stack":
-            names.append(artifact.get("properties", {}).get("stackName") or artifact_id)
-        elif artifact.get("type") == "cdk:cloud-assembly":
-            names += stack_names(assembly / artifact["properties"]["directoryName"])
-    return names
+    return [name for name, _ in _templates(assembly)]
 
 
 def _checked_app(app_dir: Path) -> Path:
@@ -245,7 +245,63 @@ def _bootstrap(env: dict[str, str], cfn) -> None:
         _progress(f"bootstrapped in {time.monotonic() - started:.1f} s")
 
 
-def _undo_failed_deploy(cfn, stacks: list[str], existed: set[str], tool_error: AppError) -> str:
+# Resources that an app may name itself, the property that names them, and how to see whether one of
+# that name exists. LocalStack 4.14's CloudFormation deletes a failed stack's resources by their declared
+# properties, created or not: a failed stack that named an existing table takes that table with it.
+NAMED_KINDS = {
+    "AWS::DynamoDB::Table": ("TableName", "dynamodb", lambda c, name: c.describe_table(TableName=name)),
+    "AWS::Lambda::Function": ("FunctionName", "lambda", lambda c, name: c.get_function(FunctionName=name)),
+    "AWS::SQS::Queue": ("QueueName", "sqs", lambda c, name: c.get_queue_url(QueueName=name)),
+    "AWS::S3::Bucket": ("BucketName", "s3", lambda c, name: c.head_bucket(Bucket=name)),
+    "AWS::SNS::Topic": (
+        "TopicName",
+        "sns",
+        lambda c, name: c.get_topic_attributes(TopicArn=f"arn:aws:sns:{c.meta.region_name}:{ACCOUNT}:{name}"),
+    ),
+    "AWS::Events::EventBus": ("Name", "events", lambda c, name: c.describe_event_bus(Name=name)),
+    "AWS::ApiGateway::RestApi": ("Name", None, None),  # names of APIs need not be unique
+}
+
+
+def _refuse_name_collisions(env: dict[str, str], cfn, assembly: Path, existed: set[str]) -> None:
+    """Stops a deploy before it starts when a stack names a resource that exists outside the stack."""
+    collisions = []
+    for stack, template in _templates(assembly):
+        owned = {physical_id for _, physical_id in _stack_resources(cfn, stack)} if stack in existed else set()
+        for logical_id, resource in template.get("Resources", {}).items():
+            kind = resource.get("Type")
+            if kind not in NAMED_KINDS or NAMED_KINDS[kind][1] is None:
+                continue
+            key, service, probe = NAMED_KINDS[kind]
+            name = resource.get("Properties", {}).get(key)
+            if not isinstance(name, str) or name in owned or any(owned_id.endswith(name) for owned_id in owned):
+                continue
+            try:
+                probe(_client(service, env), name)
+            except ClientError:
+                continue
+            collisions.append(f"stack {stack}: {logical_id} ({kind}) is named {name}, and a {kind} named {name} exists")
+    if collisions:
+        raise AppError(
+            "the CDK app names resources that already exist in this environment outside its stacks, so it was "
+            "not deployed:\n" + "\n".join(collisions) + "\nRename them in the app (or let the CDK name them), "
+            "or deploy into an environment without them: the shop's resources are there unless LocalStack was "
+            "started bare (SHOP=0 make up)."
+        )
+
+
+def _templates(assembly: Path) -> Iterator[tuple[str, dict]]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        properties = artifact.get("properties", {})
+        if artifact.get("type") == "aws:cloudformation:stack":
+            template = json.loads((assembly / properties["templateFile"]).read_text())
+            yield properties.get("stackName") or artifact_id, template
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            yield from _templates(assembly / properties["directoryName"])
+
+
+def _undo_failed_deploy(env: dict[str, str], cfn, stacks: list[str], existed: set[str], tool_error: AppError) -> str:
     """Deletes the stacks that the failed deploy created; returns the message that explains the failure."""
     reasons = []
     for name in stacks:
@@ -256,7 +312,11 @@ def _undo_failed_deploy(cfn, stacks: list[str], existed: set[str], tool_error: A
         if failure:
             reasons.append(f"stack {name}: {failure}")
         if name not in existed:
+            resources = _stack_resources(cfn, name)
             _delete_stack(cfn, name)
+            left = [f"{kind} {physical}" for kind, physical in resources if _still_there(env, kind, physical)]
+            if left:
+                reasons.append(f"stack {name} is deleted, but these of its resources are left: {', '.join(left)}")
         elif status in FAILED_STATUSES:
             reasons.append(f"stack {name} is in {status}; `destroy` removes it")
     if not reasons:
@@ -316,15 +376,20 @@ def _stack_resources(cfn, name: str) -> list[tuple[str, str]]:
 
 def _delete_stack(cfn, name: str) -> None:
     cfn.delete_stack(StackName=name)
-    try:
-        cfn.get_waiter("stack_delete_complete").wait(
-            StackName=name, WaiterConfig={"Delay": 0.5, "MaxAttempts": int(STACK_TIMEOUT / 0.5)}
-        )
-    except Exception as e:
-        raise AppError(
-            f"deleting stack {name} did not complete ({e}); its events say why: "
-            f"{_first_failure(cfn, name) or 'nothing'}. Run destroy again, or delete the stack by hand."
-        ) from None
+    # Polled by hand, not with boto3's waiter: LocalStack 4.14 passes through DELETE_FAILED on the way to
+    # DELETE_COMPLETE when a resource of a failed stack was never created, and the waiter stops there.
+    deadline = time.monotonic() + STACK_TIMEOUT
+    status = _stack_status(cfn, name)
+    failed_since = None
+    while status not in (None, "DELETE_COMPLETE"):
+        failed_since = (failed_since or time.monotonic()) if status == "DELETE_FAILED" else None
+        if time.monotonic() >= deadline or (failed_since and time.monotonic() - failed_since > DELETE_FAILED_GRACE):
+            raise AppError(
+                f"deleting stack {name} did not complete within {STACK_TIMEOUT} s (it is {status}); its events say "
+                f"why: {_first_failure(cfn, name) or 'nothing'}. Run destroy again, or delete the stack by hand."
+            )
+        time.sleep(0.5)
+        status = _stack_status(cfn, name)
 
 
 def _still_there(env: dict[str, str], kind: str, physical_id: str) -> bool:
@@ -380,4 +445,3 @@ def _tail(output: str, lines: int = 30) -> str:
 
 def _progress(message: str) -> None:
     print(f"==> cdk: {message}", file=sys.stderr, flush=True)
-
