@@ -313,8 +313,13 @@ def _undo_failed_deploy(env: dict[str, str], cfn, stacks: list[str], existed: se
             reasons.append(f"stack {name}: {failure}")
         if name not in existed:
             resources = _stack_resources(cfn, name)
+            unrecorded = _unrecorded_resources(env, cfn, name)
             _delete_stack(cfn, name)
-            left = [f"{kind} {physical}" for kind, physical in resources if _still_there(env, kind, physical)]
+            for kind, physical_id in unrecorded:
+                _delete_resource(env, kind, physical_id)
+            left = [
+                f"{kind} {physical}" for kind, physical in resources + unrecorded if _still_there(env, kind, physical)
+            ]
             if left:
                 reasons.append(f"stack {name} is deleted, but these of its resources are left: {', '.join(left)}")
         elif status in FAILED_STATUSES:
@@ -326,6 +331,48 @@ def _undo_failed_deploy(env: dict[str, str], cfn, stacks: list[str], existed: se
         + "\n".join(reasons)
         + "\nFix that resource in the app and deploy again."
     )
+
+
+def _unrecorded_resources(env: dict[str, str], cfn, stack: str) -> list[tuple[str, str]]:
+    """Resources that a failed create made although the stack records none for them. LocalStack 4.14
+    creates a function whose runtime it then refuses (CREATE_FAILED, no physical id), so the stack's
+    deletion does not remove it. Found by the name CloudFormation generates: <stack>-<logical id>-<suffix>."""
+    failed = [
+        (item["ResourceType"], item["LogicalResourceId"])
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
+        for item in page["StackResourceSummaries"]
+        if not item.get("PhysicalResourceId") and item["ResourceType"] in GENERATED_NAME_LISTINGS
+    ]
+    found = []
+    for kind, logical_id in failed:
+        prefix = f"{stack}-{logical_id}"
+        for name in GENERATED_NAME_LISTINGS[kind](_client(GENERATED_NAME_SERVICES[kind], env)):
+            if name.startswith(prefix) or (len(name) >= 60 and prefix.startswith(name[: name.rfind("-")])):
+                found.append((kind, name))
+    return found
+
+
+GENERATED_NAME_SERVICES = {"AWS::Lambda::Function": "lambda", "AWS::DynamoDB::Table": "dynamodb"}
+GENERATED_NAME_LISTINGS = {
+    "AWS::Lambda::Function": lambda c: [
+        function["FunctionName"]
+        for page in c.get_paginator("list_functions").paginate()
+        for function in page["Functions"]
+    ],
+    "AWS::DynamoDB::Table": lambda c: [
+        name for page in c.get_paginator("list_tables").paginate() for name in page["TableNames"]
+    ],
+}
+
+
+def _delete_resource(env: dict[str, str], kind: str, physical_id: str) -> None:
+    try:
+        if kind == "AWS::Lambda::Function":
+            _client("lambda", env).delete_function(FunctionName=physical_id)
+        elif kind == "AWS::DynamoDB::Table":
+            _client("dynamodb", env).delete_table(TableName=physical_id)
+    except ClientError:
+        pass  # gone already; _still_there has the last word
 
 
 def _first_failure(cfn, stack: str) -> str | None:
