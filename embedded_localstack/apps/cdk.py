@@ -63,7 +63,7 @@ def deploy(app_dir: Path, stack_env: dict[str, str]) -> list[str]:
     started = time.monotonic()
     try:
         _run(
-            ["cdklocal", "deploy", "--app", str(assembly), "--all", "--require-approval", "never"],
+            ["cdklocal", "deploy", "--app", str(assembly), "--all", "--require-approval", "never", "--method", "direct"],
             app_dir,
             env,
             "deploy",
