@@ -19,6 +19,7 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args, **kwargs):
         from embedded_localstack.executor import LocalProcessRuntimeExecutor
+        from embedded_localstack.failed_functions import let_failed_functions_be_deleted
         from embedded_localstack.instrumentation import lift_localstack_waits
         from embedded_localstack.lambda_metrics import switch_off
         from embedded_localstack.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
@@ -29,6 +30,7 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         switch_off()  # per-invocation CloudWatch metrics, unless EMBEDDED_LAMBDA_CLOUDWATCH_METRICS=1
         lift_localstack_waits()  # while a function is debugged (LAMBDA_DEBUG)
         wake_on_send()  # SQS mappings with no batching window long-poll, as on AWS (sqs_wake.py)
+        let_failed_functions_be_deleted()  # a function that never started (failed_functions.py)
         return LocalProcessRuntimeExecutor
 
 

@@ -94,7 +94,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
     cfn, s3 = clients.client("cloudformation"), clients.client("s3")
     if app.tool == "cdk":
         _check_node_modules(app)
-        stacks = _cdk().deploy(app.folder, clients.environment())
+        stacks = _cdk().deploy(app.folder, clients.environment(), reserved or {}, fix)
     else:
         template = templates.load(app.template)
         sam.check_http_apis(template, app.template)
