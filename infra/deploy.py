@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from infra import settings
 from infra.model import Stack
-from infra.reconcilers import apigateway, dynamodb, events, iam, lambda_, s3, ses, sqs
+from infra.reconcilers import apigateway, dynamodb, events, iam, lambda_, s3, ses, sqs, ssm
 from infra.stack import STACK
 from infra.target import Target, log
 
@@ -28,6 +28,7 @@ TEARDOWN = (
     ("email_senders", ses.delete_sender),
     ("queues", sqs.delete_queue),
     ("tables", dynamodb.delete_table),
+    ("secrets", ssm.delete_secret),
 )
 
 
@@ -42,8 +43,9 @@ def deploy(stack: Stack = STACK, target: Target | None = None) -> None:
     queue_urls = {queue.name: target.queue_url(queue.name) for queue in stack.queues}
     for sender in stack.email_senders:
         ses.ensure_sender(target, sender)
+    secrets = {secret.name: ssm.ensure_secret(target, secret) for secret in stack.secrets}
     for function in stack.functions:
-        lambda_.ensure_function(target, function, iam.ensure_role(target, function), queue_urls)
+        lambda_.ensure_function(target, function, iam.ensure_role(target, function), queue_urls, secrets)
     for function in stack.functions:
         lambda_.wait_until_active(target, function)
         if function.async_invoke:

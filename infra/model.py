@@ -40,6 +40,14 @@ class EmailSender:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A random key made once per environment and kept outside every table (an SSM SecureString
+    parameter of this name); a function that names it in its environment gets its value there."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Grant:
     """Actions a function may call on one resource: roles are built from these and nothing else."""
 
@@ -169,6 +177,11 @@ class Stack:
     buckets: tuple[Bucket, ...]
     notifications: tuple[BucketNotification, ...]
     subscriptions: tuple[QueueSubscription, ...]
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        """Derived from the functions' environments, in the order they first appear."""
+        return tuple(dict.fromkeys(v for f in self.functions for v in f.environment.values() if isinstance(v, Secret)))
 
     @property
     def invoke_permissions(self) -> tuple[InvokePermission, ...]:

@@ -16,6 +16,7 @@ from infra.model import (
     RestApi,
     Rule,
     RuleTarget,
+    Secret,
     Stack,
     Table,
     batch_function_timeout,
@@ -92,12 +93,15 @@ QUEUES = (
     AUDIT_FAILURES,
 )
 
+# Signs the nextTokens of the product, basket and order lists (lambdas/shared/pagination.py).
+LIST_TOKEN_KEY = Secret("/shop/list-token-key")
+
 # -- functions ------------------------------------------------------------------------------------
 PRODUCT_FUNCTION = Function(
     name="product",
     handler="product.handler.lambda_handler",
     grants=(Grant((*READ_WRITE, "dynamodb:UpdateItem"), PRODUCT_TABLE),),
-    environment={"TABLE_NAME": PRODUCT_TABLE},
+    environment={"TABLE_NAME": PRODUCT_TABLE, "LIST_TOKEN_KEY": LIST_TOKEN_KEY},
 )
 BASKET_FUNCTION = Function(
     name="basket",
@@ -109,6 +113,7 @@ BASKET_FUNCTION = Function(
     ),
     environment={
         "TABLE_NAME": BASKET_TABLE,
+        "LIST_TOKEN_KEY": LIST_TOKEN_KEY,
         "CHECKOUT_TABLE": CHECKOUT_TABLE,
         "EVENT_BUS_NAME": EVENT_BUS,
         "CHECKOUT_SOURCE": CHECKOUT_SOURCE,
@@ -121,7 +126,7 @@ ORDER_API_FUNCTION = Function(
     name="order-api",
     handler="ordering.api.lambda_handler",
     grants=(Grant(("dynamodb:Query", "dynamodb:Scan"), ORDER_TABLE),),
-    environment={"TABLE_NAME": ORDER_TABLE},
+    environment={"TABLE_NAME": ORDER_TABLE, "LIST_TOKEN_KEY": LIST_TOKEN_KEY},
 )
 ORDERING_FUNCTION = Function(
     name="ordering",

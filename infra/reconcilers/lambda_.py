@@ -11,7 +11,7 @@ from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from infra import long_poll, settings
-from infra.model import EventBus, Function, InvokePermission, Queue, QueueSubscription, RestApi, Rule, Table
+from infra.model import EventBus, Function, InvokePermission, Queue, QueueSubscription, RestApi, Rule, Secret, Table
 from infra.paths import ARCHIVES_DIR
 from infra.target import Target, log
 
@@ -37,12 +37,20 @@ def wait_until_mapping_enabled(lambda_client, uuid: str) -> None:
     create_waiter_with_client("MappingEnabled", _MAPPING_WAITERS, lambda_client).wait(UUID=uuid)
 
 
-def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, str]:
+def environment_of(
+    function: Function, queue_urls: dict[str, str], secrets: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The function's environment variables, with each resource named as the function needs it: queues
+    by URL (`queue_urls`), secrets by value (`secrets`, from infra/reconcilers/ssm.py)."""
     values = {"POWERTOOLS_SERVICE_NAME": function.name}
     for key, value in function.environment.items():
         match value:
             case Queue(name=name):
                 values[key] = queue_urls[name]
+            case Secret(name=name):
+                if secrets is None or name not in secrets:
+                    raise ValueError(f"{function.name}: {key} names the secret {name}, whose value was not given")
+                values[key] = secrets[name]
             case Table(name=name) | EventBus(name=name):
                 values[key] = name
             case _:
@@ -56,7 +64,9 @@ def environment_of(function: Function, queue_urls: dict[str, str]) -> dict[str, 
     return values
 
 
-def function_configuration(function: Function, role_arn: str, queue_urls: dict[str, str]) -> dict:
+def function_configuration(
+    function: Function, role_arn: str, queue_urls: dict[str, str], secrets: dict[str, str] | None = None
+) -> dict:
     return {
         "FunctionName": function.name,
         "Runtime": function.runtime,
@@ -64,7 +74,7 @@ def function_configuration(function: Function, role_arn: str, queue_urls: dict[s
         "Role": role_arn,
         "Timeout": function.timeout,
         "MemorySize": function.memory,
-        "Environment": {"Variables": environment_of(function, queue_urls)},
+        "Environment": {"Variables": environment_of(function, queue_urls, secrets)},
     }
 
 
@@ -97,9 +107,11 @@ def _create_function(lambda_client, configuration: dict, code: dict) -> None:
             time.sleep(ROLE_PROPAGATION_DELAY)
 
 
-def ensure_function(target: Target, function: Function, role_arn: str, queue_urls: dict[str, str]) -> None:
+def ensure_function(
+    target: Target, function: Function, role_arn: str, queue_urls: dict[str, str], secrets: dict[str, str]
+) -> None:
     lambda_client = target.client("lambda")
-    configuration = function_configuration(function, role_arn, queue_urls)
+    configuration = function_configuration(function, role_arn, queue_urls, secrets)
     code = function_code(function)
     hot = " (hot reload)" if "S3Key" in code else ""
     try:

@@ -22,6 +22,8 @@ from shared.pagination import page_request
 logger = Logger(service="basket")
 app = create_app(logger)
 baskets = KeyValueTable(require_env("TABLE_NAME"), key="userName")
+# Signs the lists' nextTokens (shared/pagination.py): made once per environment by provisioning.
+LIST_TOKEN_KEY = require_env("LIST_TOKEN_KEY").encode()
 checkouts = KeyValueTable(require_env("CHECKOUT_TABLE"), key="id")
 # As in the contract (IdempotencyKey): printable ASCII without spaces, such as a UUID.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -55,7 +57,7 @@ def publish_checkout(detail: dict) -> str:
 @app.get("/basket")
 def list_baskets():
     query = app.current_event.get_query_string_value
-    return logic.list_baskets(baskets, page_request(query("limit"), query("nextToken")))
+    return logic.list_baskets(baskets, page_request(query("limit"), query("nextToken"), LIST_TOKEN_KEY))
 
 
 @app.post("/basket")

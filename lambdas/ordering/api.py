@@ -12,12 +12,14 @@ from shared.pagination import page_request
 logger = Logger(service="ordering")
 app = create_app(logger)
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName", sort_key="orderDate")
+# Signs the lists' nextTokens (shared/pagination.py): made once per environment by provisioning.
+LIST_TOKEN_KEY = require_env("LIST_TOKEN_KEY").encode()
 
 
 @app.get("/order")
 def list_orders():
     query = app.current_event.get_query_string_value
-    return logic.list_orders(orders, page_request(query("limit"), query("nextToken")))
+    return logic.list_orders(orders, page_request(query("limit"), query("nextToken"), LIST_TOKEN_KEY))
 
 
 @app.get("/order/<user_name>")

@@ -13,12 +13,16 @@ from shared.pagination import page_request
 logger = Logger(service="product")
 app = create_app(logger)
 products = KeyValueTable(require_env("TABLE_NAME"), key="id")
+# Signs the lists' nextTokens (shared/pagination.py): made once per environment by provisioning.
+LIST_TOKEN_KEY = require_env("LIST_TOKEN_KEY").encode()
 
 
 @app.get("/product")
 def list_products():
     query = app.current_event.get_query_string_value
-    return logic.list_products(products, page_request(query("limit"), query("nextToken")), query("category"))
+    return logic.list_products(
+        products, page_request(query("limit"), query("nextToken"), LIST_TOKEN_KEY), query("category")
+    )
 
 
 @app.post("/product")

@@ -5,6 +5,7 @@ before its response could pass Lambda's 6 MB limit. Free of HTTP and of AWS."""
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+# A token is "<position>.<signature>": the position in base64url, and an HMAC-SHA256 of it (truncated, as
+# it only has to be unguessable) under the environment's list-token key, which provisioning gives the list
+# functions (LIST_TOKEN_KEY, infra/stack.py) and nobody else. An edited position, however well formed,
+# is refused: a client can only send back what a page answered.
+_SIGNATURE_BYTES = 16
 
 
 def response_bytes(item: dict) -> int:
@@ -43,14 +49,23 @@ def parse_limit(text: str | None) -> int:
 
 @dataclass(frozen=True)
 class PageRequest:
+    signing_key: bytes  # the environment's list-token key
     limit: int = DEFAULT_LIMIT
     next_token: str | None = None
 
 
-def page_request(limit: str | None, next_token: str | None) -> PageRequest:
+def page_request(limit: str | None, next_token: str | None, signing_key: bytes) -> PageRequest:
     """The page that the query parameters `limit` and `nextToken` ask for (InvalidInput for a bad limit;
     the token is checked against its list by start_key)."""
-    return PageRequest(parse_limit(limit), next_token)
+    return PageRequest(signing_key, parse_limit(limit), next_token)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _signature(position: str, signing_key: bytes) -> str:
+    return _b64(hmac.digest(signing_key, position.encode("utf-8", "surrogatepass"), "sha256")[:_SIGNATURE_BYTES])
 
 
 def _list_id(list_name: str) -> str:
@@ -59,21 +74,24 @@ def _list_id(list_name: str) -> str:
     return hashlib.sha256(list_name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def encode_token(list_name: str, key: dict) -> str:
+def encode_token(list_name: str, key: dict, signing_key: bytes) -> str:
     """The nextToken that resumes `list_name` after the item with this primary key (DynamoDB's
-    LastEvaluatedKey): base64url of canonical JSON, no padding."""
-    payload = to_json({"list": _list_id(list_name), "after": key}, sort_keys=True)
-    return base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
+    LastEvaluatedKey): base64url of canonical JSON, no padding, then "." and its signature."""
+    position = _b64(to_json({"list": _list_id(list_name), "after": key}, sort_keys=True).encode("utf-8"))
+    return f"{position}.{_signature(position, signing_key)}"
 
 
-def start_key(token: str | None, list_name: str, key_names: tuple[str, ...]) -> dict | None:
+def start_key(token: str | None, list_name: str, key_names: tuple[str, ...], signing_key: bytes) -> dict | None:
     """The ExclusiveStartKey a nextToken stands for, or None for the first page. A token that this
-    list did not answer is InvalidInput, never a DynamoDB error: it must be canonical (encoding its
-    content again gives it back exactly), name this list, and hold exactly this table's key
-    attributes, as text DynamoDB can look up."""
+    list did not answer is InvalidInput, never a DynamoDB error: its signature must be this
+    environment's, and it must be canonical (encoding its content again gives it back exactly), name
+    this list, and hold exactly this table's key attributes, as text DynamoDB can look up."""
     if token is None:
         return None
-    key = _decoded(token, list_name)
+    position, _, signature = token.partition(".")
+    if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), _signature(position, signing_key).encode()):
+        _refuse("it was not answered by this list, or it was changed")
+    key = _decoded(position, list_name)
     if sorted(key) != sorted(key_names):
         _refuse("it does not hold a key of this list's table")
     limits = [MAX_PATH_PARAMETER_BYTES, *[MAX_QUERY_PARAMETER_BYTES] * (len(key_names) - 1)]
@@ -81,7 +99,7 @@ def start_key(token: str | None, list_name: str, key_names: tuple[str, ...]) -> 
         value = key[name]
         if not isinstance(value, str) or not value or unstorable_text(value) or len(value.encode()) > limit:
             _refuse("it does not hold a key of this list's table")
-    if encode_token(list_name, key) != token:
+    if encode_token(list_name, key, signing_key) != token:
         _refuse("it is not in the form this list answers")
     return key
 
@@ -119,10 +137,10 @@ def read_page(table, page: PageRequest, list_name: str, filters: dict | None = N
     shown = shown or (lambda item: item)
     items, last_key = table.scan_page(
         page.limit,
-        start_key(page.next_token, list_name, table.key_names),
+        start_key(page.next_token, list_name, table.key_names, page.signing_key),
         MAX_PAGE_BYTES,
         lambda item: response_bytes(shown(item)),
         **(filters or {}),
     )
     answer = {"items": [shown(item) for item in items]}
-    return answer | ({"nextToken": encode_token(list_name, last_key)} if last_key else {})
+    return answer | ({"nextToken": encode_token(list_name, last_key, page.signing_key)} if last_key else {})

@@ -15,7 +15,7 @@ from client.waiting import eventually
 from infra.aws import client
 from infra.paths import ARCHIVES_DIR
 from infra.reconcilers.lambda_ import environment_of
-from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, TABLES
+from infra.stack import BASKET_FUNCTION, BASKET_TABLE, CHECKOUT_SOURCE, EVENT_BUS, STACK, TABLES
 from shared.event_contract import check_checkout
 from tests.integration.invocations import proxy_event
 from tests.integration.orders import exactly_one_order
@@ -140,13 +140,20 @@ def test_invalid_checkout_request_is_400(http, basket_api, filled_basket, user_n
     assert http.get(f"{basket_api}/basket/{user_name}").status_code == 200, "the basket stays"
 
 
+def deployed_secrets() -> dict[str, str]:
+    ssm = client("ssm")
+    return {s.name: ssm.get_parameter(Name=s.name, WithDecryption=True)["Parameter"]["Value"] for s in STACK.secrets}
+
+
 def basket_from_archive(create_function, source: str, **variables: str) -> str:
     """The real basket archive as a function of the test's own: the shop's environment, with these changes."""
     return create_function(
         source,
         code={"ZipFile": (ARCHIVES_DIR / f"{BASKET_FUNCTION.name}.zip").read_bytes()},
         Handler=BASKET_FUNCTION.handler,
-        Environment={"Variables": environment_of(BASKET_FUNCTION, queue_urls={}) | variables},
+        Environment={
+            "Variables": environment_of(BASKET_FUNCTION, queue_urls={}, secrets=deployed_secrets()) | variables
+        },
     )
 
 

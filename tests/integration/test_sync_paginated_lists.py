@@ -2,6 +2,8 @@
 200 within Lambda's 6 MB response limit, following nextToken sees every item exactly once, and a bad
 limit or nextToken is 400 naming the fix, never a 5xx."""
 
+import base64
+import json
 import uuid
 from collections import Counter
 
@@ -171,9 +173,21 @@ def test_every_item_of_a_list_read_in_small_pages_comes_exactly_once(
     assert len(sizes) >= 3
 
 
+def edited(token: str) -> str:
+    """The token as an attacker would edit it: its position decoded, pointed at another key, encoded again
+    in the same form, its signature kept."""
+    position, _, signature = token.partition(".")
+    payload = json.loads(base64.urlsafe_b64decode(position + "=" * (-len(position) % 4)))
+    payload["after"] = {name: value + "0" for name, value in payload["after"].items()}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") + "." + signature
+
+
 def garbage_tokens(real: str, of_another_list: str) -> dict[str, str]:
     flipped = real[:8] + ("A" if real[8] != "A" else "B") + real[9:]
     return {
+        "edited-to-another-key": edited(real),
+        "unsigned": real.partition(".")[0],
         "garbage": "hello",
         "not-base64": "%%%%!",
         "truncated": real[: len(real) // 2],

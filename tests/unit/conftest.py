@@ -9,6 +9,7 @@ import pytest
 
 from infra.model import Function
 from infra.reconcilers.lambda_ import environment_of
+from infra.stack import STACK
 from tests.unit.lambda_events import UNREACHABLE, FakeLambdaContext
 
 
@@ -24,7 +25,8 @@ def function_module(monkeypatch):
     POWERTOOLS_IDEMPOTENCY_DISABLED). A module reads its environment once, at its first import."""
 
     def load(function: Function, queue_urls: dict[str, str] | None = None):
-        environment = environment_of(function, queue_urls or {}) | {
+        secrets = {secret.name: f"unit-test-{secret.name}" for secret in STACK.secrets}
+        environment = environment_of(function, queue_urls or {}, secrets) | {
             "AWS_ENDPOINT_URL": UNREACHABLE,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "test",

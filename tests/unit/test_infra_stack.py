@@ -115,6 +115,7 @@ def test_the_trace_follows_the_checkout_rule_from_its_publisher_to_every_consume
 
 
 def test_destroying_covers_every_kind_of_resource_the_stack_holds():
-    # Notifications go with their bucket; anything else new in the Stack needs its own deletion.
-    kinds = {f.name for f in dataclasses.fields(STACK)}
+    # Notifications go with their bucket; anything else new in the Stack needs its own deletion, and so do
+    # the secrets its functions name.
+    kinds = {f.name for f in dataclasses.fields(STACK)} | {"secrets"}
     assert {kind for kind, _ in TEARDOWN} | {"notifications"} == kinds

@@ -18,10 +18,17 @@ from shared.pagination import PageRequest
 from tests.unit.in_memory_table import InMemoryTable
 
 PRODUCT_KEY, ORDER_KEY = ("id",), ("userName", "orderDate")
+KEY = b"unit-test list-token key"
 
 
-def token_of(payload) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+def signed(position: str, key: bytes = KEY) -> str:
+    return f"{position}.{pagination._signature(position, key)}"
+
+
+def token_of(payload, key: bytes = KEY) -> str:
+    """A token of any content, signed as this environment signs: what passes the signature must still
+    be a position in this list."""
+    return signed(base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("="), key)
 
 
 def test_limit_default_and_maximum_are_the_contracts():
@@ -44,35 +51,41 @@ def test_a_limit_outside_the_range_or_not_a_whole_number_is_refused_naming_the_r
     "key", [{"id": "3f0c"}, {"id": "ü/+=?&#"}, {"id": "x" * 2048}], ids=["uuid-like", "any-text", "longest-key"]
 )
 def test_a_token_gives_back_the_key_it_was_made_from(key):
-    token = pagination.encode_token("product", key)
+    token = pagination.encode_token("product", key, KEY)
 
-    assert pagination.start_key(token, "product", PRODUCT_KEY) == key
-    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), "URL-safe as it is"
+    assert pagination.start_key(token, "product", PRODUCT_KEY, KEY) == key
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."), "URL-safe as it is"
 
 
 def test_a_composite_key_round_trips():
     key = {"userName": "ann", "orderDate": "2026-11-01T10:00:00.000Z"}
 
-    assert pagination.start_key(pagination.encode_token("order", key), "order", ORDER_KEY) == key
+    assert pagination.start_key(pagination.encode_token("order", key, KEY), "order", ORDER_KEY, KEY) == key
 
 
 def test_no_token_is_the_first_page():
-    assert pagination.start_key(None, "product", PRODUCT_KEY) is None
+    assert pagination.start_key(None, "product", PRODUCT_KEY, KEY) is None
 
 
 def test_a_token_of_another_list_is_refused():
-    basket_token = pagination.encode_token("basket", {"id": "a"})
-    other_category = pagination.encode_token("product category=phones", {"id": "a"})
+    basket_token = pagination.encode_token("basket", {"id": "a"}, KEY)
+    other_category = pagination.encode_token("product category=phones", {"id": "a"}, KEY)
 
     for token in (basket_token, other_category):
         with pytest.raises(InvalidInput, match="another list"):
-            pagination.start_key(token, "product", PRODUCT_KEY)
+            pagination.start_key(token, "product", PRODUCT_KEY, KEY)
 
 
 def tampered_tokens() -> dict[str, str]:
-    good = pagination.encode_token("product", {"id": "abc"})
-    list_id = json.loads(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))["list"]
+    good = pagination.encode_token("product", {"id": "abc"}, KEY)
+    position, signature = good.split(".")
+    list_id = json.loads(base64.urlsafe_b64decode(position + "=" * (-len(position) % 4)))["list"]
+    edited = pagination.encode_token("product", {"id": "abd"}, KEY).split(".")[0]
     return {
+        "edited-position-with-its-old-signature": f"{edited}.{signature}",
+        "signed-with-another-environments-key": token_of({"list": list_id, "after": {"id": "abd"}}, b"another key"),
+        "unsigned": position,
+        "signature-only": f".{signature}",
         "garbage": "not a token!",
         "empty": "",
         "not-base64": "%%%%",
@@ -91,14 +104,17 @@ def tampered_tokens() -> dict[str, str]:
         "lone-surrogate": token_of({"list": list_id, "after": {"id": "\ud800"}}),
         "not-canonical": token_of({"after": {"id": "abc"}, "list": list_id}),
         "deeply-nested": token_of({"list": list_id, "after": {"id": "a"}, "x": [[[[[[]]]]]]}).replace("=", ""),
-        "utf8-garbage": base64.urlsafe_b64encode(b"\xff\xfe{").decode().rstrip("="),
+        "utf8-garbage": token_of("x").replace(
+            token_of("x").split(".")[0], base64.urlsafe_b64encode(b"\xff\xfe{").decode().rstrip("=")
+        ),
+        "non-ascii": "ü." + signature,
     }
 
 
 @pytest.mark.parametrize("token", tampered_tokens().values(), ids=tampered_tokens().keys())
 def test_a_tampered_or_garbage_token_is_invalid_input_naming_the_fix(token):
     with pytest.raises(InvalidInput, match="nextToken is not valid for this list") as refused:
-        pagination.start_key(token, "product", PRODUCT_KEY)
+        pagination.start_key(token, "product", PRODUCT_KEY, KEY)
     assert refused.value.errors[0]["field"] == "nextToken"
     assert "leave it out to start again" in refused.value.errors[0]["message"]
 
@@ -116,7 +132,7 @@ def read_all(list_page, limit: int) -> tuple[list[dict], int]:
     """Every item of a list, following nextToken; and how many pages it took."""
     items, pages, token = [], 0, None
     while True:
-        page = list_page(PageRequest(limit, token))
+        page = list_page(PageRequest(KEY, limit, token))
         items += page["items"]
         pages += 1
         assert len(page["items"]) <= limit
@@ -140,11 +156,11 @@ def test_a_category_list_resumes_only_with_its_own_tokens():
     products = InMemoryTable("id")
     for n in range(4):
         product.create_product(products, {"name": f"p{n}", "category": "office", "price": Decimal(n)})
-    first = product.list_products(products, PageRequest(2), "office")
+    first = product.list_products(products, PageRequest(KEY, 2), "office")
 
     with pytest.raises(InvalidInput, match="another list"):
-        product.list_products(products, PageRequest(2, first["nextToken"]))
-    rest = product.list_products(products, PageRequest(2, first["nextToken"]), "office")
+        product.list_products(products, PageRequest(KEY, 2, first["nextToken"]))
+    rest = product.list_products(products, PageRequest(KEY, 2, first["nextToken"]), "office")
     assert len(first["items"] + rest["items"]) == 4
 
 
@@ -200,7 +216,8 @@ def test_orders_resume_after_a_composite_key():
     assert len({(o["userName"], o["orderDate"]) for o in items}) == 6
     with pytest.raises(InvalidInput, match="another list"):
         basket.list_baskets(
-            InMemoryTable("userName"), PageRequest(4, ordering.list_orders(orders, PageRequest(4))["nextToken"])
+            InMemoryTable("userName"),
+            PageRequest(KEY, 4, ordering.list_orders(orders, PageRequest(KEY, 4))["nextToken"]),
         )
 
 

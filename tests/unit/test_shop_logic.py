@@ -30,8 +30,8 @@ def test_products_filter_by_category(products):
     product.create_product(products, {"name": "Pen", "category": "office", "price": Decimal(1)})
     product.create_product(products, {"name": "Phone", "category": "phones", "price": Decimal(2)})
 
-    assert [p["name"] for p in product.list_products(products, PageRequest(), "phones")["items"]] == ["Phone"]
-    assert len(product.list_products(products, PageRequest())["items"]) == 2
+    assert [p["name"] for p in product.list_products(products, PageRequest(b"k"), "phones")["items"]] == ["Phone"]
+    assert len(product.list_products(products, PageRequest(b"k"))["items"]) == 2
 
 
 def test_updating_or_deleting_a_missing_product_is_not_found(products):
