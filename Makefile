@@ -37,8 +37,8 @@ destroy: ## delete every resource the stack declares from the running LocalStack
 test: lint ## lint, then unit and integration tests (starts LocalStack if needed, and stops it again)
 	@scripts/test.sh
 
-lint: ## ruff: lint and format check (settings in pyproject.toml); `make format` fixes what it can
-	@scripts/venv.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && echo "==> lint: clean"
+lint: ## ruff (lint and format check) and mypy (types), settings in pyproject.toml; `make format` fixes what it can
+	@scripts/venv.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && echo "==> lint: clean"
 
 format: ## ruff: format the code and apply the safe lint fixes
 	@scripts/venv.sh && .venv/bin/ruff format . && .venv/bin/ruff check --fix .

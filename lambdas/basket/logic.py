@@ -1,14 +1,17 @@
-"""Basket rules, free of HTTP and of AWS: `baskets` is anything with the KeyValueTable methods and
-`publish_checkout` any callable that publishes one CheckoutBasket event's detail; `checkouts` is a
-KeyValueTable keyed by "id" that remembers checkout answers."""
+"""Basket rules, free of HTTP and of AWS: `baskets` and `checkouts` (keyed by "id", the checkout answers)
+are tables as basket/store.py describes them, and `publish_checkout` any callable that publishes one
+CheckoutBasket event's detail."""
 
 import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeGuard
 
+from basket.store import Baskets, Checkouts
 from shared import money, pagination
 from shared.api_contract import storable
 from shared.errors import Claimed, Conflict, InvalidInput, KeyReused, NotFound
@@ -33,19 +36,19 @@ def _shown(basket: dict) -> dict:
     return {key: value for key, value in basket.items() if key != CLAIM}
 
 
-def list_baskets(baskets, page: pagination.PageRequest) -> dict:
+def list_baskets(baskets: Baskets, page: pagination.PageRequest) -> dict:
     """One page of the baskets."""
     return pagination.read_page(baskets, page, "basket", shown=_shown)
 
 
-def get_basket(baskets, user_name: str) -> dict:
+def get_basket(baskets: Baskets, user_name: str) -> dict:
     basket = baskets.get(user_name)
     if basket is None:
         raise NotFound(f"no basket for user {user_name}")
     return _shown(basket)
 
 
-def save_basket(baskets, basket: dict, *, clock=time.time) -> dict:
+def save_basket(baskets: Baskets, basket: dict, *, clock: Callable[[], float] = time.time) -> dict:
     basket_total(basket["items"])  # refused now rather than at checkout
     # Saving replaces the whole item, claim included: not while a checkout holds it, or a second
     # checkout could claim the saved basket and publish again.
@@ -56,7 +59,7 @@ def save_basket(baskets, basket: dict, *, clock=time.time) -> dict:
     return basket
 
 
-def delete_basket(baskets, user_name: str) -> None:
+def delete_basket(baskets: Baskets, user_name: str) -> None:
     if not baskets.delete(user_name):
         raise NotFound(f"no basket for user {user_name}")
 
@@ -127,13 +130,15 @@ def request_fingerprint(request: dict) -> str:
     return hashlib.sha256(to_json(request, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _saved(checkouts, record_id: str, now: float) -> dict | None:
+def _saved(checkouts: Checkouts, record_id: str, now: float) -> dict | None:
     """A saved record, or None once it expired: DynamoDB's TTL deletes expired items only eventually."""
     record = checkouts.get(record_id)
     return record if record is not None and record["expiration"] >= now else None
 
 
-def _key_record(checkouts, user_name: str, idempotency_key: str | None, fingerprint: str, now: float) -> dict | None:
+def _key_record(
+    checkouts: Checkouts, user_name: str, idempotency_key: str | None, fingerprint: str, now: float
+) -> dict | None:
     """The key's record, unless there is none or its attempt was refused before anything was sent;
     KeyReused when the key came with another request."""
     if not idempotency_key or not (saved := _saved(checkouts, _answer_id(user_name, idempotency_key), now)):
@@ -145,20 +150,20 @@ def _key_record(checkouts, user_name: str, idempotency_key: str | None, fingerpr
     return saved
 
 
-def _published(record: dict | None) -> bool:
+def _published(record: dict | None) -> TypeGuard[dict]:
     return record is not None and record.get("state") == PUBLISHED
 
 
 def checkout(
     baskets,
     checkouts,
-    publish_checkout,
+    publish_checkout: Callable[[dict], object],
     request: dict,
     correlation_id: str | None = None,
     idempotency_key: str | None = None,
     *,
-    clock=time.time,
-    sleep=time.sleep,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> tuple[dict, bool]:
     """Publishes exactly one CheckoutBasket event per basket, then empties the basket. Returns the
     answer and whether it is a replay of an earlier one.
@@ -202,7 +207,9 @@ def checkout(
         last = _saved(checkouts, _last_checkout_id(user_name), clock())
         record = _key_record(checkouts, user_name, idempotency_key, fingerprint, clock())
         # The winner finished between our two reads, or the key's checkout was published by a retry without it.
-        if _published(record) or (record and last and last["checkoutId"] == record["answer"]["checkoutId"]):
+        if record is not None and (
+            _published(record) or (last and last["checkoutId"] == record["answer"]["checkoutId"])
+        ):
             return record["answer"], True
         if last:
             raise Conflict(f"the basket of {user_name} was already checked out (checkoutId {last['checkoutId']})")

@@ -26,7 +26,7 @@ from shared.event_contract import BrokenContract, received_checkout
 
 logger = Logger(service="ordering")
 orders = KeyValueTable(require_env("TABLE_NAME"), key="userName")
-processor = TimeBudgetedBatchProcessor(**budget_from_env())
+processor = TimeBudgetedBatchProcessor(*budget_from_env())
 idempotency = IdempotencyConfig(
     event_key_jmespath="checkoutId", raise_on_no_idempotency_key=True, expires_after_seconds=86400
 )

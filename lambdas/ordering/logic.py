@@ -1,17 +1,18 @@
-"""Order rules, free of HTTP and of AWS: `orders` is anything with the KeyValueTable methods."""
+"""Order rules, free of HTTP and of AWS: `orders` is the table (ordering/store.py says what it needs)."""
 
 from decimal import Decimal
 
+from ordering.store import Orders
 from shared import pagination
 from shared.errors import InvalidInput, NotFound
 
 
-def list_orders(orders, page: pagination.PageRequest) -> dict:
+def list_orders(orders: Orders, page: pagination.PageRequest) -> dict:
     """One page of all users' orders."""
     return pagination.read_page(orders, page, "order")
 
 
-def get_orders(orders, user_name: str, order_date: str | None = None) -> list[dict]:
+def get_orders(orders: Orders, user_name: str, order_date: str | None = None) -> list[dict]:
     """A user's orders, newest first; with order_date, just that one (404 if there is none)."""
     if order_date == "":
         raise InvalidInput(

@@ -13,7 +13,7 @@ from shared.config import require_env
 
 logger = Logger(service="product-image-updater")
 products = boto3.resource("dynamodb").Table(require_env("TABLE_NAME"))
-processor = TimeBudgetedBatchProcessor(**budget_from_env())
+processor = TimeBudgetedBatchProcessor(*budget_from_env())
 
 
 class UnknownProduct(Exception):

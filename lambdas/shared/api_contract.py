@@ -181,7 +181,7 @@ def check(data: dict, schema_name: str) -> None:
     try:
         validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as e:
-        field = e.name.removeprefix("data.").removeprefix("data")
+        field = (e.name or "").removeprefix("data.").removeprefix("data")
         raise InvalidInput(
             f"request body does not match the schema: {e.message}", [{"field": field or "(body)", "message": e.message}]
         ) from None

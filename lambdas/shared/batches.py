@@ -66,17 +66,18 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def budget_from_env() -> dict[str, float]:
+def budget_from_env() -> tuple[float, float]:
     """A record's time limit (RECORD_TIMEOUT) and what is kept back from the deadline to report the batch's
     outcome after the last record (BATCH_RESERVE_SECONDS), as provisioning sets them (infra/stack.py,
     which sizes the function's timeout with the same two values)."""
-    budget = {}
-    for variable, parameter in (("RECORD_TIMEOUT", "record_timeout"), ("BATCH_RESERVE_SECONDS", "reserve_seconds")):
+    budget = []
+    for variable in ("RECORD_TIMEOUT", "BATCH_RESERVE_SECONDS"):
         value = os.environ.get(variable)
         if not value:
             raise RuntimeError(f"environment variable {variable} is not set; provisioning sets it (infra/stack.py)")
-        budget[parameter] = float(value)
-    return budget
+        budget.append(float(value))
+    record_timeout, reserve_seconds = budget
+    return record_timeout, reserve_seconds
 
 
 class TimeBudgetedBatchProcessor(BatchProcessor):

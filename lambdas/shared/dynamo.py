@@ -16,7 +16,7 @@ class KeyValueTable:
     def __init__(self, table_name: str, key: str, sort_key: str | None = None):
         self.table = boto3.resource("dynamodb").Table(table_name)
         self.key = key
-        self.key_names = (key, sort_key) if sort_key else (key,)
+        self.key_names: tuple[str, ...] = (key, sort_key) if sort_key else (key,)
 
     def get(self, key_value: str) -> dict | None:
         return self.table.get_item(Key={self.key: key_value}).get("Item")
@@ -143,7 +143,8 @@ class KeyValueTable:
         `max_bytes` (but at least one item, if any is left), and the primary key to pass as
         `start_key` for the next page, or None at the end of the table."""
         kwargs = _filtered(filters) | ({"ExclusiveStartKey": start_key} if start_key else {})
-        items, used = [], 0
+        items: list[dict] = []
+        used = 0
         for _ in range(MAX_READS_PER_PAGE):
             wanted = limit - len(items)
             response = self.table.scan(**kwargs, Limit=max(wanted, MIN_FILTERED_READ) if filters else wanted)

@@ -42,7 +42,7 @@ def check_checkout(detail: dict) -> None:
     except InvalidInput as e:
         raise BrokenContract(f"CheckoutBasket event breaks its contract: {e}", e.errors) from None
     except fastjsonschema.JsonSchemaValueException as e:
-        field = e.name.removeprefix("data.").removeprefix("data") or "(detail)"
+        field = (e.name or "").removeprefix("data.").removeprefix("data") or "(detail)"
         raise BrokenContract(
             f"CheckoutBasket event breaks its contract: {e.message}", [{"field": field, "message": e.message}]
         ) from None

@@ -8,8 +8,9 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 from shared.api_contract import DOCUMENT, MAX_PATH_PARAMETER_BYTES, MAX_QUERY_PARAMETER_BYTES, unstorable_text
 from shared.errors import InvalidInput
@@ -130,7 +131,23 @@ def _refuse(reason: str) -> NoReturn:
     )
 
 
-def read_page(table, page: PageRequest, list_name: str, filters: dict | None = None, shown=None) -> dict:
+class PagedTable(Protocol):
+    """What a list needs of its table: its key's attribute names and pages of a filtered scan."""
+
+    key_names: tuple[str, ...]
+
+    def scan_page(
+        self, limit: int, start_key: dict | None, max_bytes: int, size: Callable[[dict], int], **filters: object
+    ) -> tuple[list[dict], dict | None]: ...
+
+
+def read_page(
+    table: PagedTable,
+    page: PageRequest,
+    list_name: str,
+    filters: dict | None = None,
+    shown: Callable[[dict], dict] | None = None,
+) -> dict:
     """The answer to one page of a list: the items of `table` (a shared.dynamo.KeyValueTable) whose
     attributes equal `filters`, each as `shown(item)` makes it, and a nextToken while more may follow.
     `list_name` names the list with its filters: a token resumes only the list it came from."""

@@ -1,0 +1,26 @@
+"""What the basket rules need of their tables (shared.dynamo.KeyValueTable on DynamoDB; an in-memory
+fake in the unit tests): the baskets, which a checkout claims, and the checkout records."""
+
+from typing import Protocol
+
+from shared.pagination import PagedTable
+
+
+class Baskets(PagedTable, Protocol):
+    def get(self, key_value: str) -> dict | None: ...
+
+    def delete(self, key_value: str) -> bool: ...
+
+    def claim(self, key_value: str, attribute: str, fresh: dict, renewal: dict, now: int) -> dict | None: ...
+
+    def release(self, key_value: str, attribute: str, claim_id: str) -> bool: ...
+
+    def put_unless_claimed(self, item: dict, attribute: str, now: int) -> bool: ...
+
+    def delete_claimed(self, key_value: str, attribute: str, claim_id: str) -> bool: ...
+
+
+class Checkouts(Protocol):
+    def get(self, key_value: str) -> dict | None: ...
+
+    def put(self, item: dict) -> None: ...
