@@ -8,9 +8,10 @@ what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime
   works offline.
 
 It also waits, on the host, for the ready hooks (`make up`): `docker compose up --wait` would only
-report a failed hook once the healthcheck's start period and retries ran out (minutes).
+report a failed hook once the healthcheck's start period and retries ran out (minutes); and reports
+their state (`make status`) as embedded mode does (embedded_localstack/hook_state.py).
 
-Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready
+Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready|status
 """
 
 import json
@@ -23,6 +24,7 @@ import urllib.error
 import urllib.request
 
 from client.waiting import eventually
+from embedded_localstack import hook_state
 from infra.stack import FUNCTIONS
 
 LOG = logging.getLogger(__name__)
@@ -152,16 +154,14 @@ class StartFailed(RuntimeError):
 def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: float = 5) -> int:
     """After `docker compose up -d`: 0 once every ready hook completed; 1 as soon as one is in ERROR
     (naming it, as embedded mode does), the container stopped, or timeout seconds passed."""
-    # The same test as embedded mode's, so both modes name a failed hook alike.
-    from embedded_localstack import failed_hooks
-
     started = time.monotonic()
     seen = {"status": None, "next_check": started}
 
     def completed():
         status = seen["status"] = init_status(url)
         if status:
-            failed = failed_hooks(status)
+            # The same test as embedded mode's, so both modes name a failed hook alike.
+            failed = hook_state.failed_hooks(status)
             if failed:
                 raise StartFailed(f"init hooks failed: {', '.join(failed)}")
             if status.get("completed"):
@@ -188,6 +188,38 @@ def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: flo
     return 0
 
 
+def compose_logs() -> str:
+    """The localstack service's whole log, without Compose's per-line prefix ("" when Compose does not answer)."""
+    try:
+        result = subprocess.run(
+            ["docker", "compose", "logs", "--no-color", "--no-log-prefix", "localstack"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout
+
+
+def status(url: str) -> int:
+    """`make status` once Compose reports the container running: 0 when every ready hook succeeded,
+    4 while one is pending or running, 5 when one failed, naming it and its error (from the log)."""
+    init = init_status(url)
+    errors = hook_state.logged_errors(compose_logs()) if hook_state.failed_hooks(init or {}) else {}
+    code, state, problems = hook_state.report(init, errors)
+    print(f"LocalStack (Docker): {state} on {url}")
+    for line in hook_state.hook_lines(init):
+        print(line)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if code == hook_state.STATUS_FAILED:
+        print("fix the hook, then `make down && make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "lambda-docker-flags" and len(argv) == 3:
@@ -203,8 +235,11 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "wait-ready" and len(argv) == 4:
         return wait_ready(argv[2], float(argv[3]))
+    if command == "status" and len(argv) == 3:
+        return status(argv[2])
     print(
-        "usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>",
+        "usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images"
+        " | wait-ready <url> <seconds> | status <url>",
         file=sys.stderr,
     )
     return 2
