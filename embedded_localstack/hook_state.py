@@ -108,7 +108,7 @@ def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier
         record = json.loads((state_dir / REAPPLY_RECORD).read_text())
     except (FileNotFoundError, ValueError):
         return status
-    if record.get("localstack") != localstack:
+    if not _same_process(record.get("localstack") or {}, localstack):
         return status  # a re-apply on an earlier LocalStack of this instance
     scripts = []
     for script in record["scripts"]:
@@ -123,3 +123,8 @@ def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier
         "completed": all(s["state"] not in (RUNNING, "UNKNOWN") for s in scripts),
         "scripts": others + scripts,
     }
+
+
+def _same_process(recorded: dict, current: dict) -> bool:
+    # psutil derives a start time from the boot time, which the kernel may report a second apart.
+    return recorded.get("pid") == current["pid"] and abs(recorded.get("create_time", 0) - current["create_time"]) < 1.5
