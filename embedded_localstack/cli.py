@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import catalog_cache, hook_state, instrumentation, reaper
+from embedded_localstack import catalog_cache, hook_state, instrumentation, reaper, shell_settings
 from embedded_localstack.hook_state import failed_hooks
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -34,38 +34,8 @@ LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
 # What LocalStack's process (and so its init hook, and anything reading /proc/<pid>/environ) gets from
 # the developer's shell: nothing else. No AWS credentials, profile or session token, no ALLOW_REAL_AWS
 # or AWS_ENDPOINT_URL: the hook must provision this LocalStack, not whatever the shell points at.
-SHELL_ALLOW_LIST = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "TMPDIR",
-    # LocalStack settings a developer may tune (config/localstack.env's are allowed too).
-    "DEBUG",
-    "LS_LOG",
-    "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT",
-    "LAMBDA_KEEPALIVE_MS",
-    # The shop's settings the init hook reads (infra/settings.py, infra/stack.py).
-    "AWS_DEFAULT_REGION",
-    "SHOP_FAULT_INJECTION",
-    "SHOP_ORDER_BATCHING_WINDOW",
-    "HOT_RELOAD",
-    "SHOP",
-    "SHOP_PROJECT_DIR",
-    # Apps the ready hook deploys (init/ready.d/20_apps.py), and where their tool chains are.
-    "APPS",
-    "EMBEDDED_TOOLCHAIN_DIR",
-    "HOST_PROJECT_DIR",
-    # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
-    "EMBEDDED_LAMBDA_NODE18",
-    "EMBEDDED_LAMBDA_NODE20",
-    "EMBEDDED_LAMBDA_NODE22",
-    # Debugger and coverage in the function processes (instrumentation.py).
-    "LAMBDA_DEBUG",
-    "LAMBDA_DEBUG_ATTACH_TIMEOUT",
-    "EMBEDDED_FUNCTION_COVERAGE",
-)
+# (config/localstack.env's settings are allowed too.)
+SHELL_ALLOW_LIST = shell_settings.FROM_SHELL_EMBEDDED
 
 
 def load_env_file(path: Path) -> dict[str, str]:

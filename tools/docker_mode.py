@@ -25,6 +25,8 @@ import urllib.request
 
 from client.waiting import eventually
 from embedded_localstack import hook_state
+from infra.node_archives import BUNDLES_DIR
+from infra.paths import LAMBDA_SOURCES, PROJECT_DIR
 from infra.stack import FUNCTIONS
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +35,9 @@ LOG = logging.getLogger(__name__)
 HOT_RELOADING_PATHS = "LOCALSTACK_HOT_RELOADING_PATHS"
 # Provisioning sets no Architectures, so every function gets AWS's default.
 FUNCTION_ARCHITECTURE = "x86_64"
+# Where the hot-reload folders' symlinks lead (infra/archives.py, infra/node_archives.py): the Python
+# sources, and the Node.js bundles that `python -m infra.archives` rebuilds. Relative to the project.
+CODE_FOLDERS = tuple(str(folder.relative_to(PROJECT_DIR)) for folder in (LAMBDA_SOURCES, BUNDLES_DIR))
 
 
 class UnsupportedProjectPath(ValueError):
@@ -46,13 +51,14 @@ def lambda_docker_flags(project_dir: str) -> str:
       absolute symlinks into P/lambdas, so the project must sit at the same path in the container.
       No `:ro`: LocalStack's parser drops volume options (it logs "currently ignored").
     - The runtime's file watcher: LocalStack points it at /var/task, which it walks with
-      filepath.WalkDir, which does not follow symlinks, so it never saw an edit under lambdas/.
-      Flags are applied after LocalStack's own environment, so this value replaces "/var/task".
-      /var/task stays in the list so relinking the folder still restarts the runtime.
+      filepath.WalkDir, which does not follow symlinks, so it never saw an edit under lambdas/ or a
+      rebuilt Node.js bundle under build/node/ (CODE_FOLDERS). Flags are applied after LocalStack's
+      own environment, so this value replaces "/var/task". /var/task stays in the list so relinking
+      the folder still restarts the runtime.
     """
     from localstack.utils.container_utils.container_client import Util
 
-    watched = f"/var/task,{project_dir}/lambdas"
+    watched = ",".join(["/var/task", *(f"{project_dir}/{folder}" for folder in CODE_FOLDERS)])
     flags = f"-v {shlex.quote(f'{project_dir}:{project_dir}')} -e {shlex.quote(f'{HOT_RELOADING_PATHS}={watched}')}"
     problem = None
     if not project_dir.startswith("/"):
@@ -106,7 +112,7 @@ def mark_present_images_as_pulled() -> list[str]:
     marked = []
     for image, platform in runtime_images():
         try:
-            details = executor.CONTAINER_CLIENT.inspect_image(image, pull=False)
+            details = inspect_image_for_platform(executor.CONTAINER_CLIENT, image, platform)
         except ContainerException as error:  # NoSuchImage included: the executor will pull it
             LOG.info("runtime image %s not present locally (%s); LocalStack will pull it", image, error)
             continue
@@ -122,6 +128,35 @@ def mark_present_images_as_pulled() -> list[str]:
         executor.PULLED_IMAGES.add((image, platform))
         marked.append(image)
     return marked
+
+
+def inspect_image_for_platform(client, image: str, platform) -> dict:
+    """The image's details for that platform. A multi-platform image store (containerd: Docker Desktop's
+    default) keeps several platforms under one name, and LocalStack's inspect_image describes the host's
+    (arm64 on Apple silicon) even when the functions' linux/amd64 one is there too. Engine API 1.49+
+    selects one with the `platform` parameter; older engines ignore it and describe the one they hold.
+    Raises ContainerException (NoSuchImage when absent), as LocalStack's inspect_image does."""
+    from docker.errors import APIError, NotFound
+    from localstack.utils.container_utils.container_client import ContainerException, NoSuchImage
+    from localstack.utils.container_utils.docker_sdk_client import SdkDockerClient
+
+    if platform is None or not isinstance(client, SdkDockerClient):
+        return client.inspect_image(image, pull=False)
+    os_name, _, architecture = str(platform).partition("/")
+    api = client.client().api
+    try:
+        # docker-py's own request helpers; its public inspect_image takes no platform.
+        return api._result(
+            api._get(
+                api._url("/images/{0}/json", image),
+                params={"platform": json.dumps({"os": os_name, "architecture": architecture})},
+            ),
+            True,
+        )
+    except NotFound as error:
+        raise NoSuchImage(image) from error
+    except APIError as error:
+        raise ContainerException(str(error)) from error
 
 
 def init_status(url: str) -> dict | None:
