@@ -445,7 +445,8 @@ def status(instance: Instance) -> int:
             return 3
         identity = {"pid": process.pid, "create_time": process.create_time()}
         init = hook_state.with_reapply(instance.init_status(), instance.state_dir, identity, applier_gone=owned)
-    log = tail(instance.log_file, 2000) if failed_hooks(init or {}) else ""
+    # The whole log: a hook that failed at start logged its error near the beginning.
+    log = _read(instance.log_file) if failed_hooks(init or {}) else ""
     code, state, problems = hook_state.report(init, hook_state.logged_errors(log))
     print(f"embedded LocalStack: {state} on {instance.url} (pid {process.pid})")
     for line in hook_state.hook_lines(init):
@@ -455,6 +456,13 @@ def status(instance: Instance) -> int:
     if code == hook_state.STATUS_FAILED:
         print("fix the hook, then `make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
     return code
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def main(argv: list[str] | None = None) -> int:
