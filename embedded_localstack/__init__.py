@@ -7,7 +7,8 @@ benchmarks and tests of the shop) imports only these, never a submodule. They ar
 - ``Instance``: one embedded LocalStack (port, state folder, pid file), ``Instance.from_env()``;
 - ``start(instance, timeout)``, ``stop(instance)``, ``status(instance)`` and ``wait_ready(...)``: its
   lifecycle, as ``make up``, ``make down`` and ``make status`` run it; ``failed_hooks(status)`` names the
-  init hooks that failed in LocalStack's ``/_localstack/init`` answer;
+  init hooks that failed in LocalStack's ``/_localstack/init`` answer, and ``hook_state`` reports their
+  state as ``make status`` does in both modes;
 - ``shared_settings()``: the LocalStack settings both modes start with (``config/localstack.env``);
 - ``debugging``: the debugger settings and ports (``LAMBDA_DEBUG``), and ``tools_in_archive(names)``,
   which finds debugger or coverage files that must never ship in a function archive;
@@ -26,6 +27,7 @@ _PUBLIC = {
     "status": ("embedded_localstack.cli", "status"),
     "wait_ready": ("embedded_localstack.cli", "wait_ready"),
     "failed_hooks": ("embedded_localstack.cli", "failed_hooks"),
+    "hook_state": ("embedded_localstack.hook_state", None),
     "shared_settings": ("embedded_localstack.cli", "shared_settings"),
     "debugging": ("embedded_localstack.instrumentation", None),
     "tools_in_archive": ("embedded_localstack.instrumentation", "tools_in_archive"),

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import catalog_cache, instrumentation, reaper
+from embedded_localstack import catalog_cache, hook_state, instrumentation, reaper, shell_settings
+from embedded_localstack.hook_state import failed_hooks
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
@@ -33,38 +34,8 @@ LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
 # What LocalStack's process (and so its init hook, and anything reading /proc/<pid>/environ) gets from
 # the developer's shell: nothing else. No AWS credentials, profile or session token, no ALLOW_REAL_AWS
 # or AWS_ENDPOINT_URL: the hook must provision this LocalStack, not whatever the shell points at.
-SHELL_ALLOW_LIST = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "TMPDIR",
-    # LocalStack settings a developer may tune (config/localstack.env's are allowed too).
-    "DEBUG",
-    "LS_LOG",
-    "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT",
-    "LAMBDA_KEEPALIVE_MS",
-    # The shop's settings the init hook reads (infra/settings.py, infra/stack.py).
-    "AWS_DEFAULT_REGION",
-    "SHOP_FAULT_INJECTION",
-    "SHOP_ORDER_BATCHING_WINDOW",
-    "HOT_RELOAD",
-    "SHOP",
-    "SHOP_PROJECT_DIR",
-    # Apps the ready hook deploys (init/ready.d/20_apps.py), and where their tool chains are.
-    "APPS",
-    "EMBEDDED_TOOLCHAIN_DIR",
-    "HOST_PROJECT_DIR",
-    # Where a Node.js of a given major is (embedded_localstack/node_runtime.py).
-    "EMBEDDED_LAMBDA_NODE18",
-    "EMBEDDED_LAMBDA_NODE20",
-    "EMBEDDED_LAMBDA_NODE22",
-    # Debugger and coverage in the function processes (instrumentation.py).
-    "LAMBDA_DEBUG",
-    "LAMBDA_DEBUG_ATTACH_TIMEOUT",
-    "EMBEDDED_FUNCTION_COVERAGE",
-)
+# (config/localstack.env's settings are allowed too.)
+SHELL_ALLOW_LIST = shell_settings.FROM_SHELL_EMBEDDED
 
 
 def load_env_file(path: Path) -> dict[str, str]:
@@ -235,14 +206,6 @@ def _can_bind(host: str, port: int) -> bool:
         return False
 
 
-def failed_hooks(status: dict) -> list[str]:
-    return [
-        f"{s.get('stage', '').lower()}.d/{s.get('name')} ({s.get('state')})"
-        for s in status.get("scripts", [])
-        if s.get("state") == "ERROR"
-    ]
-
-
 def port_in_use(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -269,7 +232,7 @@ def up(instance: Instance, timeout: float) -> int:
                 return 1
             if wait_ready(instance, running, timeout, fix="`make down && make up`") != 0:
                 return 1
-            return reapply_ready_hooks(instance)
+            return reapply_ready_hooks(instance, running)
         return start(instance, timeout)
 
 
@@ -379,21 +342,52 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
     return 0
 
 
-def reapply_ready_hooks(instance: Instance) -> int:
+def reapply_ready_hooks(instance: Instance, localstack: psutil.Process) -> int:
     """`make up` on a running instance: the ready hooks again, with the settings of this shell (HOT_RELOAD
-    switches the functions between the hot-reload folder and the archives, as README says)."""
+    switches the functions between the hot-reload folder and the archives, as README says). LocalStack's
+    own hook state cannot tell of this run, so each hook's state is recorded for `status` (hook_state.py)."""
     hooks = sorted(path for path in (instance.init_dir / "ready.d").glob("*") if path.suffix in (".py", ".sh"))
-    for hook in hooks:
+    scripts = [{"stage": hook_state.READY, "name": hook.name, "state": "UNKNOWN"} for hook in hooks]
+    identity = {"pid": localstack.pid, "create_time": localstack.create_time()}
+    for hook, script in zip(hooks, scripts, strict=True):
         print(f"re-applying {hook.name}")
+        script["state"] = hook_state.RUNNING
+        hook_state.record_reapply(instance.state_dir, identity, scripts)
         command = [sys.executable, str(hook)] if hook.suffix == ".py" else ["bash", str(hook)]
-        result = subprocess.run(command, env=instance.environment(), cwd=instance.state_dir, stdin=subprocess.DEVNULL)
-        if result.returncode != 0:
+        returncode, last_line = _run_showing_output(command, instance)
+        if returncode != 0:
+            script |= {"state": hook_state.FAILED, "error": last_line or f"exit {returncode}"}
+            hook_state.record_reapply(instance.state_dir, identity, scripts)
             print(
-                f"init hook ready.d/{hook.name} failed (exit {result.returncode}); its output is above", file=sys.stderr
+                f"init hook ready.d/{hook.name} failed (exit {returncode}): {script['error']}; its output is above",
+                file=sys.stderr,
             )
             return 1
+        script["state"] = "SUCCESSFUL"
+    hook_state.record_reapply(instance.state_dir, identity, scripts)
     print(f"ready: {instance.url}")
     return 0
+
+
+def _run_showing_output(command: list[str], instance: Instance) -> tuple[int, str]:
+    """Runs a hook with its output shown as it comes; returns its exit code and last line of output
+    (a Python hook's exception)."""
+    last = ""
+    with subprocess.Popen(
+        command,
+        env=instance.environment(),
+        cwd=instance.state_dir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            last = line.strip() or last
+    return process.returncode, last
 
 
 def stop(instance: Instance, process: psutil.Process) -> int:
@@ -442,22 +436,33 @@ def _alive(process: psutil.Process) -> bool:
 
 
 def status(instance: Instance) -> int:
-    # Only the holder of the lock may remove a stale pid file: `up` may be writing a new one.
+    # Only the holder of the lock may remove a stale pid file: `up` may be writing a new one. Holding it
+    # also proves no `up` is re-applying the hooks now.
     with instance.locked(wait=False) as owned:
         process = instance.running(remove_stale=owned)
-    if process is None:
-        print("embedded LocalStack: not running")
-        return 3
-    init = instance.init_status()
-    failed = failed_hooks(init or {})
-    state = "init hook failed" if failed else "ready" if init and init.get("completed") else "starting"
+        if process is None:
+            print("embedded LocalStack: not running")
+            return 3
+        identity = {"pid": process.pid, "create_time": process.create_time()}
+        init = hook_state.with_reapply(instance.init_status(), instance.state_dir, identity, applier_gone=owned)
+    # The whole log: a hook that failed at start logged its error near the beginning.
+    log = _read(instance.log_file) if failed_hooks(init or {}) else ""
+    code, state, problems = hook_state.report(init, hook_state.logged_errors(log))
     print(f"embedded LocalStack: {state} on {instance.url} (pid {process.pid})")
-    for script in (init or {}).get("scripts", []):
-        print(f"  init {script.get('stage')} {script.get('name')}: {script.get('state')}")
-    if failed:
-        print(f"init hooks failed: {', '.join(failed)}; `make logs` shows why", file=sys.stderr)
-        return 5
-    return 0 if state == "ready" else 4
+    for line in hook_state.hook_lines(init):
+        print(line)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if code == hook_state.STATUS_FAILED:
+        print("fix the hook, then `make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
+    return code
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def main(argv: list[str] | None = None) -> int:

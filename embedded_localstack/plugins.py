@@ -4,7 +4,8 @@
 - ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto,
   one operation at a time (MOTO_DYNAMODB_LOCK). LocalStack's default DynamoDB is DynamoDB Local,
   which needs Java and downloads on first use.
-- ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only.
+- ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
+  answering only Hosts that name this machine (host_check.py).
 """
 
 import threading
@@ -94,6 +95,9 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
                 from rolo.serving.twisted import TwistedGateway
                 from twisted.internet import endpoints, reactor, ssl
 
+                from embedded_localstack.host_check import guard
+
+                guard(gateway)  # not part of TwistedRuntimeServer.register: DNS rebinding (host_check.py)
                 site = TwistedGateway(gateway)
                 protocol_factory = site
                 if ssl_creds:

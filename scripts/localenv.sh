@@ -13,6 +13,20 @@ compose_v2() {
   version=$(bounded 10 docker compose version --short 2>/dev/null) || return 1
   [[ $version =~ ^v?([0-9]+)\. ]] && [ "${BASH_REMATCH[1]}" -ge 2 ]
 }
+# Whether the image is here for that platform. A multi-platform image store (containerd: Docker Desktop's
+# default) keeps several platforms under one name, and a plain inspect describes the host's (arm64 on
+# Apple silicon) even when the one asked for is there too: ask for the platform (API 1.49+). An older
+# CLI or engine refuses --platform; its store then holds one platform per name, which a plain inspect shows.
+image_present() {
+  local image=$1 platform=$2 answer
+  if answer=$(docker image inspect --platform "$platform" --format '{{.Os}}/{{.Architecture}}' "$image" 2>&1); then
+    [ "$answer" = "$platform" ]
+  elif [[ $answer == *"unknown flag"* || $answer == *"API version"* ]]; then
+    [ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image" 2>/dev/null)" = "$platform" ]
+  else
+    return 1
+  fi
+}
 mode=${LOCALSTACK_MODE:-auto}
 if [ "$mode" = auto ] || [ "$mode" = docker ]; then
   if ! command -v docker >/dev/null || ! bounded 5 docker info >/dev/null 2>&1; then
@@ -75,7 +89,7 @@ case "$mode" in
         # online, lets later starts run offline (init/ready.d/05_runtime_images_offline.py).
         images=$(.venv/bin/python -m tools.docker_mode runtime-images)
         while read -r platform image; do
-          if [ "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image" 2>/dev/null)" = "$platform" ]; then
+          if image_present "$image" "$platform"; then
             # Present: refresh it if the registry answers, within a bound, else go on offline.
             bounded 120 docker pull --quiet --platform "$platform" "$image" >/dev/null 2>&1 \
               || echo "    could not refresh $image (offline?): using the local copy"
@@ -87,6 +101,7 @@ case "$mode" in
         done <<< "$images"
         echo "==> runtime images ready in $(( $(date +%s) - start )) s"
         mkdir -p .state/docker
+        before=$(docker compose ps --status running --quiet localstack 2>/dev/null || true)
         # Not `up --wait`: the healthcheck reports a failed hook only after its start period (which
         # covers a first start pulling images) and retries. Polling the hooks' state fails as soon as
         # one is in ERROR, naming it; DOCKER_READY_TIMEOUT bounds the whole wait.
@@ -94,13 +109,25 @@ case "$mode" in
           || ! .venv/bin/python -m tools.docker_mode wait-ready "http://127.0.0.1:${LOCALSTACK_PORT:-4566}" "${DOCKER_READY_TIMEOUT:-360}"; then
           echo "LocalStack's log, last lines:" >&2
           docker compose logs --tail 80 localstack >&2
+          # A failed `up` leaves running only what was running before it: the same container.
+          if [ -z "$before" ] || [ "$(docker compose ps --quiet localstack 2>/dev/null)" != "$before" ]; then
+            docker compose stop localstack >&2 || true
+            echo "stopped the container this 'make up' started; 'make logs' still shows its log" >&2
+          else
+            echo "the container was running before this 'make up' and is left running; 'make down' stops it" >&2
+          fi
           echo "LocalStack did not become ready; see the log above, fix it, then 'make down && make up'" >&2
           exit 1
         fi
         echo "==> ready in $(( $(date +%s) - start )) s" ;;
       down) docker compose down --remove-orphans ;;
-      # Exit 3 when not running, as the embedded mode does (scripts/with-localstack.sh tells them apart).
-      status) if docker compose ps --status running --quiet localstack | grep -q .; then docker compose ps; else exit 3; fi ;;
+      # Exit codes as in embedded mode (scripts/with-localstack.sh tells them apart): 3 not running,
+      # 4 a ready hook pending or running, 5 one failed (named, with its error).
+      status) if ! docker compose ps --status running --quiet localstack | grep -q .; then
+                echo "LocalStack (Docker): not running"; exit 3
+              fi
+              docker compose ps
+              exec .venv/bin/python -m tools.docker_mode status "http://127.0.0.1:${LOCALSTACK_PORT:-4566}" ;;
       logs) docker compose logs --tail "${LINES:-200}" localstack ;;
     esac ;;
   embedded)

@@ -8,9 +8,10 @@ what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime
   works offline.
 
 It also waits, on the host, for the ready hooks (`make up`): `docker compose up --wait` would only
-report a failed hook once the healthcheck's start period and retries ran out (minutes).
+report a failed hook once the healthcheck's start period and retries ran out (minutes); and reports
+their state (`make status`) as embedded mode does (embedded_localstack/hook_state.py).
 
-Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready
+Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready|status
 """
 
 import json
@@ -23,6 +24,9 @@ import urllib.error
 import urllib.request
 
 from client.waiting import eventually
+from embedded_localstack import hook_state
+from infra.node_archives import BUNDLES_DIR
+from infra.paths import LAMBDA_SOURCES, PROJECT_DIR
 from infra.stack import FUNCTIONS
 
 LOG = logging.getLogger(__name__)
@@ -31,6 +35,9 @@ LOG = logging.getLogger(__name__)
 HOT_RELOADING_PATHS = "LOCALSTACK_HOT_RELOADING_PATHS"
 # Provisioning sets no Architectures, so every function gets AWS's default.
 FUNCTION_ARCHITECTURE = "x86_64"
+# Where the hot-reload folders' symlinks lead (infra/archives.py, infra/node_archives.py): the Python
+# sources, and the Node.js bundles that `python -m infra.archives` rebuilds. Relative to the project.
+CODE_FOLDERS = tuple(str(folder.relative_to(PROJECT_DIR)) for folder in (LAMBDA_SOURCES, BUNDLES_DIR))
 
 
 class UnsupportedProjectPath(ValueError):
@@ -44,13 +51,14 @@ def lambda_docker_flags(project_dir: str) -> str:
       absolute symlinks into P/lambdas, so the project must sit at the same path in the container.
       No `:ro`: LocalStack's parser drops volume options (it logs "currently ignored").
     - The runtime's file watcher: LocalStack points it at /var/task, which it walks with
-      filepath.WalkDir, which does not follow symlinks, so it never saw an edit under lambdas/.
-      Flags are applied after LocalStack's own environment, so this value replaces "/var/task".
-      /var/task stays in the list so relinking the folder still restarts the runtime.
+      filepath.WalkDir, which does not follow symlinks, so it never saw an edit under lambdas/ or a
+      rebuilt Node.js bundle under build/node/ (CODE_FOLDERS). Flags are applied after LocalStack's
+      own environment, so this value replaces "/var/task". /var/task stays in the list so relinking
+      the folder still restarts the runtime.
     """
     from localstack.utils.container_utils.container_client import Util
 
-    watched = f"/var/task,{project_dir}/lambdas"
+    watched = ",".join(["/var/task", *(f"{project_dir}/{folder}" for folder in CODE_FOLDERS)])
     flags = f"-v {shlex.quote(f'{project_dir}:{project_dir}')} -e {shlex.quote(f'{HOT_RELOADING_PATHS}={watched}')}"
     problem = None
     if not project_dir.startswith("/"):
@@ -104,7 +112,7 @@ def mark_present_images_as_pulled() -> list[str]:
     marked = []
     for image, platform in runtime_images():
         try:
-            details = executor.CONTAINER_CLIENT.inspect_image(image, pull=False)
+            details = inspect_image_for_platform(executor.CONTAINER_CLIENT, image, platform)
         except ContainerException as error:  # NoSuchImage included: the executor will pull it
             LOG.info("runtime image %s not present locally (%s); LocalStack will pull it", image, error)
             continue
@@ -120,6 +128,35 @@ def mark_present_images_as_pulled() -> list[str]:
         executor.PULLED_IMAGES.add((image, platform))
         marked.append(image)
     return marked
+
+
+def inspect_image_for_platform(client, image: str, platform) -> dict:
+    """The image's details for that platform. A multi-platform image store (containerd: Docker Desktop's
+    default) keeps several platforms under one name, and LocalStack's inspect_image describes the host's
+    (arm64 on Apple silicon) even when the functions' linux/amd64 one is there too. Engine API 1.49+
+    selects one with the `platform` parameter; older engines ignore it and describe the one they hold.
+    Raises ContainerException (NoSuchImage when absent), as LocalStack's inspect_image does."""
+    from docker.errors import APIError, NotFound
+    from localstack.utils.container_utils.container_client import ContainerException, NoSuchImage
+    from localstack.utils.container_utils.docker_sdk_client import SdkDockerClient
+
+    if platform is None or not isinstance(client, SdkDockerClient):
+        return client.inspect_image(image, pull=False)
+    os_name, _, architecture = str(platform).partition("/")
+    api = client.client().api
+    try:
+        # docker-py's own request helpers; its public inspect_image takes no platform.
+        return api._result(
+            api._get(
+                api._url("/images/{0}/json", image),
+                params={"platform": json.dumps({"os": os_name, "architecture": architecture})},
+            ),
+            True,
+        )
+    except NotFound as error:
+        raise NoSuchImage(image) from error
+    except APIError as error:
+        raise ContainerException(str(error)) from error
 
 
 def init_status(url: str) -> dict | None:
@@ -152,16 +189,14 @@ class StartFailed(RuntimeError):
 def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: float = 5) -> int:
     """After `docker compose up -d`: 0 once every ready hook completed; 1 as soon as one is in ERROR
     (naming it, as embedded mode does), the container stopped, or timeout seconds passed."""
-    # The same test as embedded mode's, so both modes name a failed hook alike.
-    from embedded_localstack import failed_hooks
-
     started = time.monotonic()
     seen = {"status": None, "next_check": started}
 
     def completed():
         status = seen["status"] = init_status(url)
         if status:
-            failed = failed_hooks(status)
+            # The same test as embedded mode's, so both modes name a failed hook alike.
+            failed = hook_state.failed_hooks(status)
             if failed:
                 raise StartFailed(f"init hooks failed: {', '.join(failed)}")
             if status.get("completed"):
@@ -188,6 +223,38 @@ def wait_ready(url: str, timeout: float, poll: float = 0.5, container_check: flo
     return 0
 
 
+def compose_logs() -> str:
+    """The localstack service's whole log, without Compose's per-line prefix ("" when Compose does not answer)."""
+    try:
+        result = subprocess.run(
+            ["docker", "compose", "logs", "--no-color", "--no-log-prefix", "localstack"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout
+
+
+def status(url: str) -> int:
+    """`make status` once Compose reports the container running: 0 when every ready hook succeeded,
+    4 while one is pending or running, 5 when one failed, naming it and its error (from the log)."""
+    init = init_status(url)
+    errors = hook_state.logged_errors(compose_logs()) if hook_state.failed_hooks(init or {}) else {}
+    code, state, problems = hook_state.report(init, errors)
+    print(f"LocalStack (Docker): {state} on {url}")
+    for line in hook_state.hook_lines(init):
+        print(line)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if code == hook_state.STATUS_FAILED:
+        print("fix the hook, then `make down && make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "lambda-docker-flags" and len(argv) == 3:
@@ -203,8 +270,11 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "wait-ready" and len(argv) == 4:
         return wait_ready(argv[2], float(argv[3]))
+    if command == "status" and len(argv) == 3:
+        return status(argv[2])
     print(
-        "usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images | wait-ready <url> <seconds>",
+        "usage: python -m tools.docker_mode lambda-docker-flags <project dir> | runtime-images"
+        " | wait-ready <url> <seconds> | status <url>",
         file=sys.stderr,
     )
     return 2

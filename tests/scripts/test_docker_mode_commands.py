@@ -21,19 +21,30 @@ RUNTIME_IMAGE = "public.ecr.aws/lambda/python:3.12"
 PRE_PULL = f"pull --platform linux/amd64 {RUNTIME_IMAGE}"
 
 STAND_IN = r"""#!/usr/bin/env bash
-# Records each call; answers from FAKE_* variables.
+# Records each call; answers from FAKE_* variables. The container runs while $FAKE_DOCKER_LOG.running
+# holds its id: `compose up` starts one (keeping a running one), `compose stop` and `down` end it.
 echo "$*" >> "$FAKE_DOCKER_LOG"
+running="$FAKE_DOCKER_LOG.running"
 case "$*" in
   info*) [ "$FAKE_NO_ENGINE" != 1 ] || exit 1 ;;
   "compose version"*)
     [ -n "$FAKE_COMPOSE_VERSION" ] || { echo "docker: unknown command: docker compose" >&2; exit 1; }
     echo "$FAKE_COMPOSE_VERSION" ;;
-  "compose ps"*) [ "$FAKE_NOT_RUNNING" = 1 ] || echo 0123456789ab ;;
-  "image inspect"*) [ -n "$FAKE_IMAGE_PLATFORM" ] || exit 1; echo "$FAKE_IMAGE_PLATFORM" ;;
+  "compose ps"*) [ "$FAKE_NOT_RUNNING" = 1 ] || [ ! -f "$running" ] || cat "$running" ;;
+  "compose logs"*) [ -z "$FAKE_LOG" ] || cat "$FAKE_LOG" ;;
+  "compose stop"*|"compose down"*) rm -f "$running" ;;
+  # FAKE_IMAGE_PLATFORMS: the platforms present, the host's first (a multi-platform store answers a
+  # plain inspect with it); FAKE_OLD_CLI: a CLI without `image inspect --platform`.
+  "image inspect --platform"*)
+    [ "$FAKE_OLD_CLI" != 1 ] || { echo "unknown flag: --platform" >&2; exit 125; }
+    for platform in $FAKE_IMAGE_PLATFORMS; do [ "$platform" != "$4" ] || { echo "$platform"; exit 0; }; done
+    echo "Error response from daemon: image does not provide the specified platform ($4)" >&2; exit 1 ;;
+  "image inspect"*) [ -n "$FAKE_IMAGE_PLATFORMS" ] || exit 1; echo "${FAKE_IMAGE_PLATFORMS%% *}" ;;
   pull*) [ "$FAKE_OFFLINE" != 1 ] || { echo "dial tcp: lookup public.ecr.aws: no such host" >&2; exit 1; } ;;
   "compose up"*)
     printf '%s\n' "HOST_PROJECT_DIR=$HOST_PROJECT_DIR" "SHOP_LAMBDA_DOCKER_FLAGS=$SHOP_LAMBDA_DOCKER_FLAGS" \
-      "AWS_DEFAULT_REGION=$AWS_DEFAULT_REGION" > "$FAKE_DOCKER_LOG.env" ;;
+      "AWS_DEFAULT_REGION=$AWS_DEFAULT_REGION" > "$FAKE_DOCKER_LOG.env"
+    [ -f "$running" ] || echo "c$RANDOM$RANDOM" > "$running" ;;
 esac
 exit 0
 """
@@ -83,13 +94,21 @@ def docker(tmp_path, localstack):
     (bin_dir / "docker").chmod(0o755)
     log = tmp_path / "docker.log"
 
-    def run(*command: str, cwd: Path = PROJECT, **fake: str):
+    def run(*command: str, cwd: Path = PROJECT, running: bool | None = None, **fake: str):
+        """running=True/False: the container runs, or not, before the command; None: as the last command left it."""
         log.write_text("")
+        if running is not None:
+            state = Path(f"{log}.running")
+            if running:
+                state.write_text("c0123456789\n")
+            else:
+                state.unlink(missing_ok=True)
         env = {
             k: v
             for k, v in os.environ.items()
             if k not in ("LOCALSTACK_MODE", "AWS_DEFAULT_REGION", "AWS_REGION", "LINES", "DOCKER_READY_TIMEOUT")
         }
+        env = {k: v for k, v in env.items() if not k.startswith("FAKE_")}
         env |= {
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "FAKE_DOCKER_LOG": str(log),
@@ -125,7 +144,7 @@ def test_make_down_brings_compose_down(docker):
 
 
 def test_offline_with_the_runtime_image_present_make_up_goes_on(docker):
-    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_OFFLINE="1", FAKE_IMAGE_PLATFORM="linux/amd64")
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_OFFLINE="1", FAKE_IMAGE_PLATFORMS="linux/amd64")
 
     assert result.returncode == 0, result.stderr
     assert f"pull --quiet --platform linux/amd64 {RUNTIME_IMAGE}" in commands
@@ -144,7 +163,7 @@ def test_offline_without_the_runtime_image_make_up_stops_naming_it(docker):
 
 
 def test_runtime_image_for_another_platform_is_pulled_for_the_functions_one(docker):
-    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_IMAGE_PLATFORM="linux/arm64")
+    result, commands, _ = docker("scripts/localenv.sh", "up", FAKE_IMAGE_PLATFORMS="linux/arm64")
 
     assert result.returncode == 0, result.stderr
     assert PRE_PULL in commands
@@ -261,6 +280,102 @@ def test_a_container_that_stopped_fails_make_up_without_waiting_for_the_deadline
     assert time.monotonic() - started < 60
 
 
+# -- status and a failed up tell the truth --------------------------------------------------------
+
+# What LocalStack 4.14.0 logs when a hook raises (localstack/runtime/init.py), as `docker compose logs` shows it.
+LOGGED_HOOK_ERROR = (
+    "2026-12-06T01:00:00.000  INFO --- [  MainThread] localstack.runtime.init    : running ready hooks\n"
+    "2026-12-06T01:00:01.000 ERROR --- [  MainThread] localstack.runtime.init    : Error while running script "
+    "Script(path='/etc/localstack/init/ready.d/10_provision.py', stage=READY, state=ERROR): "
+    "table definition is wrong\n"
+)
+
+
+def test_status_fails_naming_the_hook_and_its_error_when_a_ready_hook_failed(docker, localstack, tmp_path):
+    localstack.status = HOOK_FAILED
+    log = tmp_path / "localstack.log"
+    log.write_text(LOGGED_HOOK_ERROR)
+
+    result, _, _ = docker("scripts/localenv.sh", "status", running=True, FAKE_LOG=str(log))
+
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "init hook failed: ready.d/10_provision.py (ERROR): table definition is wrong" in result.stderr
+    assert "05_runtime_images_offline.py: SUCCESSFUL" in result.stdout
+
+
+def test_status_is_not_ready_while_a_hook_runs_or_before_the_hooks_ran(docker, localstack):
+    localstack.status = HOOK_RUNNING
+    running, _, _ = docker("scripts/localenv.sh", "status", running=True)
+    localstack.status = {
+        "completed": False,
+        "scripts": [{"stage": "READY", "name": "10_provision.py", "state": "UNKNOWN"}],
+    }
+    pending, _, _ = docker("scripts/localenv.sh", "status", running=True)
+
+    assert running.returncode == 4
+    assert "init hook running: ready.d/10_provision.py" in running.stderr
+    assert pending.returncode == 4
+
+
+def test_status_is_ready_only_when_every_hook_succeeded_and_says_not_running_otherwise(docker):
+    ready, _, _ = docker("scripts/localenv.sh", "status", running=True)
+    stopped, _, _ = docker("scripts/localenv.sh", "status", running=False)
+
+    assert ready.returncode == 0, ready.stderr
+    assert "10_provision.py: SUCCESSFUL" in ready.stdout
+    assert stopped.returncode == 3
+    assert "not running" in stopped.stdout
+
+
+def test_a_failed_make_up_stops_the_container_it_started(docker, localstack):
+    localstack.status = HOOK_FAILED
+
+    up, commands, _ = docker("make", "-s", "up", running=False)
+    status, _, _ = docker("scripts/localenv.sh", "status")
+
+    assert up.returncode != 0
+    assert "compose stop localstack" in commands
+    assert commands.index("compose up -d") < commands.index("compose stop localstack")
+    assert status.returncode == 3, "nothing is left running"
+
+
+def test_a_failed_make_up_leaves_running_the_container_that_ran_before_it(docker, localstack):
+    localstack.status = HOOK_FAILED
+
+    up, commands, _ = docker("make", "-s", "up", running=True)
+
+    assert up.returncode != 0
+    assert not any(c.startswith(("compose stop", "compose down")) for c in commands)
+    assert "left running; 'make down' stops it" in up.stderr
+
+
+# -- runtime images, per platform -------------------------------------------------------------------
+
+
+def test_offline_a_runtime_image_held_for_several_platforms_counts_for_the_functions_one(docker):
+    # A multi-platform image store on Apple silicon: arm64 (the host's) and amd64 (the functions') both present.
+    result, commands, _ = docker(
+        "scripts/localenv.sh", "up", FAKE_OFFLINE="1", FAKE_IMAGE_PLATFORMS="linux/arm64 linux/amd64"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"image inspect --platform linux/amd64 --format {{{{.Os}}}}/{{{{.Architecture}}}} {RUNTIME_IMAGE}" in commands
+    )
+    assert "using the local copy" in result.stdout
+    assert "compose up -d" in commands
+
+
+def test_a_cli_without_inspect_platform_falls_back_to_a_plain_inspect(docker):
+    result, commands, _ = docker(
+        "scripts/localenv.sh", "up", FAKE_OFFLINE="1", FAKE_OLD_CLI="1", FAKE_IMAGE_PLATFORMS="linux/amd64"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"image inspect --format {{{{.Os}}}}/{{{{.Architecture}}}} {RUNTIME_IMAGE}" in commands
+    assert "compose up -d" in commands
+
+
 @pytest.fixture
 def plus_checkout(tmp_path):
     """A copy of the project at a path LocalStack's LAMBDA_DOCKER_FLAGS parser cannot mount ('+'),
@@ -281,7 +396,7 @@ def plus_checkout(tmp_path):
 def test_at_a_path_docker_mode_cannot_mount_up_refuses_but_down_status_and_logs_work(docker, plus_checkout):
     up, up_commands, _ = docker("make", "-s", "up", cwd=plus_checkout)
     down, down_commands, _ = docker("make", "-s", "down", cwd=plus_checkout)
-    status, _, _ = docker("scripts/localenv.sh", "status", cwd=plus_checkout)
+    status, _, _ = docker("scripts/localenv.sh", "status", cwd=plus_checkout, running=True)
     logs, logs_commands, _ = docker("scripts/localenv.sh", "logs", cwd=plus_checkout)
 
     assert up.returncode != 0

@@ -2,6 +2,7 @@
 CI never starts the Docker mode."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,10 +11,13 @@ import pytest
 import yaml
 from localstack.utils.container_utils.container_client import Util
 
-from tools.docker_mode import lambda_docker_flags
+from embedded_localstack import shell_settings
+from embedded_localstack.cli import SHARED_SETTINGS, Instance, load_env_file
+from tools.docker_mode import lambda_docker_flags, runtime_images
 
 PROJECT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT / "docker-compose.yml"
+DOCKER_DOCS = PROJECT / "docs" / "docker-mode.md"
 
 
 def compose_v2_validator() -> list[str] | None:
@@ -91,3 +95,48 @@ def test_both_modes_run_the_same_localstack_release():
     lines = (PROJECT / "requirements" / "localstack.txt").read_text().splitlines()
     pins = dict(line.split("#")[0].strip().split("==") for line in lines if "==" in line.split("#")[0])
     assert image_tag == pins["localstack-core"]
+
+
+def from_the_shell(environment: dict) -> set[str]:
+    """The keys Compose fills from the shell: bare ones (None), and `KEY: ${KEY...}`."""
+    return {
+        key
+        for key, value in environment.items()
+        if value is None or (isinstance(value, str) and (value == f"${{{key}}}" or value.startswith(f"${{{key}:")))
+    }
+
+
+def test_compose_passes_from_the_shell_every_setting_embedded_mode_passes_to_localstack():
+    # Given a shell with every candidate setting set, and a credential that must never pass
+    compose = rendered()["environment"]
+    candidates = set(compose) | set(shell_settings.FROM_SHELL_EMBEDDED) | {"AWS_ACCESS_KEY_ID"}
+    shell = {name: f"from-the-shell-{name}" for name in candidates}
+    # (config/localstack.env's settings, which both modes read, are not the shell's to pass)
+    shared = set(load_env_file(SHARED_SETTINGS))
+
+    # When embedded mode builds LocalStack's environment from it
+    environment = Instance(port=4566, state_dir=PROJECT / ".state", init_dir=PROJECT / "init").environment(shell)
+    embedded = {name for name in candidates - shared if environment.get(name) == shell[name]}
+
+    # Then Compose passes the same, but for what one mode alone needs, each named with its reason
+    only_embedded = set(shell_settings.PROCESS) | set(shell_settings.EMBEDDED_ONLY)
+    assert embedded - only_embedded == from_the_shell(compose) - set(shell_settings.DOCKER_ONLY)
+    assert from_the_shell(compose) == set(shell_settings.BOTH_MODES) | set(shell_settings.DOCKER_ONLY)
+    assert "AWS_ACCESS_KEY_ID" not in embedded | from_the_shell(compose)
+
+
+def test_a_setting_the_shell_does_not_set_stays_unset_in_docker_mode_as_in_embedded_mode():
+    # LocalStack reads an empty LAMBDA_KEEPALIVE_MS as int("") and stops: no default of "" may stand in.
+    # The exceptions are the two that make up always sets, which Compose requires.
+    compose = rendered()["environment"]
+    valued = {name: compose[name] for name in shell_settings.BOTH_MODES if compose[name] is not None}
+
+    assert sorted(valued) == ["AWS_DEFAULT_REGION", "HOST_PROJECT_DIR"]
+    assert all(value.startswith(f"${{{name}:?") for name, value in valued.items())
+
+
+def test_the_docker_mode_docs_name_exactly_the_images_it_pulls():
+    pulled = {rendered()["image"].split(":-", 1)[1].rstrip("}")} | {image for image, _ in runtime_images()}
+    documented = re.findall(r"^docker pull (?:--platform \S+ )?(\S+)", DOCKER_DOCS.read_text(), re.MULTILINE)
+
+    assert sorted(documented) == sorted(pulled)

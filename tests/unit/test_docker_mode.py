@@ -3,10 +3,22 @@ installed package): its LAMBDA_DOCKER_FLAGS parser and its Docker executor's pul
 Docker engine here, so the executor's Docker client is replaced by a stand-in that answers like an
 offline engine: it knows which images are present, and every pull fails."""
 
+import json
+import socketserver
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import ClassVar
+
 import pytest
 from localstack.services.lambda_.invocation import docker_runtime_executor as executor
 from localstack.utils.container_utils.container_client import ContainerException, NoSuchImage, Util
+from localstack.utils.container_utils.docker_sdk_client import SdkDockerClient
 
+from infra import node_archives
+from infra.paths import LAMBDA_SOURCES, PROJECT_DIR
+from infra.stack import FUNCTIONS
 from tools import docker_mode
 from tools.docker_mode import HOT_RELOADING_PATHS, UnsupportedProjectPath, lambda_docker_flags
 
@@ -18,7 +30,7 @@ def test_lambda_containers_get_the_project_at_its_host_path_and_watch_lambdas(pr
     parsed = Util.parse_additional_flags(lambda_docker_flags(project))
 
     assert parsed.volumes == [(project, project)]
-    assert parsed.env_vars == {HOT_RELOADING_PATHS: f"/var/task,{project}/lambdas"}
+    assert parsed.env_vars == {HOT_RELOADING_PATHS: f"/var/task,{project}/lambdas,{project}/build/node"}
 
 
 def test_watcher_setting_replaces_the_one_localstack_gives_hot_reload_containers():
@@ -29,7 +41,20 @@ def test_watcher_setting_replaces_the_one_localstack_gives_hot_reload_containers
     Util.parse_additional_flags(lambda_docker_flags("/home/ann/shop"), env_vars=env_vars)
 
     # Then the watcher also walks the real lambdas/ folder, not only the symlinks in /var/task
-    assert env_vars[HOT_RELOADING_PATHS] == "/var/task,/home/ann/shop/lambdas"
+    assert env_vars[HOT_RELOADING_PATHS] == "/var/task,/home/ann/shop/lambdas,/home/ann/shop/build/node"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda function: function.name)
+def test_the_runtime_watches_where_each_hot_reload_function_code_really_is(function):
+    # Where its hot-reload folder's links lead: the Python sources (infra/archives.py), or the bundle
+    # that `python -m infra.archives` rebuilds from lambdas_node/ (infra/node_archives.py).
+    node = function.runtime.startswith("nodejs")
+    code = node_archives.BUNDLES_DIR / function.name if node else LAMBDA_SOURCES / function.package
+    flags = Util.parse_additional_flags(lambda_docker_flags(str(PROJECT_DIR)))
+
+    watched = [Path(path) for path in flags.env_vars[HOT_RELOADING_PATHS].split(",")]
+
+    assert any(code.is_relative_to(folder) for folder in watched), f"{code} is not under {watched}"
 
 
 def test_flags_carry_no_volume_option_that_localstack_ignores():
@@ -132,6 +157,90 @@ def test_marking_is_a_no_op_in_embedded_mode(docker_executor, monkeypatch):
     engine = docker_executor(OfflineEngine({RUNTIME_IMAGE[0]: "linux/amd64"}))
     monkeypatch.setattr(executor.config, "LAMBDA_RUNTIME_EXECUTOR", "local-process")
     engine.inspect_image = None  # embedded mode must not even ask
+
+    assert docker_mode.mark_present_images_as_pulled() == []
+    assert set() == executor.PULLED_IMAGES
+
+
+class MultiPlatformEngine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """A Docker Engine API (1.49) on a unix socket, with a multi-platform image store holding each image
+    for the host's platform (linux/arm64, as on Apple silicon) and for linux/amd64. Like the engine,
+    it describes the host's platform unless `platform` selects another."""
+
+    daemon_threads = True
+    HOST_PLATFORM: ClassVar[dict] = {"os": "linux", "architecture": "arm64"}
+    PLATFORMS: ClassVar[list] = [HOST_PLATFORM, {"os": "linux", "architecture": "amd64"}]
+
+    def __init__(self, path: str):
+        engine = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                if url.path.endswith("/version"):
+                    return self.answer(200, {"ApiVersion": "1.49", "Version": "28.1.0"})
+                image = urllib.parse.unquote(url.path.split("/images/", 1)[1].removesuffix("/json"))
+                engine.inspected.append(image)
+                if engine.failing:
+                    return self.answer(500, {"message": "engine trouble"})
+                wanted = urllib.parse.parse_qs(url.query).get("platform")
+                platform = json.loads(wanted[0]) if wanted else engine.HOST_PLATFORM
+                if platform not in engine.PLATFORMS:
+                    return self.answer(404, {"message": f"image {image} does not provide the specified platform"})
+                return self.answer(
+                    200, {"Id": "sha256:0", "Os": platform["os"], "Architecture": platform["architecture"]}
+                )
+
+            def answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def address_string(self):
+                return "engine"
+
+            def log_message(self, *args):
+                pass
+
+        self.inspected = []
+        self.failing = False
+        super().__init__(path, Handler)
+
+
+@pytest.fixture
+def multi_platform_engine(tmp_path, monkeypatch, docker_executor):
+    socket_path = str(tmp_path / "docker.sock")
+    engine = MultiPlatformEngine(socket_path)
+    thread = threading.Thread(target=engine.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{socket_path}")
+    monkeypatch.setattr(executor, "CONTAINER_CLIENT", SdkDockerClient())
+    yield engine
+    engine.shutdown()
+    engine.server_close()
+
+
+def test_a_runtime_image_held_for_several_platforms_is_marked_for_the_functions_one(multi_platform_engine):
+    # LocalStack's own Docker client, against an engine whose plain inspect describes the host's arm64
+    marked = docker_mode.mark_present_images_as_pulled()
+
+    assert marked == [image for image, _ in docker_mode.runtime_images()]
+    assert RUNTIME_IMAGE in executor.PULLED_IMAGES
+    assert RUNTIME_IMAGE[0] in multi_platform_engine.inspected
+
+
+def test_a_runtime_image_held_only_for_another_platform_is_left_for_localstack_to_pull(multi_platform_engine):
+    multi_platform_engine.PLATFORMS = [MultiPlatformEngine.HOST_PLATFORM]
+
+    assert docker_mode.mark_present_images_as_pulled() == []
+    assert set() == executor.PULLED_IMAGES
+
+
+def test_an_engine_error_leaves_the_runtime_images_for_localstack_to_pull(multi_platform_engine):
+    multi_platform_engine.failing = True
 
     assert docker_mode.mark_present_images_as_pulled() == []
     assert set() == executor.PULLED_IMAGES

@@ -1,0 +1,120 @@
+"""The embedded gateway answers only requests whose Host names this machine.
+
+DNS rebinding: a web page the developer visits, at http://attacker.example:4566/, has its name re-resolved
+to 127.0.0.1, and its scripts then read the local APIs as "same origin"; CORS never applies. What gives
+it away is the Host header, which still says attacker.example. So the gateway answers only Hosts that
+a page cannot rebind to this machine:
+
+- loopback addresses (127.0.0.0/8, [::1]) and localhost, *.localhost (RFC 6761: always loopback);
+- localhost.localstack.cloud and its subdomains (LocalStack's S3 virtual hosts, execute-api hosts, queue
+  URLs): the public DNS name answers 127.0.0.1 and belongs to LocalStack;
+- LOCALSTACK_HOST's host and its subdomains (`<id>.execute-api.<host>`);
+- AWS service names (*.amazonaws.com, *.amazonaws.com.cn): their DNS is AWS's, not the page's;
+- the names in EMBEDDED_ALLOWED_HOSTS (comma-separated; `*.name` for its subdomains; `*` for any Host).
+
+Any other Host gets 403 naming that setting. Installed first in LocalStack 4.14.0's gateway handler
+chain (localstack/aws/app.py: LocalstackAwsGateway.request_handlers), before /_localstack resources
+and every service, by the embedded mode's runtime server (plugins.py). Pinned to that release:
+tests/unit/test_host_check.py fails on another one, so that whoever upgrades reads the chain again.
+"""
+
+import ipaddress
+import json
+import logging
+
+LOG = logging.getLogger(__name__)
+
+PINNED_LOCALSTACK = "4.14.0"
+SETTING = "EMBEDDED_ALLOWED_HOSTS"
+# Names whose subdomains are local too.
+LOCAL_DOMAINS = ("localhost", "localhost.localstack.cloud")
+AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn")
+
+
+class BadAllowedHosts(ValueError):
+    pass
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header, without its port, brackets or trailing dot, lower case."""
+    host = header.strip().lower()
+    if host.startswith("["):  # [::1]:4566
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    return host.rstrip(".")
+
+
+def parse_allowed(value: str) -> tuple[set[str], set[str], bool]:
+    """EMBEDDED_ALLOWED_HOSTS as (exact names, domains whose subdomains are allowed, any host)."""
+    exact, domains, any_host = set(), set(), False
+    for entry in (part.strip().lower() for part in value.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            any_host = True
+        elif entry.startswith("*."):
+            domains.add(entry[2:].rstrip("."))
+        elif "/" in entry or "*" in entry or " " in entry:
+            raise BadAllowedHosts(
+                f"{SETTING} takes host names separated by commas (`shop.test`, `*.shop.test`, or `*` for any), "
+                f"got {entry!r}"
+            )
+        else:
+            exact.add(host_name(entry))
+    return exact, domains, any_host
+
+
+class HostCheck:
+    """A LocalStack gateway request handler: 403 for a Host that does not name this machine."""
+
+    def __init__(self, localstack_host: str, allowed: str):
+        self.exact, self.domains, self.any_host = parse_allowed(allowed)
+        self.exact.add(host_name(localstack_host))
+        self.domains |= {*LOCAL_DOMAINS, *AWS_DOMAINS}
+        if not _is_address(host_name(localstack_host)):
+            self.domains.add(host_name(localstack_host))
+
+    def allows(self, header: str) -> bool:
+        host = host_name(header)
+        if self.any_host or host in self.exact or host in self.domains:
+            return True
+        if _is_address(host):
+            return ipaddress.ip_address(host).is_loopback
+        return any(host.endswith(f".{domain}") for domain in self.domains)
+
+    def __call__(self, chain, context, response):
+        # Browsers always send Host; a request without one is no page's.
+        header = context.request.headers.get("Host")
+        if header is None or self.allows(header):
+            return
+        LOG.warning("refused a request for Host %r (%s %s)", header, context.request.method, context.request.path)
+        message = (
+            f"Host {header!r} does not name this machine, so this request may come from a web page that "
+            f"rebound its name to it (DNS rebinding). To allow that name, add it to {SETTING} "
+            f"(comma-separated; `*.name` for its subdomains) and restart: `make down && {SETTING}=<name> make up`."
+        )
+        response.status_code = 403
+        response.mimetype = "application/json"
+        response.set_data(json.dumps({"__type": "ForbiddenHost", "message": message}))
+        chain.stop()
+        chain.terminate()
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def guard(gateway) -> HostCheck:
+    """Puts the Host check first in the gateway's request handlers, from LocalStack's configuration."""
+    import os
+
+    from localstack import config
+
+    check = HostCheck(config.LOCALSTACK_HOST.host, os.environ.get(SETTING, ""))
+    gateway.request_handlers.insert(0, check)
+    return check
