@@ -28,6 +28,10 @@ from embedded_localstack.hook_state import failed_hooks
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
 STOP_GRACE_SECONDS = 5
+# psutil derives a process's start time from the boot time, which the kernel reports anew on each read
+# and which moves when the clock is adjusted: the same process may read a second apart. A pid reused by
+# another program also needs the same command line and this instance's marker to pass for ours.
+CREATE_TIME_DRIFT_SECONDS = 2
 # The gateway runs code for whoever reaches it (create a function, invoke it): loopback only, unless
 # the developer says, in these words, that the network may do that too.
 LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
@@ -147,7 +151,11 @@ class Instance:
             return self._stale("it does not record a process identity", remove_stale)
         try:
             process = psutil.Process(pid)
-            same = process.create_time() == create_time and process.cmdline() == cmdline and self._carries_marker(pid)
+            same = (
+                abs(process.create_time() - create_time) <= CREATE_TIME_DRIFT_SECONDS
+                and process.cmdline() == cmdline
+                and self._carries_marker(pid)
+            )
             if same and process.status() != psutil.STATUS_ZOMBIE:
                 return process
             if same:
