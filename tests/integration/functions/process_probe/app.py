@@ -42,6 +42,25 @@ def _spawn_escapees() -> dict:
     return {"pid": os.getpid(), "children": [plain.pid, daemon]}
 
 
+# A daemon started each way a child can leave its parent's process tree, group and environment:
+# forked twice, the middle one exiting, after setsid, after setpgid, or exec'd through `env -i`.
+DETACH = {
+    "setsid": ("os.setsid()", []),
+    "process_group": ("os.setpgid(0, 0)", []),
+    "env_i": ("os.setsid()", ["env", "-i"]),
+}
+
+
+def _detach_every_way() -> dict:
+    detached = {}
+    for way, (how, prefix) in DETACH.items():
+        daemonize = f"import os, time\nif os.fork():\n    os._exit(0)\n{how}\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+        middle = subprocess.Popen([*prefix, sys.executable, "-c", daemonize], stdout=subprocess.PIPE, text=True)
+        detached[way] = int(middle.stdout.readline())
+        middle.wait()
+    return {"pid": os.getpid(), "detached": detached}
+
+
 def handler(event, context):
     action = event.get("action")
     if action == "crash":
@@ -65,6 +84,8 @@ def handler(event, context):
         return {"opened": len(opened), "error": None}
     if action == "spawn":
         return _spawn_escapees()
+    if action == "detach":
+        return _detach_every_way()
     if action == "fork_bomb":  # processes until the limit stops it; each child waits to be killed
         children = []
         try:
