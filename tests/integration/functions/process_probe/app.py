@@ -54,7 +54,9 @@ DETACH = {
 def _detach_every_way() -> dict:
     detached = {}
     for way, (how, prefix) in DETACH.items():
-        daemonize = f"import os, time\nif os.fork():\n    os._exit(0)\n{how}\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+        daemonize = (
+            f"import os, time\nif os.fork():\n    os._exit(0)\n{how}\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+        )
         middle = subprocess.Popen([*prefix, sys.executable, "-c", daemonize], stdout=subprocess.PIPE, text=True)
         detached[way] = int(middle.stdout.readline())
         middle.wait()
