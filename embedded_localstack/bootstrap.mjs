@@ -1,8 +1,11 @@
 // One Lambda execution environment for a nodejs*.x function, run as a local process (embedded mode).
 //
-// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): the
-// host passes a listening socket (_EMBEDDED_LISTEN_FD) on which LocalStack posts invocations, and
-// points stdout/stderr at the environment's log file, which this process truncates at each START.
+// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): LocalStack
+// posts invocations to a listener on loopback, and the host points stdout/stderr at the environment's
+// log file, which this process truncates at each START. Unlike bootstrap.py, this process opens the
+// listener itself and reports its port: Node cannot make an inherited descriptor close-on-exec, so a
+// listener passed in would pass on to every process the function starts, which could then accept, and
+// so take, invocations meant for this one. Node opens its own descriptors close-on-exec.
 // This file reports the init outcome and each invocation's response or error over the executor's
 // report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without
 // one. Timeouts and MemorySize are enforced by the host, which kills this process.
@@ -271,7 +274,7 @@ class Runtime {
     this.idle = setInterval(() => {}, 2 ** 30);
   }
 
-  serve(fd) {
+  async serve() {
     const server = http.createServer({ keepAlive: true }, (request, response) => {
       const chunks = [];
       request.on('data', (chunk) => chunks.push(chunk));
@@ -287,11 +290,15 @@ class Runtime {
     server.keepAliveTimeout = 0;
     // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
     server.on('connection', (socket) => socket.unref());
-    server.listen({ fd });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0 }, resolve);
+    });
     server.unref();
     const address = server.address();
     // Lambda's variable: host:port of the runtime endpoint; here the listener LocalStack posts to.
     process.env.AWS_LAMBDA_RUNTIME_API = `${address.address}:${address.port}`;
+    await this.localstack.post('/listening', Buffer.from(String(address.port))); // report_pipe.LISTENING
   }
 
   async init() {
@@ -433,8 +440,6 @@ async function main() {
   setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
   fs.ftruncateSync(1, 0); // a replaced process's log file still holds its predecessor's last invocation
   const runtime = new Runtime();
-  const fd = Number(process.env._EMBEDDED_LISTEN_FD);
-  delete process.env._EMBEDDED_LISTEN_FD;
   delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
   delete process.env._EMBEDDED_REPORT_FD; // the runtime (LocalStack above) holds the descriptor
 
@@ -465,7 +470,7 @@ async function main() {
     }
   });
 
-  runtime.serve(fd);
+  await runtime.serve();
   if (!(await runtime.init())) process.exit(1);
 }
 

@@ -294,6 +294,9 @@ class Runtime:
         server = HTTPServer(("127.0.0.1", 0), InvokeHandler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=listen_fd)
+        # Close-on-exec, before the function's code runs: a process it starts (os.system, a Popen with
+        # close_fds=False) must not be able to accept, and so take, invocations meant for this one.
+        server.socket.set_inheritable(False)
         # Lambda's variable, host:port of the environment's runtime endpoint. Here that is this
         # listener, which speaks LocalStack's executor protocol rather than the Runtime API.
         os.environ["AWS_LAMBDA_RUNTIME_API"] = "{}:{}".format(*server.socket.getsockname()[:2])

@@ -34,6 +34,7 @@ from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F4
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
 from embedded_localstack.memory import rss_mb, tree_rss_mb
+from embedded_localstack.node_runtime import major_of as node_major
 
 LOG = logging.getLogger(__name__)
 
@@ -196,8 +197,12 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self.code_watch = CodeWatch(self.env["LAMBDA_TASK_ROOT"])
         # A new process gets a new connection, even on the port the last one had (ports are reused).
         self.http.close()
-        listener = socket.create_server(("127.0.0.1", 0))
-        self.executor_endpoint.container_port = listener.getsockname()[1]
+        # A Node.js runtime opens its listener itself and reports its port (report_pipe.LISTENING): Node
+        # cannot make an inherited descriptor close-on-exec, so the function's children would inherit it.
+        node = node_major(self.function_version.config.runtime) is not None
+        listener = None if node else socket.create_server(("127.0.0.1", 0))
+        self.executor_endpoint.container_port = listener.getsockname()[1] if listener else None
+        listening = {} if listener is None else {"_EMBEDDED_LISTEN_FD": str(listener.fileno())}
         self.executor_endpoint.startup_future = Future()
         # Reports over a pipe instead of callbacks via the gateway, named for this process (report_pipe.exiting).
         self.spawns += 1
@@ -207,16 +212,20 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         runtime = bootstrap_command(
             self.function_version.config.runtime, python, str(BOOTSTRAP), self.function_version.config.memory_size
         )
-        with open(self.log_path, "ab") as log, listener:
-            self.process = subprocess.Popen(
-                environment_init_command(lifeline, self.marker, runtime),
-                env=self.env | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), report_pipe.ENV_VAR: str(reports)},
-                cwd=self.env["LAMBDA_TASK_ROOT"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(), reports, lifeline),
-            )
+        try:
+            with open(self.log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    environment_init_command(lifeline, self.marker, runtime),
+                    env=self.env | listening | {report_pipe.ENV_VAR: str(reports)},
+                    cwd=self.env["LAMBDA_TASK_ROOT"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(reports, lifeline, *([listener.fileno()] if listener else [])),
+                )
+        finally:
+            if listener is not None:
+                listener.close()
         os.close(reports)
         os.close(lifeline)
         threading.Thread(

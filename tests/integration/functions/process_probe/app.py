@@ -1,6 +1,7 @@
 """A function that probes its sandbox: what it can read, which limits it runs under, and processes
 that try to outlive it. The event's "action" chooses."""
 
+import json
 import os
 import resource
 import subprocess
@@ -63,6 +64,27 @@ def _detach_every_way() -> dict:
     return {"pid": os.getpid(), "detached": detached}
 
 
+# Run in a child that inherits whatever the runtime lets it (close_fds=False): which of its
+# descriptors are listening sockets, that it could accept invocations on.
+FIND_LISTENERS = """
+import json, socket
+found = []
+for fd in range(3, 1024):
+    try:
+        candidate = socket.socket(fileno=fd)
+    except OSError:
+        continue
+    try:
+        if candidate.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            found.append(fd)
+    except OSError:
+        pass
+    finally:
+        candidate.detach()
+print(json.dumps(found))
+"""
+
+
 def handler(event, context):
     action = event.get("action")
     if action == "crash":
@@ -88,6 +110,9 @@ def handler(event, context):
         return _spawn_escapees()
     if action == "detach":
         return _detach_every_way()
+    if action == "inherited_listeners":
+        child = subprocess.run([sys.executable, "-c", FIND_LISTENERS], close_fds=False, capture_output=True, text=True)
+        return {"pid": os.getpid(), "listeners": json.loads(child.stdout)}
     if action == "fork_bomb":  # processes until the limit stops it; each child waits to be killed
         children = []
         try:
