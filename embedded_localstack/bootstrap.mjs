@@ -17,6 +17,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 // (module.register is new in Node 18.19 and 20.6: not a named import, which would fail to link on older ones)
 import nodeModule from 'node:module';
 import path from 'node:path';
@@ -288,8 +289,17 @@ class Runtime {
     // One connection for the environment's life, however long it idles between invocations: LocalStack
     // reuses it (executor.py), and Node would otherwise close it after 5 s (keepAliveTimeout's default).
     server.keepAliveTimeout = 0;
-    // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
-    server.on('connection', (socket) => socket.unref());
+    server.on('connection', (socket) => {
+      // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
+      socket.unref();
+      // LocalStack makes one connection per runtime (executor.py's InvokeConnection), and the listener is
+      // for that alone: closed once it is made, it can be handed to no process the function starts, not
+      // even on purpose (its descriptor in spawn's stdio). net's close: http's also drops idle connections.
+      net.Server.prototype.close.call(server);
+      // Nothing can reach this runtime once that connection is gone: it ends, and the executor starts a
+      // fresh one for the next invocation.
+      socket.on('close', () => process.exit(0));
+    });
     await new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: '127.0.0.1', port: 0 }, resolve);

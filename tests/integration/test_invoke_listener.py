@@ -26,7 +26,8 @@ def test_a_python_functions_child_inherits_no_listening_socket(create_function, 
 
 @pytest.mark.skipif(NODE is None, reason="no Node.js 18, 20 or 22 here")
 def test_a_nodejs_functions_child_takes_no_invocation_meant_for_its_runtime(create_function, invoke):
-    # Given a Node.js function whose child accepts on every listening socket it inherited
+    # Given a Node.js function that hands every descriptor it has to a child, which accepts on each
+    # listening socket among them
     name = create_function("listener_probe_node", Runtime=NODE, Handler="app.handler", Timeout=3)
     first, response = invoke(name)
     assert "FunctionError" not in response, first

@@ -1,7 +1,8 @@
-// A Node.js function whose child process tries to take its invocations: the child inherits what the
-// runtime lets it (stdio 'inherit', and every descriptor that is not close-on-exec), finds the listening
-// sockets among them, and accepts on each, answering as a runtime would. It lives on between invocations.
+// A Node.js function whose child process tries to take its invocations: the function hands the child
+// every descriptor it has open (each one 'inherit' in spawn's stdio), and the child finds the listening
+// sockets among them and accepts on each, answering as a runtime would. It lives on between invocations.
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 
 const THIEF = `
 const fs = require('node:fs');
@@ -32,7 +33,11 @@ let thief;
 
 exports.handler = async () => {
   if (!thief) {
-    const child = spawn(process.execPath, ['-e', THIEF], { stdio: ['inherit', 'pipe', 'inherit', 'pipe', 'ipc'] });
+    const isOpen = (fd) => { try { fs.fstatSync(fd); return true; } catch { return false; } };
+    const open = new Set(fs.readdirSync('/proc/self/fd').map(Number).filter(isOpen)); // not the listing's own
+    const stdio = Array.from({ length: Math.max(...open) + 1 }, (_, fd) => (open.has(fd) ? 'inherit' : 'ignore'));
+    stdio[1] = 'pipe';
+    const child = spawn(process.execPath, ['-e', THIEF], { stdio });
     const line = await new Promise((resolve) => child.stdout.once('data', (data) => resolve(String(data))));
     thief = { pid: child.pid, listeners: JSON.parse(line) };
   }
