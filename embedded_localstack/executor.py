@@ -6,6 +6,7 @@ the function timeout enforced by killing and replacing the process, and logs wit
 REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
 """
 
+import dataclasses
 import http.client
 import json
 import logging
@@ -307,8 +308,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                     # exception in Node.js): the next invocation must find it gone, not send to it, and
                     # what it writes on its way out (Node's END and REPORT) belongs to this log.
                     self._await_exit()
-                result.logs = self.get_logs()
-                return result
+                # A copy: the endpoint's future keeps its result until the next invocation, and must not
+                # keep this one's log (up to the log limit) with it.
+                return dataclasses.replace(result, logs=self.get_logs())
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
             if (
