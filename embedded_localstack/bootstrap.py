@@ -435,7 +435,8 @@ def read_logs(log_path: str, limit: int = MAX_LOG_BYTES) -> str:
     dropped_from, dropped_to = len(head), size - len(tail)
     marker = (
         f"[embedded runtime] {dropped_to - dropped_from} bytes of output dropped here (bytes {dropped_from} "
-        f"to {dropped_to} of {size}): an invocation's log is kept up to {limit} bytes, its start and end\n"
+        f"to {dropped_to} of {size}): an invocation's log is kept up to {limit} bytes, its start and end "
+        "(EMBEDDED_LAMBDA_MAX_LOG_BYTES)\n"
     )
     if not head.endswith(b"\n"):
         marker = "\n" + marker

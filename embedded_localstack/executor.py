@@ -34,6 +34,7 @@ from embedded_localstack import bootstrap, environment_init, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
+from embedded_localstack.log_store import log_limit
 from embedded_localstack.memory import rss_mb, tree_rss_mb
 from embedded_localstack.node_runtime import major_of as node_major
 
@@ -246,7 +247,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             _settle(endpoint.startup_future, exception=StatusErrorException(message, payload=payload))
         invocation = endpoint.invocation_future
         if invocation and not invocation.done():
-            logs = bootstrap.read_logs(str(self.log_path))
+            logs = bootstrap.read_logs(str(self.log_path), log_limit())
             _settle(invocation, result=InvocationResult("", payload, is_error=True, logs=logs))
 
     def stop(self) -> None:
@@ -352,7 +353,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self._kill()
         memory = self.function_version.config.memory_size
         message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-        logs = bootstrap.read_logs(str(self.log_path)) + (
+        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
             f"{message}\nEND RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
             f"Billed Duration: {int(elapsed * 1000) + 1} ms\tMemory Size: {memory} MB\tMax Memory Used: {used:.0f} MB\n"
@@ -364,7 +365,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self._kill()
         message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        logs = bootstrap.read_logs(str(self.log_path)) + (
+        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
             f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n"
             f"END RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
@@ -387,7 +388,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def get_logs(self) -> str:
         try:
-            return bootstrap.read_logs(str(self.log_path))
+            return bootstrap.read_logs(str(self.log_path), log_limit())
         except FileNotFoundError:
             return ""
 

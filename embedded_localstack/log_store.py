@@ -15,14 +15,30 @@ when they iterate. After a log group or stream is deleted, and after a large inv
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
+import os
 from array import array
 from bisect import bisect_right
 
 LOG = logging.getLogger(__name__)
 
+LOG_LIMIT_VARIABLE = "EMBEDDED_LAMBDA_MAX_LOG_BYTES"
+
 _libc = None
+
+
+@functools.cache
+def log_limit() -> int:
+    """The most of one invocation's output that is read and shipped (config/localstack.env)."""
+    value = os.environ.get(LOG_LIMIT_VARIABLE, "")
+    if not value.isdigit() or int(value) < 4096:
+        raise ValueError(
+            f"{LOG_LIMIT_VARIABLE} must be a number of bytes of at least 4096, got {value!r}: "
+            "set it in config/localstack.env"
+        )
+    return int(value)
 
 
 def give_back_memory(collect: bool = False) -> None:
