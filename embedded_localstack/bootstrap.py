@@ -282,11 +282,14 @@ class Runtime:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = 202 if self.path == "/invoke" else 404
-                if status == 202:
-                    inbox.put(json.loads(body))
+                # Answered before the invocation is queued: a handler that ends the process at once
+                # (sys.exit) must not take the answer with it (LocalStack would see the connection drop).
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.wfile.flush()
+                if status == 202:
+                    inbox.put(json.loads(body))
 
             def log_message(self, *args):  # the log file belongs to the function
                 pass
