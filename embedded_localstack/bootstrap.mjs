@@ -1,8 +1,11 @@
 // One Lambda execution environment for a nodejs*.x function, run as a local process (embedded mode).
 //
-// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): the
-// host passes a listening socket (_EMBEDDED_LISTEN_FD) on which LocalStack posts invocations, and
-// points stdout/stderr at the environment's log file, which this process truncates at each START.
+// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): LocalStack
+// posts invocations to a listener on loopback, and the host points stdout/stderr at the environment's
+// log file, which this process truncates at each START. Unlike bootstrap.py, this process opens the
+// listener itself and reports its port: Node cannot make an inherited descriptor close-on-exec, so a
+// listener passed in would pass on to every process the function starts, which could then accept, and
+// so take, invocations meant for this one. Node opens its own descriptors close-on-exec.
 // This file reports the init outcome and each invocation's response or error over the executor's
 // report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without
 // one. Timeouts and MemorySize are enforced by the host, which kills this process.
@@ -14,6 +17,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 // (module.register is new in Node 18.19 and 20.6: not a named import, which would fail to link on older ones)
 import nodeModule from 'node:module';
 import path from 'node:path';
@@ -271,7 +275,7 @@ class Runtime {
     this.idle = setInterval(() => {}, 2 ** 30);
   }
 
-  serve(fd) {
+  async serve() {
     const server = http.createServer({ keepAlive: true }, (request, response) => {
       const chunks = [];
       request.on('data', (chunk) => chunks.push(chunk));
@@ -285,13 +289,26 @@ class Runtime {
     // One connection for the environment's life, however long it idles between invocations: LocalStack
     // reuses it (executor.py), and Node would otherwise close it after 5 s (keepAliveTimeout's default).
     server.keepAliveTimeout = 0;
-    // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
-    server.on('connection', (socket) => socket.unref());
-    server.listen({ fd });
+    server.on('connection', (socket) => {
+      // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
+      socket.unref();
+      // LocalStack makes one connection per runtime (executor.py's InvokeConnection), and the listener is
+      // for that alone: closed once it is made, it can be handed to no process the function starts, not
+      // even on purpose (its descriptor in spawn's stdio). net's close: http's also drops idle connections.
+      net.Server.prototype.close.call(server);
+      // Nothing can reach this runtime once that connection is gone: it ends, and the executor starts a
+      // fresh one for the next invocation.
+      socket.on('close', () => process.exit(0));
+    });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0 }, resolve);
+    });
     server.unref();
     const address = server.address();
     // Lambda's variable: host:port of the runtime endpoint; here the listener LocalStack posts to.
     process.env.AWS_LAMBDA_RUNTIME_API = `${address.address}:${address.port}`;
+    await this.localstack.post('/listening', Buffer.from(String(address.port))); // report_pipe.LISTENING
   }
 
   async init() {
@@ -433,8 +450,6 @@ async function main() {
   setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
   fs.ftruncateSync(1, 0); // a replaced process's log file still holds its predecessor's last invocation
   const runtime = new Runtime();
-  const fd = Number(process.env._EMBEDDED_LISTEN_FD);
-  delete process.env._EMBEDDED_LISTEN_FD;
   delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
   delete process.env._EMBEDDED_REPORT_FD; // the runtime (LocalStack above) holds the descriptor
 
@@ -465,7 +480,7 @@ async function main() {
     }
   });
 
-  runtime.serve(fd);
+  await runtime.serve();
   if (!(await runtime.init())) process.exit(1);
 }
 

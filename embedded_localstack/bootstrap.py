@@ -65,9 +65,6 @@ ERROR_INDENT = "\u00a0"
 # escapes: awslambdaric's Encoder (lambda_runtime_marshaller.py, ensure_ascii=False for these). The
 # response size limit counts the bytes actually sent, so this decides what fits in 6 MB.
 UNESCAPED_JSON_EXECUTION_ENVS = frozenset(f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15))
-# The most of an invocation's output the host reads (and LocalStack ships): a function printing in a
-# loop until its timeout can write gigabytes. Past it, the middle goes, START and END/REPORT stay.
-MAX_LOG_BYTES = 64 * 2**20
 
 # The invocation in progress, for the log handler; empty while the handler module is imported.
 _request_id = ""
@@ -282,11 +279,14 @@ class Runtime:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = 202 if self.path == "/invoke" else 404
-                if status == 202:
-                    inbox.put(json.loads(body))
+                # Answered before the invocation is queued: a handler that ends the process at once
+                # (sys.exit) must not take the answer with it (LocalStack would see the connection drop).
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.wfile.flush()
+                if status == 202:
+                    inbox.put(json.loads(body))
 
             def log_message(self, *args):  # the log file belongs to the function
                 pass
@@ -294,6 +294,9 @@ class Runtime:
         server = HTTPServer(("127.0.0.1", 0), InvokeHandler, bind_and_activate=False)
         server.socket.close()
         server.socket = socket.socket(fileno=listen_fd)
+        # Close-on-exec, before the function's code runs: a process it starts (os.system, a Popen with
+        # close_fds=False) must not be able to accept, and so take, invocations meant for this one.
+        server.socket.set_inheritable(False)
         # Lambda's variable, host:port of the environment's runtime endpoint. Here that is this
         # listener, which speaks LocalStack's executor protocol rather than the Runtime API.
         os.environ["AWS_LAMBDA_RUNTIME_API"] = "{}:{}".format(*server.socket.getsockname()[:2])
@@ -412,8 +415,10 @@ class Runtime:
             frame = frame[os.write(self.report_fd, frame) :]
 
 
-def read_logs(log_path: str, limit: int = MAX_LOG_BYTES) -> str:
-    """The current invocation's output (read by the host side, outside the function's memory).
+def read_logs(log_path: str, limit: int) -> str:
+    """The current invocation's output (read by the host side, outside the function's memory), at most
+    `limit` bytes (EMBEDDED_LAMBDA_MAX_LOG_BYTES, log_store.log_limit): a function printing in a loop until
+    its timeout can write gigabytes, so past it the middle goes, and START and END/REPORT stay.
     Splitting it into CloudWatch events within the service's limits is ``log_events``' job.
 
     Output over ``limit`` bytes loses its middle: the first and last halves stay, cut at line ends,
@@ -432,7 +437,8 @@ def read_logs(log_path: str, limit: int = MAX_LOG_BYTES) -> str:
     dropped_from, dropped_to = len(head), size - len(tail)
     marker = (
         f"[embedded runtime] {dropped_to - dropped_from} bytes of output dropped here (bytes {dropped_from} "
-        f"to {dropped_to} of {size}): an invocation's log is kept up to {limit} bytes, its start and end\n"
+        f"to {dropped_to} of {size}): an invocation's log is kept up to {limit} bytes, its start and end "
+        "(EMBEDDED_LAMBDA_MAX_LOG_BYTES)\n"
     )
     if not head.endswith(b"\n"):
         marker = "\n" + marker

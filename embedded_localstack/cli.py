@@ -405,15 +405,12 @@ def stop(instance: Instance, process: psutil.Process) -> int:
         process.terminate()
     except psutil.NoSuchProcess:
         family = []
-    _, alive = psutil.wait_procs(family, timeout=STOP_GRACE_SECONDS)
-    # SIGTERM alone does not always stop LocalStack's host mode, nor the function processes it started.
-    for victim in alive:
-        try:
-            victim.kill()  # psutil checks it is still the same process first
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=STOP_GRACE_SECONDS)
-    reaper.kill_marked(instance.id, localstack=True)  # descendants that left the tree (setsid)
+    # LocalStack first. Once it is gone, each environment's init ends every process of its environment,
+    # however detached (environment_init.py), and then exits: so the inits are waited for, not killed,
+    # which would leave their environments' processes to the system's init.
+    _end([process])
+    _end(family)
+    reaper.kill_marked(instance.id, localstack=True)  # what an init killed from outside left, by marker
     while port_in_use(instance.port):
         if time.monotonic() > started + 3 * STOP_GRACE_SECONDS:
             print(f"port {instance.port} still in use after stopping pid {process.pid}", file=sys.stderr)
@@ -422,6 +419,18 @@ def stop(instance: Instance, process: psutil.Process) -> int:
     instance.pid_file.unlink(missing_ok=True)
     print(f"stopped embedded LocalStack (pid {process.pid}) in {time.monotonic() - started:.1f} s")
     return 0
+
+
+def _end(processes: list[psutil.Process]) -> None:
+    """Waits for the processes to exit, SIGKILLs what is left after the grace period."""
+    _, alive = psutil.wait_procs(processes, timeout=STOP_GRACE_SECONDS)
+    # SIGTERM alone does not always stop LocalStack's host mode.
+    for victim in alive:
+        try:
+            victim.kill()  # psutil checks it is still the same process first
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=STOP_GRACE_SECONDS)
 
 
 def down(instance: Instance) -> int:

@@ -6,6 +6,7 @@ the function timeout enforced by killing and replacing the process, and logs wit
 REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
 """
 
+import dataclasses
 import http.client
 import json
 import logging
@@ -15,6 +16,7 @@ import select
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,17 +25,18 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
 from localstack import config
 from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import bootstrap, reaper, report_pipe
+from embedded_localstack import bootstrap, environment_init, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
-from embedded_localstack.memory import tree_rss_mb
+from embedded_localstack.log_store import log_limit
+from embedded_localstack.memory import rss_mb, tree_rss_mb
+from embedded_localstack.node_runtime import major_of as node_major
 
 LOG = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ BOOTSTRAP = Path(bootstrap.__file__)
 LAMBDA_PATH_TAIL = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # How long a runtime that announced its exit (report_pipe.EXITING) may take to end before it is killed.
 EXIT_GRACE_SECONDS = 2
+# How long an environment's init may take to end its processes (environment_init.py) before it is
+# killed itself, and what is left is looked for by marker.
+END_GRACE_SECONDS = 5
+ENVIRONMENT_INIT = Path(environment_init.__file__)
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
 # Which instance this LocalStack is (cli.py sets it); function processes carry it in their marker.
@@ -113,7 +120,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         environments.mkdir(parents=True, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{function_version.id.function_name}-{id}-", dir=environments))
         self.log_path = self.workdir / "output.log"
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | None = None  # the environment's init (environment_init.py)
+        self.lifeline: int | None = None  # closing it ends the environment's processes
         self.env: dict[str, str] = {}
         self.stopped = False
         # A process we killed on purpose (timeout, stop) must not be reported as a crash.
@@ -191,32 +199,37 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self.code_watch = CodeWatch(self.env["LAMBDA_TASK_ROOT"])
         # A new process gets a new connection, even on the port the last one had (ports are reused).
         self.http.close()
-        listener = socket.create_server(("127.0.0.1", 0))
-        self.executor_endpoint.container_port = listener.getsockname()[1]
+        # A Node.js runtime opens its listener itself and reports its port (report_pipe.LISTENING): Node
+        # cannot make an inherited descriptor close-on-exec, so the function's children would inherit it.
+        node = node_major(self.function_version.config.runtime) is not None
+        listener = None if node else socket.create_server(("127.0.0.1", 0))
+        self.executor_endpoint.container_port = listener.getsockname()[1] if listener else None
+        listening = {} if listener is None else {"_EMBEDDED_LISTEN_FD": str(listener.fileno())}
         self.executor_endpoint.startup_future = Future()
         # Reports over a pipe instead of callbacks via the gateway, named for this process (report_pipe.exiting).
         self.spawns += 1
         self.reports = f"{self.id}-{self.spawns}"
         reports, reader = report_pipe.open_for(self.executor_endpoint, self.reports)
-        with open(self.log_path, "ab") as log, listener:
-            self.process = subprocess.Popen(
-                bootstrap_command(
-                    self.function_version.config.runtime,
-                    python,
-                    str(BOOTSTRAP),
-                    self.function_version.config.memory_size,
-                ),
-                env=self.env
-                | {"_EMBEDDED_LISTEN_FD": str(listener.fileno()), reaper.ENV_MARKER: self.marker}
-                | {report_pipe.ENV_VAR: str(reports)},
-                cwd=self.env["LAMBDA_TASK_ROOT"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(), reports),
-            )
+        lifeline, self.lifeline = os.pipe()
+        runtime = bootstrap_command(
+            self.function_version.config.runtime, python, str(BOOTSTRAP), self.function_version.config.memory_size
+        )
+        try:
+            with open(self.log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    environment_init_command(lifeline, self.marker, runtime),
+                    env=self.env | listening | {report_pipe.ENV_VAR: str(reports)},
+                    cwd=self.env["LAMBDA_TASK_ROOT"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(reports, lifeline, *([listener.fileno()] if listener else [])),
+                )
+        finally:
+            if listener is not None:
+                listener.close()
         os.close(reports)
-        apply_function_rlimits(self.process.pid)
+        os.close(lifeline)
         threading.Thread(
             target=self._watch, args=(self.process, reader), daemon=True, name=f"lambda-watch-{self.id}"
         ).start()
@@ -234,7 +247,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             _settle(endpoint.startup_future, exception=StatusErrorException(message, payload=payload))
         invocation = endpoint.invocation_future
         if invocation and not invocation.done():
-            logs = bootstrap.read_logs(str(self.log_path))
+            logs = bootstrap.read_logs(str(self.log_path), log_limit())
             _settle(invocation, result=InvocationResult("", payload, is_error=True, logs=logs))
 
     def stop(self) -> None:
@@ -248,24 +261,21 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _kill(self) -> None:
-        """Kills the environment's whole process tree: the runtime, its children, and descendants that
-        left the tree (setsid, double fork), found by the marker they inherited."""
+        """Ends every process of the environment: its init kills them all, however they detached
+        (environment_init.py), and exits once none is left."""
         process, self.expected_exit = self.process, self.process
         if process is None:
             return
-        if process.poll() is None:
-            try:
-                tree = psutil.Process(process.pid).children(recursive=True)
-            except psutil.NoSuchProcess:
-                tree = []
-            for victim in [process, *tree]:
-                try:
-                    victim.kill()
-                except (psutil.NoSuchProcess, ProcessLookupError):
-                    pass
+        lifeline, self.lifeline = self.lifeline, None
+        if lifeline is not None:
+            os.close(lifeline)
+        try:
+            process.wait(timeout=END_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            LOG.warning("execution environment %s did not end within %s s; killing it", self.id, END_GRACE_SECONDS)
+            process.kill()
             process.wait()
-        # Also after the runtime exited by itself: its detached children may live on.
-        reaper.kill_marked(INSTANCE, self.id)
+            reaper.kill_marked(INSTANCE, self.id)  # what the init could not end, unless it left the marker
 
     # -- invocation -------------------------------------------------------------------------
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
@@ -299,8 +309,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                     # exception in Node.js): the next invocation must find it gone, not send to it, and
                     # what it writes on its way out (Node's END and REPORT) belongs to this log.
                     self._await_exit()
-                result.logs = self.get_logs()
-                return result
+                # A copy: the endpoint's future keeps its result until the next invocation, and must not
+                # keep this one's log (up to the log limit) with it.
+                return dataclasses.replace(result, logs=self.get_logs())
             if remaining <= MEMORY_CHECK_SECONDS:
                 return self._timed_out(payload["invoke-id"], timeout, time.monotonic() - started)
             if (
@@ -333,7 +344,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self._kill()  # announced its end but lingers (an atexit hook, a non-daemon thread)
 
     def _memory_used_mb(self) -> float:
-        return tree_rss_mb(self.process.pid)
+        # The function's processes: the init's own few megabytes are not the function's.
+        return tree_rss_mb(self.process.pid) - rss_mb(self.process.pid)
 
     def _out_of_memory(self, request_id: str, elapsed: float) -> InvocationResult:
         # As on AWS: the sandbox is killed once the function uses more than its MemorySize.
@@ -341,7 +353,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self._kill()
         memory = self.function_version.config.memory_size
         message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-        logs = bootstrap.read_logs(str(self.log_path)) + (
+        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
             f"{message}\nEND RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
             f"Billed Duration: {int(elapsed * 1000) + 1} ms\tMemory Size: {memory} MB\tMax Memory Used: {used:.0f} MB\n"
@@ -353,7 +365,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self._kill()
         message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        logs = bootstrap.read_logs(str(self.log_path)) + (
+        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
             f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n"
             f"END RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
@@ -376,7 +388,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def get_logs(self) -> str:
         try:
-            return bootstrap.read_logs(str(self.log_path))
+            return bootstrap.read_logs(str(self.log_path), log_limit())
         except FileNotFoundError:
             return ""
 
@@ -397,18 +409,24 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         return True
 
 
-def apply_function_rlimits(pid: int) -> None:
-    """Sets Lambda's limits on a function process from the outside: preexec_fn may deadlock in
-    LocalStack's threaded process. Popen returns once the interpreter has been exec'd, so this runs
-    while it is still starting; the function's code is imported only later, by bootstrap.py, after
-    its own start-up (tens of milliseconds), so in practice it never runs without the limits."""
-    for limit, value in FUNCTION_RLIMITS.items():
-        try:
-            resource.prlimit(pid, limit, (value, value))
-        except ProcessLookupError:
-            return
-        except (OSError, ValueError) as e:  # e.g. a hard limit below Lambda's, which only root may raise
-            LOG.warning("cannot set resource limit %s=%s on function process %s: %s", limit, value, pid, e)
+def environment_init_command(lifeline: int, marker: str, runtime: list[str]) -> list[str]:
+    """The runtime's command under its environment's init, which sets Lambda's limits before it starts
+    the runtime (preexec_fn may deadlock in LocalStack's threaded process). The marker goes to the
+    runtime only: the reaper's sweeps must not kill an init while it ends its environment.
+    LocalStack's own interpreter, isolated and without site-packages: it starts in about 15 ms."""
+    limits = [argument for limit, value in FUNCTION_RLIMITS.items() for argument in ("--limit", f"{limit}={value}")]
+    return [
+        sys.executable,
+        "-I",
+        "-S",
+        str(ENVIRONMENT_INIT),
+        str(lifeline),
+        *limits,
+        "--set",
+        f"{reaper.ENV_MARKER}={marker}",
+        "--",
+        *runtime,
+    ]
 
 
 def _settle(future: Future, result=None, exception: BaseException | None = None) -> None:

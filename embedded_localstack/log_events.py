@@ -22,12 +22,17 @@ on another version nothing is patched and tests/unit/test_performance_parts.py f
 """
 
 import logging
+import queue
 import time
 from importlib.metadata import version
 
 LOG = logging.getLogger(__name__)
 
 PINNED_LOCALSTACK = "4.14.0"
+# Once this much output has been stored and no more came for a second, the memory its copies took on
+# the way (the invocation's text, its lines, the events) goes back to the system (log_store.py).
+GIVE_BACK_AFTER_BYTES = 8 * 2**20
+GIVE_BACK_AFTER_SECONDS = 1
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
@@ -136,6 +141,8 @@ def ship_straight_to_the_store() -> bool:
     from localstack.utils.aws.arns import extract_account_id_from_arn
     from localstack.utils.aws.client_types import ServicePrincipal
 
+    from embedded_localstack.log_store import give_back_memory
+
     original = logs.LogHandler.run_log_loop
 
     def run_log_loop(self, *args, **kwargs) -> None:
@@ -154,13 +161,23 @@ def ship_straight_to_the_store() -> bool:
             )
             client.put_log_events(logGroupName=log_group, logStreamName=log_stream, logEvents=events)
 
+        shipped = 0
         while not self._shutdown_event.is_set():
-            log_item = self.log_queue.get()
+            try:
+                # After a large output, a quiet second: its invocation has ended, and its copies are free.
+                log_item = self.log_queue.get(
+                    timeout=GIVE_BACK_AFTER_SECONDS if shipped >= GIVE_BACK_AFTER_BYTES else None
+                )
+            except queue.Empty:
+                give_back_memory()
+                shipped = 0
+                continue
             if log_item is logs.QUEUE_SHUTDOWN:
                 return
             # As LocalStack's loop: one event per non-empty line, newline kept, one timestamp per invocation.
             timestamp = int(time.time() * 1000)
             events = [{"timestamp": timestamp, "message": line + "\n"} for line in log_item.logs.split("\n") if line]
+            shipped += len(log_item.logs)
             try:
                 if backend is None:
                     # At the first lines, as the shipper's first PutLogEvents would load the service (not

@@ -34,6 +34,11 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
+def rss_mb(pid: int) -> float:
+    """The resident memory of the process alone, in MiB (0 once it is gone)."""
+    return _rss_bytes(pid) / 2**20
+
+
 def tree_rss_mb(pid: int) -> float:
     """The resident memory of the process and all its descendants, in MiB (0 once it is gone)."""
     if not HAVE_CHILDREN_FILES:

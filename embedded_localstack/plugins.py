@@ -24,10 +24,13 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         from embedded_localstack.instrumentation import lift_localstack_waits
         from embedded_localstack.lambda_metrics import switch_off
         from embedded_localstack.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
+        from embedded_localstack.log_store import keep_log_events_compactly, log_limit
         from embedded_localstack.sqs_wake import wake_on_send
 
         ship_within_cloudwatch_limits()  # whole invocation logs, however large (see log_events.py)
         ship_straight_to_the_store()  # without a gateway round trip per invocation (log_events.py)
+        log_limit()  # a bad EMBEDDED_LAMBDA_MAX_LOG_BYTES fails here, at start, naming the fix
+        keep_log_events_compactly()  # log events in a fraction of the memory, given back on delete (log_store.py)
         switch_off()  # per-invocation CloudWatch metrics, unless EMBEDDED_LAMBDA_CLOUDWATCH_METRICS=1
         lift_localstack_waits()  # while a function is debugged (LAMBDA_DEBUG)
         wake_on_send()  # SQS mappings with no batching window long-poll, as on AWS (sqs_wake.py)

@@ -1,17 +1,21 @@
-"""Finds and kills the processes one embedded instance started, and nothing else.
+"""Finds and kills, by marker, what an embedded instance's processes left behind, and nothing else.
+
+Each execution environment's processes end with it, found by descendancy, not by marker: its init is
+their subreaper (``environment_init.py``). This module is the fallback for what that cannot cover: an
+init that was itself killed with SIGKILL (its environment's orphans then go to the system's init), and
+the LocalStack of an instance whose pid file was lost.
 
 Every function process gets ``_EMBEDDED_ENV_ID=<instance>/<environment>`` in its environment
-(``executor.py``); its children inherit it, including those that call ``setsid`` and so leave the
-process group and, once their parent exits, the process tree. ``<instance>`` is derived from the
-instance's state directory, so one instance never touches another's processes. LocalStack itself
-carries ``_EMBEDDED_INSTANCE=<instance>`` (``cli.py``).
+(``executor.py``); its children inherit it unless they drop it (``env -i``). ``<instance>`` is derived
+from the instance's state directory, so one instance never touches another's processes. LocalStack
+itself carries ``_EMBEDDED_INSTANCE=<instance>`` (``cli.py``).
 
 Run as ``python -m embedded_localstack.reaper <pid> <create_time> <instance>`` beside LocalStack, it
-waits for that LocalStack to end, however it ends (SIGKILL included), then kills what it left behind.
+waits for that LocalStack to end, however it ends (SIGKILL included), then kills what carries the
+marker; the environments' inits end their own environments at the same moment (their lifeline closes).
 
-Limits: a function that deliberately removes the variable from its children's environment before
-they detach can escape; functions are processes of the developer's user, not containers (README).
-Linux only: it reads ``/proc/<pid>/environ``, readable for the processes of one's own user.
+Linux only: it reads ``/proc/<pid>/environ``, readable for the processes of one's own user; without
+/proc it finds nothing (docs/process-lifecycle.md).
 """
 
 import hashlib
@@ -24,8 +28,9 @@ from pathlib import Path
 ENV_MARKER = "_EMBEDDED_ENV_ID"
 INSTANCE_MARKER = "_EMBEDDED_INSTANCE"
 WATCH_SECONDS = 0.2
-# A process that forks while we kill its family is caught by the next sweep.
-SWEEPS = 20
+# Sweeps go on until one finds nothing (a process forked during a sweep is caught by the next); this
+# bounds only a process the kernel cannot kill (uninterruptible sleep).
+SWEEP_DEADLINE_SECONDS = 10
 
 
 def instance_id(state_dir: Path) -> str:
@@ -47,6 +52,8 @@ def marked(instance: str, environment: str = "", *, localstack: bool = False) ->
         wanted.append(f"{INSTANCE_MARKER}={instance}".encode())
     found = []
     own = os.getpid()
+    if not os.path.isdir("/proc"):
+        return []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == own:
             continue
@@ -59,7 +66,8 @@ def marked(instance: str, environment: str = "", *, localstack: bool = False) ->
 def kill_marked(instance: str, environment: str = "", *, localstack: bool = False) -> int:
     """SIGKILLs every marked process until none is left; returns how many were killed."""
     killed = set()
-    for _ in range(SWEEPS):
+    deadline = time.monotonic() + SWEEP_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
         pids = marked(instance, environment, localstack=localstack)
         if not pids:
             break

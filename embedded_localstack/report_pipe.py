@@ -11,7 +11,8 @@ Frame: ``<path> <body length>\\n<body>``, the path as the callback's (``/invocat
 One frame has no callback: ``/exiting``, written just before a report after which the runtime ends
 itself (sys.exit in a handler, an uncaught exception in Node.js, also between invocations, an init
 error), so that the executor waits for the end (executor.EXIT_GRACE_SECONDS, then kills it) instead
-of sending the next invocation to a process on its way out.
+of sending the next invocation to a process on its way out. Nor has ``/listening``: the port of the
+invoke listener a Node.js runtime opens itself, written before its ready report (bootstrap.mjs says why).
 """
 
 import logging
@@ -28,6 +29,8 @@ ENV_VAR = "_EMBEDDED_REPORT_FD"
 INVOCATION = re.compile(r"/invocations/(?P<request_id>[^/]+)/(?P<outcome>response|error)")
 STATUS = re.compile(r"/status/[^/]+/(?P<status>ready|error)")
 EXITING = "/exiting"
+# The port of a runtime that opened its invoke listener itself (bootstrap.mjs), before its ready report.
+LISTENING = "/listening"
 MAX_HEADER_BYTES = 1024
 
 
@@ -64,7 +67,9 @@ def exiting(endpoint: ExecutorEndpoint, name: str) -> bool:
 
 def _deliver(endpoint: ExecutorEndpoint, path: str, body: bytes, name: str) -> None:
     # What ExecutorEndpoint's invocation_response/invocation_error/status_ready/status_error do.
-    if path == EXITING:
+    if path == LISTENING and body.isdigit():
+        endpoint.container_port = int(body)
+    elif path == EXITING:
         # A set per endpoint: one name per process of the environment (a handful over its life).
         endpoint.runtimes_exiting = getattr(endpoint, "runtimes_exiting", set()) | {name}
     elif match := INVOCATION.fullmatch(path):

@@ -254,11 +254,29 @@ def test_make_down_kills_function_children_that_left_with_setsid(instance):
     assert [pid for pid in [spawned["pid"], *spawned["children"]] if alive(pid)] == []
 
 
+def test_make_down_ends_function_children_however_they_detached(instance):
+    # Given daemons a function started with setsid, with a process group of their own, and through
+    # `env -i` (no marker in their environment), each forked twice so that its parent is gone
+    assert make("up", instance).returncode == 0
+    client = create_probe(instance, "detach-down")
+    spawned, _ = invoke(client, "detach-down", {"action": "detach"})
+    pids = {"runtime": spawned["pid"], **spawned["detached"]}
+    assert [way for way, pid in pids.items() if not alive(pid)] == [], "the probe started them all"
+
+    # When
+    result = make("down", instance)
+
+    # Then none of them is left
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [way for way, pid in pids.items() if alive(pid)] == []
+
+
 def test_when_localstack_is_killed_its_functions_and_their_children_exit_within_5_s(instance):
     assert make("up", instance).returncode == 0
     client = create_probe(instance, "escape-kill")
     spawned, _ = invoke(client, "escape-kill", {"action": "spawn"})
-    pids = [spawned["pid"], *spawned["children"]]
+    detached, _ = invoke(client, "escape-kill", {"action": "detach"})
+    pids = [spawned["pid"], *spawned["children"], *detached["detached"].values()]
 
     psutil.Process(localstack_pid(instance)).kill()
 
@@ -266,7 +284,8 @@ def test_when_localstack_is_killed_its_functions_and_their_children_exit_within_
 
 
 def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_own(instance, tmp_path):
-    # Given an instance killed with everything that would clean up after it, leaving a detached child,
+    # Given an instance killed with everything that would clean up after it (the reaper, the
+    # environment's init, LocalStack), leaving a detached child,
     first = make("up", instance)
     assert first.returncode == 0, first.stdout + first.stderr
     client = create_probe(instance, "leftover")
@@ -277,7 +296,8 @@ def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_
         for p in psutil.process_iter(["cmdline"])
         if "embedded_localstack.reaper" in " ".join(p.info["cmdline"] or []) and reaper_of(p, state)
     ]
-    for process in [*watchers, psutil.Process(spawned["pid"]), psutil.Process(localstack_pid(instance))]:
+    runtime = psutil.Process(spawned["pid"])
+    for process in [*watchers, runtime.parent(), runtime, psutil.Process(localstack_pid(instance))]:
         process.kill()
     # and a process of another instance that carries the same kind of marker
     other = subprocess.Popen(["sleep", "300"], env={"_EMBEDDED_ENV_ID": "0123456789abcdef/other-environment"})

@@ -3,6 +3,7 @@ environment is replaced, and the runtime keeps serving other functions."""
 
 import base64
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.usefixtures("embedded_only")
@@ -45,3 +46,24 @@ def test_sys_exit_in_the_middle_of_work_is_an_exit_error_and_the_runtime_recover
     assert response["FunctionError"] == "Unhandled"
     assert error["errorType"] == "Runtime.ExitError"
     assert after["pid"] != warm["pid"]
+
+
+def test_a_timed_out_environment_ends_with_every_process_it_started_however_detached(create_function, invoke):
+    # Given daemons a function started with setsid, a process group of their own, and `env -i`
+    name = create_function("process_probe", Timeout=2)
+    spawned, _ = invoke(name, {"action": "detach"})
+    pids = {"runtime": spawned["pid"], **spawned["detached"]}
+
+    # When an invocation times out, which replaces the environment
+    error, _ = invoke(name, {"action": "sleep", "seconds": 10})
+
+    # Then none of them is left
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert [way for way, pid in pids.items() if _alive(pid)] == [], "the invoker's answer comes after they ended"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

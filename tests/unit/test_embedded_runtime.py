@@ -44,7 +44,7 @@ def test_the_host_reads_an_invocations_whole_output(tmp_path):
     log = tmp_path / "output.log"
     log.write_bytes(b"START\n" + b"x" * 2**20 + b"\nREPORT\n")
 
-    logs = bootstrap.read_logs(str(log))
+    logs = bootstrap.read_logs(str(log), 64 * 2**20)
 
     assert logs.startswith("START\n") and logs.endswith("\nREPORT\n")
     assert len(logs) == 2**20 + len("START\n\nREPORT\n")

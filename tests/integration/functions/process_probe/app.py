@@ -1,6 +1,7 @@
 """A function that probes its sandbox: what it can read, which limits it runs under, and processes
 that try to outlive it. The event's "action" chooses."""
 
+import json
 import os
 import resource
 import subprocess
@@ -42,6 +43,48 @@ def _spawn_escapees() -> dict:
     return {"pid": os.getpid(), "children": [plain.pid, daemon]}
 
 
+# A daemon started each way a child can leave its parent's process tree, group and environment:
+# forked twice, the middle one exiting, after setsid, after setpgid, or exec'd through `env -i`.
+DETACH = {
+    "setsid": ("os.setsid()", []),
+    "process_group": ("os.setpgid(0, 0)", []),
+    "env_i": ("os.setsid()", ["env", "-i"]),
+}
+
+
+def _detach_every_way() -> dict:
+    detached = {}
+    for way, (how, prefix) in DETACH.items():
+        daemonize = (
+            f"import os, time\nif os.fork():\n    os._exit(0)\n{how}\nprint(os.getpid(), flush=True)\ntime.sleep(600)"
+        )
+        middle = subprocess.Popen([*prefix, sys.executable, "-c", daemonize], stdout=subprocess.PIPE, text=True)
+        detached[way] = int(middle.stdout.readline())
+        middle.wait()
+    return {"pid": os.getpid(), "detached": detached}
+
+
+# Run in a child that inherits whatever the runtime lets it (close_fds=False): which of its
+# descriptors are listening sockets, that it could accept invocations on.
+FIND_LISTENERS = """
+import json, socket
+found = []
+for fd in range(3, 1024):
+    try:
+        candidate = socket.socket(fileno=fd)
+    except OSError:
+        continue
+    try:
+        if candidate.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            found.append(fd)
+    except OSError:
+        pass
+    finally:
+        candidate.detach()
+print(json.dumps(found))
+"""
+
+
 def handler(event, context):
     action = event.get("action")
     if action == "crash":
@@ -65,6 +108,11 @@ def handler(event, context):
         return {"opened": len(opened), "error": None}
     if action == "spawn":
         return _spawn_escapees()
+    if action == "detach":
+        return _detach_every_way()
+    if action == "inherited_listeners":
+        child = subprocess.run([sys.executable, "-c", FIND_LISTENERS], close_fds=False, capture_output=True, text=True)
+        return {"pid": os.getpid(), "listeners": json.loads(child.stdout)}
     if action == "fork_bomb":  # processes until the limit stops it; each child waits to be killed
         children = []
         try:
