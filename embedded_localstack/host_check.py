@@ -24,7 +24,6 @@ import logging
 
 LOG = logging.getLogger(__name__)
 
-PINNED_LOCALSTACK = "4.14.0"
 SETTING = "EMBEDDED_ALLOWED_HOSTS"
 # Names whose subdomains are local too.
 LOCAL_DOMAINS = ("localhost", "localhost.localstack.cloud")

@@ -17,9 +17,10 @@ import logging
 import os
 from importlib.metadata import version
 
+from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+
 LOG = logging.getLogger(__name__)
 
-PINNED_LOCALSTACK = "4.14.0"
 SETTING = "EMBEDDED_LAMBDA_CLOUDWATCH_METRICS"
 PATCHED_NAMES = ("record_cw_metric_invocation", "record_cw_metric_error")
 

@@ -26,9 +26,10 @@ import queue
 import time
 from importlib.metadata import version
 
+from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+
 LOG = logging.getLogger(__name__)
 
-PINNED_LOCALSTACK = "4.14.0"
 # Once this much output has been stored and no more came for a second, the memory its copies took on
 # the way (the invocation's text, its lines, the events) goes back to the system (log_store.py).
 GIVE_BACK_AFTER_BYTES = 8 * 2**20

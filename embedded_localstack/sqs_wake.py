@@ -20,9 +20,10 @@ import inspect
 import logging
 from importlib.metadata import version
 
+from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+
 LOG = logging.getLogger(__name__)
 
-PINNED_LOCALSTACK = "4.14.0"
 # What poll_events must still read for the patch to mean what it says (4.14.0's line, verbatim).
 RECEIVE_WAIT = "WaitTimeSeconds=min(self.maximum_batching_window, DEFAULT_MAX_WAIT_TIME_SECONDS)"
 

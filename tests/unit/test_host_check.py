@@ -10,6 +10,7 @@ from localstack.http import Request, Response
 
 from embedded_localstack import host_check
 from embedded_localstack.host_check import SETTING, BadAllowedHosts, HostCheck
+from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
 
 ALLOWED = [
     "localhost",
@@ -73,7 +74,7 @@ def send(gateway, host: str) -> Response:
 def test_the_check_is_pinned_to_the_localstack_whose_chain_it_precedes(gateway):
     # Fails on a LocalStack upgrade on purpose: read LocalstackAwsGateway's handler chain of the new
     # release (what serves /_localstack and the services, and where), then move the pin.
-    assert version("localstack-core") == host_check.PINNED_LOCALSTACK
+    assert version("localstack-core") == PINNED_LOCALSTACK
     assert gateway.first_of_localstack is handlers.add_internal_request_params
     assert isinstance(gateway.request_handlers[0], HostCheck)
     assert gateway.request_handlers.index(handlers.serve_localstack_resources) > 0
