@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 
+from bench import history
 from bench.measure import Row, latency_row, markdown, timed_ms
 from infra.aws import client
 from infra.paths import PROJECT_DIR
@@ -50,6 +51,7 @@ def main() -> int:
         print(f"    took {time.monotonic() - started:.0f} s", flush=True)
     table = markdown(rows, floor_ms=rows[0].p50)
     print("\n" + table + "".join("\n\n" + section for section in sections))
+    history.append(rows, chosen)  # every run, a subset too: the dashboard charts them
     if set(chosen) != set(SUITES):
         print("(a subset: BENCHMARKS.md left as it was)")
         return 0
