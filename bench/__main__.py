@@ -23,7 +23,7 @@ from infra.stack import ORDER_QUEUE
 
 # idle first, while nothing else has run yet; scaling after the shop's, as it changes a mapping for a
 # while; the peer comparison (fresh servers of its own, MiniStack's included) last.
-SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "scaling", "peer")
+SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "dashboard", "scaling", "peer")
 FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
 

@@ -163,9 +163,7 @@ class Collector:
             else:
                 self.problem(f"{kind}: {e}")
         except BotoCoreError as e:
-            self.down(
-                f"LocalStack does not answer properly at {self.endpoint_url} ({e}): check `make status`", e
-            )
+            self.down(f"LocalStack does not answer properly at {self.endpoint_url} ({e}): check `make status`", e)
         else:
             with self.lock:
                 self.snapshot.up, self.snapshot.problem, self.snapshot.updated = True, "", time.time()

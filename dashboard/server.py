@@ -5,11 +5,13 @@ Only the loopback address and the Host names localhost / 127.0.0.1 are answered 
 site that rebinds its own name to 127.0.0.1 is refused), and a POST must carry the page's token and
 come from the page's own origin, so another site open in the same browser cannot move messages."""
 
+import fcntl
 import hmac
 import json
 import secrets
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -43,24 +45,31 @@ SECURITY_HEADERS = {
 
 
 def chart_library() -> Path | None:
-    """uPlot from dashboard/package-lock.json, installed with npm into build/dashboard on first use."""
+    """uPlot from dashboard/package-lock.json, installed with npm into build/dashboard on first use
+    (under a lock: `npm ci` empties node_modules first, and test workers may start together)."""
     installed = settings.ASSETS_DIR / "node_modules" / "uplot"
     lock = HERE / "package-lock.json"
     stamp = settings.ASSETS_DIR / "package-lock.json"
-    if installed.exists() and stamp.exists() and stamp.read_bytes() == lock.read_bytes():
-        return installed
-    if shutil.which("npm") is None:
-        return None
     settings.ASSETS_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy(HERE / "package.json", settings.ASSETS_DIR / "package.json")
-    shutil.copy(lock, stamp)
-    done = subprocess.run(
-        ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=settings.ASSETS_DIR,
-        capture_output=True,
-        text=True,
-    )
-    return installed if done.returncode == 0 and installed.exists() else None
+    with open(settings.ASSETS_DIR / ".npm-ci.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if installed.exists() and stamp.exists() and stamp.read_bytes() == lock.read_bytes():
+            return installed
+        if shutil.which("npm") is None:
+            return None
+        shutil.copy(HERE / "package.json", settings.ASSETS_DIR / "package.json")
+        shutil.copy(lock, stamp)  # npm ci installs from it; equal to the source's once installed
+        done = subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=settings.ASSETS_DIR,
+            input="",
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0 or not installed.exists():
+            print(f"installing the chart library failed (charts left out): {done.stderr[-500:]}", file=sys.stderr)
+            return None
+        return installed
 
 
 class Dashboard:
@@ -78,6 +87,7 @@ class Dashboard:
                 Rule("/", endpoint="page", methods=["GET"]),
                 Rule("/sections", endpoint="sections", methods=["GET"]),
                 Rule("/bench.json", endpoint="bench", methods=["GET"]),
+                Rule("/stats.json", endpoint="stats", methods=["GET"]),
                 Rule("/redrive", endpoint="redrive", methods=["POST"]),
                 Rule("/static/<path:name>", endpoint="static", methods=["GET"]),
                 Rule("/favicon.ico", endpoint="favicon", methods=["GET"]),
@@ -155,6 +165,12 @@ class Dashboard:
 
     def on_bench(self, request: Request) -> Response:
         return Response(json.dumps(history.runs()), mimetype="application/json")
+
+    def on_stats(self, request: Request) -> Response:
+        """What the collector has cost LocalStack so far (make bench reads it)."""
+        view = self.collector.view()
+        stats = {"requests_sent": self.collector.budget.sent, "functions": len(view.functions), "up": view.up}
+        return Response(json.dumps(stats), mimetype="application/json")
 
     def on_static(self, request: Request, name: str) -> Response:
         if name.startswith("vendor/"):

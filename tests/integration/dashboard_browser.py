@@ -69,8 +69,12 @@ def chromium(profile: Path):
             context.close()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, selector: str | None = None) -> Path:
+    """The whole page, or the element the selector picks, in build/dashboard/screenshots/<name>.png."""
     settings.SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     path = settings.SCREENSHOTS_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if selector:
+        page.locator(selector).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=True)
     return path

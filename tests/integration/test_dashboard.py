@@ -116,6 +116,7 @@ def test_a_checkout_shows_its_waterfall_with_every_hop(served, browser):
     assert page.locator("#waterfall-chart rect").count() >= 7
     assert page.problems == []
     screenshot(page, "waterfall")
+    screenshot(page, "waterfall-section", "section:has(#waterfall-chart)")
 
 
 def test_a_poisoned_message_shows_in_the_dead_letters_and_redriving_it_from_the_page_makes_the_order(
