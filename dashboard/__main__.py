@@ -6,13 +6,13 @@ import sys
 from werkzeug.serving import run_simple
 
 from dashboard import settings
-from dashboard.server import Dashboard
+from dashboard.server import Dashboard, chart_library
 from infra import settings as shop_settings
 
 
 def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per refresh
-    app = Dashboard()
+    app = Dashboard(charts=chart_library())
     app.collector.start()
     app.collector.watch()  # read once at start, so the first page has something to show
     print(

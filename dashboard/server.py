@@ -73,14 +73,15 @@ def chart_library() -> Path | None:
 
 
 class Dashboard:
-    def __init__(self, collector: Collector | None = None, port: int = settings.PORT):
+    def __init__(self, collector: Collector | None = None, port: int = settings.PORT, charts: Path | None = None):
+        """charts: the installed chart library (chart_library()); None leaves the charts out."""
         self.port = port
         self.collector = collector or Collector()
         self.token = secrets.token_urlsafe(32)
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
         )
-        self.charts = chart_library()
+        self.charts = charts
         self.redrive_lock = threading.Lock()
         self.urls = Map(
             [

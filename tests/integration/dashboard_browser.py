@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from bench.measure import free_port
 from dashboard import settings
 from dashboard.environment import Collector
-from dashboard.server import Dashboard
+from dashboard.server import Dashboard, chart_library
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -43,7 +43,7 @@ def serving(app, port: int):
 def dashboard(endpoint_url: str | None = None):
     """A dashboard of its own (its own collector), yielding (its URL, the Dashboard)."""
     port = free_port()
-    app = Dashboard(Collector(endpoint_url=endpoint_url), port=port)
+    app = Dashboard(Collector(endpoint_url=endpoint_url), port=port, charts=chart_library())
     app.collector.start()
     try:
         with serving(app, port) as url:
