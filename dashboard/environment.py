@@ -101,6 +101,7 @@ class Collector:
         self.watched = threading.Event()
         self.last_watch = 0.0
         self.due: dict[tuple, float] = {("structure",): 0.0}
+        self.last_read = 0.0  # when the list of resources was last read (monotonic)
         self.log_cursors: dict[str, int] = {}
         self.peeked: dict[str, tuple] = {}
         self.clients = {}
@@ -114,14 +115,22 @@ class Collector:
         return self.clients[service]
 
     # -- the page ----------------------------------------------------------------------------------
-    def watch(self) -> None:
-        """A page asked: keep collecting for a while."""
+    def watch(self, loaded: bool = False) -> None:
+        """A page asked: keep collecting for a while. A page (re)loaded reads the list of resources
+        first, so what was created since shows without waiting for its period."""
         self.last_watch = time.monotonic()
+        if loaded and ("structure",) in self.due:
+            self.due[("structure",)] = min(self.due[("structure",)], self.last_read + settings.REFRESH_SECONDS)
         self.watched.set()
 
     def view(self) -> Snapshot:
+        """A copy the page can render while the collector goes on changing its own."""
         with self.lock:
-            return Snapshot(**vars(self.snapshot))
+            copied = {
+                key: {name: dict(entry) for name, entry in value.items()} if isinstance(value, dict) else value
+                for key, value in vars(self.snapshot).items()
+            }
+        return Snapshot(**copied)
 
     # -- the loop ----------------------------------------------------------------------------------
     def start(self) -> "Collector":
@@ -192,6 +201,7 @@ class Collector:
 
     # -- the parts ---------------------------------------------------------------------------------
     def read_structure(self) -> None:
+        self.last_read = time.monotonic()
         functions = {}
         for page in self.aws("lambda").get_paginator("list_functions").paginate():
             for f in page["Functions"]:

