@@ -41,8 +41,12 @@ LOG_PAGE = 500
 LOG_LOOKBACK_MS = 30 * 60 * 1000
 
 
-def app_of(name: str) -> str:
-    return "shop" if name in SHOP_NAMES else "other"
+def app_of(name: str, owners: dict[str, str] | None = None, *ids: str) -> str:
+    """The shop (infra/stack.py), the CloudFormation stack (`make deploy-app`) whose resource it is, or other."""
+    if name in SHOP_NAMES:
+        return "shop"
+    owners = owners or {}
+    return next((owners[i] for i in (name, *ids) if i in owners), "other")
 
 
 class Budget:
@@ -200,8 +204,22 @@ class Collector:
                 self.snapshot.dead_letters.pop(name, None)
 
     # -- the parts ---------------------------------------------------------------------------------
+    def read_owners(self) -> dict[str, str]:
+        """Physical resource id -> the CloudFormation stack that made it: each app of `make deploy-app`."""
+        cloudformation = self.aws("cloudformation")
+        owners = {}
+        for stack in cloudformation.describe_stacks().get("Stacks", []):
+            if stack.get("StackStatus", "").startswith("DELETE"):
+                continue
+            resources = cloudformation.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
+            for resource in resources:
+                if resource.get("PhysicalResourceId"):
+                    owners[resource["PhysicalResourceId"]] = stack["StackName"]
+        return owners
+
     def read_structure(self) -> None:
         self.last_read = time.monotonic()
+        owners = self.read_owners()
         functions = {}
         for page in self.aws("lambda").get_paginator("list_functions").paginate():
             for f in page["Functions"]:
@@ -210,18 +228,18 @@ class Collector:
                     "runtime": f.get("Runtime", "image"),
                     "memory": f.get("MemorySize"),
                     "timeout": f.get("Timeout"),
-                    "app": app_of(f["FunctionName"]),
+                    "app": app_of(f["FunctionName"], owners, f.get("FunctionArn", "")),
                     "invocations": old.get("invocations", []),
                 }
         tables = {}
         for page in self.aws("dynamodb").get_paginator("list_tables").paginate():
             for name in page["TableNames"]:
-                tables[name] = self.snapshot.tables.get(name, {"items": None}) | {"app": app_of(name)}
+                tables[name] = self.snapshot.tables.get(name, {"items": None}) | {"app": app_of(name, owners)}
         queues = {}
         for page in self.aws("sqs").get_paginator("list_queues").paginate():
             for url in page.get("QueueUrls", []):
                 name = url.rsplit("/", 1)[-1]
-                queues[name] = self.snapshot.queues.get(name, {}) | {"url": url, "app": app_of(name)}
+                queues[name] = self.snapshot.queues.get(name, {}) | {"url": url, "app": app_of(name, owners, url)}
         buses = {}
         events = self.aws("events")
         for bus in events.list_event_buses().get("EventBuses", []):
@@ -244,7 +262,9 @@ class Collector:
                     }
                 )
             if rules or bus["Name"] != "default":  # every account has an empty default bus
-                buses[bus["Name"]] = {"rules": rules, "app": app_of(bus["Name"])}
+                rule_owners = [app_of(r["name"], owners, f"{bus['Name']}|{r['name']}") for r in rules]
+                app = app_of(bus["Name"], owners, bus.get("Arn", ""))
+                buses[bus["Name"]] = {"rules": rules, "app": app if app != "other" else next(iter(rule_owners), app)}
         apis = {}
         gateway = self.aws("apigateway")
         for api in gateway.get_rest_apis().get("items", []):
@@ -258,7 +278,7 @@ class Collector:
                 "id": api["id"],
                 "url": base,
                 "routes": sorted(routes, key=lambda r: (r["path"], r["method"])),
-                "app": app_of(api["name"]),
+                "app": app_of(api["name"], owners, api["id"]),
             }
         with self.lock:
             s = self.snapshot

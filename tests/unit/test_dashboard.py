@@ -7,7 +7,7 @@ import pytest
 from werkzeug.test import Client
 
 from client.checkout_trace import Hop, Invocation, Trace
-from dashboard.environment import Collector, Snapshot
+from dashboard.environment import Collector, Snapshot, app_of
 from dashboard.server import Dashboard
 from dashboard.waterfall import build
 
@@ -119,3 +119,12 @@ def test_a_waterfall_has_a_row_per_attempt_with_its_duration_start_and_failure()
     assert [(r.start_ms, r.end_ms) for r in queue_waits] == [(25, 60), (40, 90)]
     assert [h["what"] for h in waterfall.hops] == [h.what for h in sorted(hops, key=lambda h: h.at)]
     assert build(Trace("none", [], [])) is None
+
+
+def test_resources_are_grouped_by_the_app_that_deployed_them():
+    owners = {"orders-queue-url": "my-app", "fn": "my-app", "abc123": "other-app"}
+    assert app_of("basket", owners) == "shop", "the shop's own names, from infra/stack.py"
+    assert app_of("fn", owners) == "my-app"
+    assert app_of("orders", owners, "orders-queue-url") == "my-app", "a queue is known by its URL"
+    assert app_of("an api", owners, "abc123") == "other-app", "an API by its id"
+    assert app_of("leftover", owners) == "other"
