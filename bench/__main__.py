@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 
+from bench import history
 from bench.measure import Row, latency_row, markdown, timed_ms
 from infra.aws import client
 from infra.paths import PROJECT_DIR
@@ -22,7 +23,7 @@ from infra.stack import ORDER_QUEUE
 
 # idle first, while nothing else has run yet; scaling after the shop's, as it changes a mapping for a
 # while; the peer comparison (fresh servers of its own, MiniStack's included) last.
-SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "scaling", "peer")
+SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "dashboard", "scaling", "peer")
 FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 
 
@@ -50,6 +51,7 @@ def main() -> int:
         print(f"    took {time.monotonic() - started:.0f} s", flush=True)
     table = markdown(rows, floor_ms=rows[0].p50)
     print("\n" + table + "".join("\n\n" + section for section in sections))
+    history.append(rows, chosen)  # every run, a subset too: the dashboard charts them
     if set(chosen) != set(SUITES):
         print("(a subset: BENCHMARKS.md left as it was)")
         return 0

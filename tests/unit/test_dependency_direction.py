@@ -1,4 +1,4 @@
-"""Dependencies point one way: lambdas/ <- infra/ and client/ <- tools/, tests/ and bench/, and the
+"""Dependencies point one way: lambdas/ <- infra/ and client/ <- tools/, tests/, bench/ and dashboard/, and the
 platform (embedded_localstack/) imports none of the shop while the shop reaches the platform through
 its public API only. Read from the import statements of every module, so a new wrong-way import fails
 here, not in a review."""
@@ -17,12 +17,24 @@ ALLOWED = {
     "client": {"client", "infra", "embedded_localstack"},
     "tools": {"tools", "client", "infra", "embedded_localstack"},
     "bench": {"bench", "client", "infra", "embedded_localstack"},
+    "dashboard": {"dashboard", "bench", "client", "infra", "embedded_localstack"},
     # The platform knows no app: the shop reaches it only through arguments (infra/reserved_names.py).
     "embedded_localstack": {"embedded_localstack"},
 }
 # The shop's packages, which may use the platform only through what embedded_localstack/__init__.py names.
-SHOP_PACKAGES = ("lambdas", "lambdas_node", "infra", "client", "tools", "bench", "init")
-PROJECT_PACKAGES = {"lambdas", "infra", "client", "tools", "tests", "bench", "embedded_localstack", "shop", "shared"}
+SHOP_PACKAGES = ("lambdas", "lambdas_node", "infra", "client", "tools", "bench", "dashboard", "init")
+PROJECT_PACKAGES = {
+    "lambdas",
+    "infra",
+    "client",
+    "tools",
+    "tests",
+    "bench",
+    "dashboard",
+    "embedded_localstack",
+    "shop",
+    "shared",
+}
 
 
 def project_imports(path) -> set[str]:

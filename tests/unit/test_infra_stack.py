@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
+from client.checkout_trace import checkout_path
 from infra import stack
 from infra.deploy import TEARDOWN
 from infra.model import Function, Queue, RuleTarget, check_declared, check_failures_are_kept, check_stack
 from infra.stack import STACK
-from tools.trace import checkout_path
 
 
 def test_the_shop_stack_passes_its_own_checks():
