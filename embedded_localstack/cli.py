@@ -28,6 +28,8 @@ from embedded_localstack.hook_state import failed_hooks
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
 STOP_GRACE_SECONDS = 5
+# LocalStack gets this long to end on SIGTERM (a log line in flight is written) before SIGKILL.
+LOCALSTACK_STOP_GRACE_SECONDS = 0.3
 # psutil derives a process's start time from the boot time, which the kernel reports anew on each read
 # and which moves when the clock is adjusted: the same process may read a second apart. A pid reused by
 # another program also needs the same command line and this instance's marker to pass for ours.
@@ -405,10 +407,12 @@ def stop(instance: Instance, process: psutil.Process) -> int:
         process.terminate()
     except psutil.NoSuchProcess:
         family = []
-    # LocalStack first. Once it is gone, each environment's init ends every process of its environment,
-    # however detached (environment_init.py), and then exits: so the inits are waited for, not killed,
-    # which would leave their environments' processes to the system's init.
-    _end([process])
+    # LocalStack first, and without waiting for it to shut its services down: it keeps nothing on disk
+    # (make down loses its resources either way), and its shutdown took seconds. Once it is gone, each
+    # environment's init ends every process of its environment, however detached (environment_init.py),
+    # and then exits: so the inits are waited for, not killed, which would leave their environments'
+    # processes to the system's init.
+    _end([process], grace=LOCALSTACK_STOP_GRACE_SECONDS)
     _end(family)
     reaper.kill_marked(instance.id, localstack=True)  # what an init killed from outside left, by marker
     while port_in_use(instance.port):
@@ -421,16 +425,36 @@ def stop(instance: Instance, process: psutil.Process) -> int:
     return 0
 
 
-def _end(processes: list[psutil.Process]) -> None:
+def _end(processes: list[psutil.Process], grace: float = STOP_GRACE_SECONDS) -> None:
     """Waits for the processes to exit, SIGKILLs what is left after the grace period."""
-    _, alive = psutil.wait_procs(processes, timeout=STOP_GRACE_SECONDS)
+    alive = _wait_ended(processes, grace)
     # SIGTERM alone does not always stop LocalStack's host mode.
     for victim in alive:
         try:
             victim.kill()  # psutil checks it is still the same process first
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=STOP_GRACE_SECONDS)
+    _wait_ended(alive, STOP_GRACE_SECONDS)
+
+
+def _wait_ended(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of the processes still running after `timeout`. A zombie has ended: it holds no port and runs
+    nothing, and how soon it is reaped is up to whichever init adopted it (seen: 1.6 s)."""
+    deadline = time.monotonic() + timeout
+    alive = list(processes)
+    while alive:
+        alive = [p for p in alive if not _ended(p)]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    return alive
+
+
+def _ended(process: psutil.Process) -> bool:
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def down(instance: Instance) -> int:

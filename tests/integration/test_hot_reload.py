@@ -21,7 +21,8 @@ def hot_product_function(tmp_path, create_function):
         "product-hot",
         hot_reload_path=folder,
         Handler=PRODUCT_FUNCTION.handler,
-        Environment={"Variables": {"TABLE_NAME": PRODUCT_TABLE.name}},
+        # The list-token key only signs list pages, which this test does not read: any value will do.
+        Environment={"Variables": {"TABLE_NAME": PRODUCT_TABLE.name, "LIST_TOKEN_KEY": "hot-reload-test"}},
     )
     return name, sources
 
