@@ -30,7 +30,7 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import bootstrap, environment_init, reaper, report_pipe
+from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
@@ -172,6 +172,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
         self.env |= self.instrumentation.environment()
+        gateway = f"{gateway_host().strip('[]')}:{config.GATEWAY_LISTEN[0].port}"
+        self.env |= aws_guard.environment(self.env, gateway, os.environ.get(aws_guard.INTERNET_VARIABLE))
         self._spawn()
         self._wait_for_startup()
 
