@@ -27,6 +27,7 @@ NODE_FUNCTION = """
 const net = require('net');
 const { execFileSync } = require('child_process');
 const { DynamoDBClient, DescribeTableCommand } = require('@aws-sdk/client-dynamodb');
+const { S3Client, GetObjectCommand } = require('@aws-sdk/client-s3');
 
 // The test's own guard: the peer of every connection this process makes.
 const peers = [];
@@ -48,6 +49,12 @@ exports.handler = async (event) => {
     out.table = Table.TableName;
   } catch (error) {
     out.error = `${error.name}: ${error.message}`;
+  }
+  if (event.bucket) {
+    // Virtual-host style, as the SDK addresses a bucket: <bucket>.s3.us-east-1.amazonaws.com
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: 'https://s3.us-east-1.amazonaws.com' });
+    const object = await s3.send(new GetObjectCommand({ Bucket: event.bucket, Key: 'probe.txt' }));
+    out.object = await object.Body.transformToString();
   }
   for (const [key, url] of Object.entries(event.fetch || {})) {
     try {
@@ -109,6 +116,9 @@ def handler(event, context):
         out["table"] = dynamodb.describe_table(TableName=event["table"])["Table"]["TableName"]
     except Exception as e:
         out["error"] = "%s: %s" % (type(e).__name__, e)
+    if event.get("bucket"):
+        s3 = boto3.client("s3", region_name="us-east-1", endpoint_url="https://s3.us-east-1.amazonaws.com")
+        out["object"] = s3.get_object(Bucket=event["bucket"], Key="probe.txt")["Body"].read().decode()
     for key, url in (event.get("fetch") or {}).items():
         out[key] = _status(url)
     if event.get("child"):
@@ -155,6 +165,18 @@ def network_probe(create_function, language):
     return create
 
 
+@pytest.fixture
+def bucket():
+    """A bucket in LocalStack, holding probe.txt."""
+    s3 = client("s3")
+    name = f"guard-probe-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="probe.txt", Body=name.encode())
+    yield name
+    s3.delete_object(Bucket=name, Key="probe.txt")
+    s3.delete_bucket(Bucket=name)
+
+
 def only_local(peers: list[str]) -> bool:
     return bool(peers) and all(peer.startswith(("127.0.0.1:", "::ffff:127.0.0.1:")) for peer in peers)
 
@@ -171,6 +193,16 @@ def test_an_sdk_pinned_to_the_real_aws_endpoint_lands_in_localstack(network_prob
     assert "FunctionError" not in response, result
     assert result.get("table") == table, result
     assert isinstance(result["raw"], int), result  # an HTTP status: LocalStack answered
+    assert only_local(result["peers"]), result
+
+
+def test_an_s3_client_pinned_to_the_real_endpoint_reads_the_bucket_in_localstack(network_probe, invoke, bucket):
+    name = network_probe()
+
+    result, response = invoke(name, {"table": "none", "bucket": bucket})
+
+    assert "FunctionError" not in response, result
+    assert result["object"] == bucket
     assert only_local(result["peers"]), result
 
 
