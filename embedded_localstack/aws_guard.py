@@ -15,8 +15,9 @@ asyncio), ``socket.socket.connect`` (a name or address given straight to a socke
 ``ssl.SSLContext`` (the certificate). bootstrap.py installs it before the handler's module is
 imported; child Python processes get it from ``function_site/sitecustomize.py`` (PYTHONPATH).
 Node.js: ``aws_guard.cjs`` (NODE_OPTIONS=--require), in the runtime and its child node processes.
-Not covered: other languages' child processes, Python started with -I or -S, native code that
-opens sockets itself, and an HTTP proxy the function is told to use for AWS hosts.
+A function configured with an HTTP proxy gets the AWS domains in NO_PROXY. Not covered: other
+languages' child processes, Python started with -I or -S, native code that opens sockets itself, and
+a proxy that a client uses for AWS hosts in spite of NO_PROXY.
 
 This file runs under the function's interpreter (Python 3.8 and up): the standard library only.
 """
@@ -32,6 +33,7 @@ import sys
 GATEWAY_VARIABLE = "EMBEDDED_LAMBDA_GATEWAY"  # host:port of LocalStack's gateway, set by the executor
 INTERNET_VARIABLE = "EMBEDDED_LAMBDA_ALLOW_INTERNET"  # "0": functions reach this machine only
 AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "aws")
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 NODE_GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_guard.cjs")
 PYTHON_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "function_site")
 
@@ -190,9 +192,16 @@ def environment(function_env: dict[str, str], gateway: str, allow_internet: str 
         node_options += " " + function_env["NODE_OPTIONS"]
     if function_env.get("PYTHONPATH"):
         python_path += os.pathsep + function_env["PYTHONPATH"]
-    return {
+    env = {
         GATEWAY_VARIABLE: gateway,
         INTERNET_VARIABLE: function_env.get(INTERNET_VARIABLE) or allow_internet or "1",
         "NODE_OPTIONS": node_options,
         "PYTHONPATH": python_path,
     }
+    if any(function_env.get(name) for name in PROXY_VARIABLES):
+        # A proxy would carry AWS hosts off the machine (CONNECT): clients that honour NO_PROXY
+        # (botocore, requests, curl) connect to them directly, which the guard sends to LocalStack.
+        for name in ("NO_PROXY", "no_proxy"):
+            own = function_env.get(name, "")
+            env[name] = ",".join(filter(None, (own, *(f".{domain}" for domain in AWS_DOMAINS))))
+    return env

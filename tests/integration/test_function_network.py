@@ -231,3 +231,15 @@ def test_without_internet_any_other_host_is_refused_at_once_and_aws_still_lands(
     assert not any(code in refusal for code in ("EAI_AGAIN", "ENOTFOUND", "timed out", "ETIMEDOUT")), result
     assert result.get("table") == table, result
     assert only_local(result["peers"]), result
+
+
+def test_a_function_configured_with_a_proxy_still_lands_in_localstack(network_probe, invoke, table):
+    # Given a proxy that botocore and requests would use for every host (an address nothing answers at)
+    name = network_probe(HTTPS_PROXY="http://192.0.2.1:3128")
+
+    result, response = invoke(name, {"table": table})
+
+    # Then the AWS host went straight to LocalStack (NO_PROXY), not to the proxy
+    assert "FunctionError" not in response, result
+    assert result.get("table") == table, result
+    assert only_local(result["peers"]), result

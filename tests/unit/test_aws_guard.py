@@ -106,3 +106,11 @@ def test_the_node_guard_decides_as_the_python_one():
         return None if target is None else list(target)
 
     assert json.loads(ran.stdout) == [decide(host) for host in hosts]
+
+
+def test_a_function_behind_a_proxy_reaches_aws_hosts_directly_so_that_they_land_in_localstack():
+    env = aws_guard.environment({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "internal.example"}, "x:1", "1")
+
+    assert env["NO_PROXY"].split(",") == ["internal.example", ".amazonaws.com", ".amazonaws.com.cn", ".aws"]
+    assert env["no_proxy"].split(",") == [".amazonaws.com", ".amazonaws.com.cn", ".aws"]
+    assert "NO_PROXY" not in aws_guard.environment({}, "x:1", "1")
