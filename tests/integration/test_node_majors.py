@@ -103,7 +103,8 @@ def test_a_streamify_response_handler_answers_an_invoke_with_what_it_wrote(node_
 def test_an_http_response_stream_answers_a_function_url_with_its_status_headers_and_body(node_function, lambda_client):
     name = node_function({"index.js": HTTP_STREAMING_HANDLER})
     url = lambda_client.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
-    url_host = url.split("://", 1)[1].split("/", 1)[0].split(":")[0]
+    url_id = url.split("://", 1)[1].split(".", 1)[0]
+    url_host = f"{url_id}.lambda-url.us-east-1.localhost.localstack.cloud"
 
     # Offline: LocalStack routes by the Host header, without any DNS name of it being resolved
     response = requests.get(f"{settings.ENDPOINT_URL}/", headers={"Host": url_host}, timeout=30)
