@@ -1,6 +1,6 @@
 # The front door. `make help` lists the targets; each one calls a single script.
 .DEFAULT_GOAL := help
-.PHONY: help up down debug status logs deploy destroy deploy-app destroy-app lint format test test-unit test-fast test-docker bench profile urls dlq redrive demo trace dashboard clean
+.PHONY: help up down debug status logs deploy destroy deploy-app destroy-app lint format test test-unit test-fast test-docker bench profile urls dlq redrive demo trace dashboard node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ trace: ## one checkout's path with the duration of each hop, from CloudWatch Log
 
 dashboard: ## serve the dashboard on 127.0.0.1 (DASHBOARD_PORT, default 4580): resources, dead letters, waterfall, bench charts
 	@scripts/venv.sh && .venv/bin/python -m dashboard
+
+node: ## install Node.js MAJOR=<N> from the npm registry into build/node/, for nodejs<N>.x functions in embedded mode
+	@scripts/node-major.sh $(MAJOR)
 
 clean: down ## stop, then remove the virtual environment, the state directory and the built archives
 	@# Docker mode's .state/docker holds files the container made as root (Linux): remove them through it.

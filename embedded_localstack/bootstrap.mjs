@@ -25,6 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import util from 'node:util';
 
+import { installAwsLambdaGlobal, invokeStreaming, isStreaming, StreamedResponse } from './node_streaming.mjs';
+
 const require = nodeModule.createRequire(import.meta.url);
 
 // LocalStack's internal variables: read, then removed before the function's code runs (bootstrap.py).
@@ -316,6 +318,7 @@ class Runtime {
     const taskRoot = process.env.LAMBDA_TASK_ROOT;
     process.chdir(taskRoot);
     patchConsole();
+    installAwsLambdaGlobal(); // awslambda.streamifyResponse and HttpResponseStream, as on AWS
     try {
       this.handler = await loadHandler(taskRoot, process.env._HANDLER || '');
     } catch (error) {
@@ -392,7 +395,9 @@ class Runtime {
       getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - performance.now())),
     };
     try {
-      const result = this.handler(JSON.parse(invocation.payload || '{}'), context, callback);
+      const event = JSON.parse(invocation.payload || '{}');
+      if (isStreaming(this.handler)) return invokeStreaming(this.handler, event, context, done);
+      const result = this.handler(event, context, callback);
       if (result && typeof result.then === 'function') {
         result.then((value) => done(null, value), (error) => done(error ?? 'handled'));
       }
@@ -410,7 +415,7 @@ class Runtime {
       outcome = 'error';
     } else {
       try {
-        body = Buffer.from(JSON.stringify(result === undefined ? null : result));
+        body = result instanceof StreamedResponse ? result.bytes : Buffer.from(JSON.stringify(result === undefined ? null : result));
       } catch (e) {
         logError('Invoke Error', e);
         body = toRapidResponse(e);

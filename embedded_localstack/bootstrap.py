@@ -458,6 +458,15 @@ def _load_instrumentation():
 instrument = _load_instrumentation()
 
 
+def _install_aws_guard() -> None:
+    """aws_guard.py, beside this file: a connection to an AWS host lands in LocalStack."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_guard.py")
+    spec = importlib.util.spec_from_file_location("_embedded_aws_guard", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.install()
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     # An environment must not outlive LocalStack, even when LocalStack is killed with SIGKILL.
     while True:
@@ -468,6 +477,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def main() -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    _install_aws_guard()  # before anything of the function's runs
     os.ftruncate(1, 0)  # a replaced process's log file still holds its predecessor's last invocation
     runtime = Runtime()
     runtime.serve(int(os.environ.pop("_EMBEDDED_LISTEN_FD")))

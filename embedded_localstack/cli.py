@@ -24,6 +24,7 @@ import psutil
 
 from embedded_localstack import catalog_cache, hook_state, instrumentation, reaper, shell_settings
 from embedded_localstack.hook_state import failed_hooks
+from embedded_localstack.node_majors import is_location_variable
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
@@ -102,7 +103,11 @@ class Instance:
         """LocalStack's whole environment, which its init hooks inherit: an allow-list of the shell's."""
         shell = dict(os.environ) if shell is None else shell
         settings = load_env_file(SHARED_SETTINGS)
-        env = settings | {key: value for key, value in shell.items() if key in SHELL_ALLOW_LIST or key in settings}
+        env = settings | {
+            key: value
+            for key, value in shell.items()
+            if key in SHELL_ALLOW_LIST or key in settings or is_location_variable(key)
+        }
         env |= instrumentation.localstack_settings(env)
         home = self.state_dir / "home"
         return env | {

@@ -30,10 +30,15 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import bootstrap, environment_init, reaper, report_pipe
+from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
-from embedded_localstack.interpreters import bootstrap_command, interpreter_for_runtime, runtime_variables
+from embedded_localstack.interpreters import (
+    bootstrap_command,
+    check_at_creation,
+    interpreter_for_runtime,
+    runtime_variables,
+)
 from embedded_localstack.log_store import log_limit
 from embedded_localstack.memory import rss_mb, tree_rss_mb
 from embedded_localstack.node_runtime import major_of as node_major
@@ -172,6 +177,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
         }
         self.env |= self.instrumentation.environment()
+        gateway = f"{gateway_host().strip('[]')}:{config.GATEWAY_LISTEN[0].port}"
+        self.env |= aws_guard.environment(self.env, gateway, os.environ.get(aws_guard.INTERNET_VARIABLE))
         self._spawn()
         self._wait_for_startup()
 
@@ -396,7 +403,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     @classmethod
     def prepare_version(cls, function_version: FunctionVersion) -> None:
         # Fails the function (State: Failed, with the reason) for runtimes this executor cannot run.
-        interpreter_for_runtime(function_version.config.runtime)
+        check_at_creation(function_version.config.runtime)
         if function_version.config.code:
             function_version.config.code.prepare_for_execution()
 

@@ -9,7 +9,8 @@ a page cannot rebind to this machine:
 - localhost.localstack.cloud and its subdomains (LocalStack's S3 virtual hosts, execute-api hosts, queue
   URLs): the public DNS name answers 127.0.0.1 and belongs to LocalStack;
 - LOCALSTACK_HOST's host and its subdomains (`<id>.execute-api.<host>`);
-- AWS service names (*.amazonaws.com, *.amazonaws.com.cn): their DNS is AWS's, not the page's;
+- AWS service names (*.amazonaws.com, *.amazonaws.com.cn, *.aws such as *.on.aws function URLs, where
+  a function's connections land: aws_guard.py): their DNS is AWS's, not the page's;
 - the names in EMBEDDED_ALLOWED_HOSTS (comma-separated; `*.name` for its subdomains; `*` for any Host).
 
 Any other Host gets 403 naming that setting. Installed first in LocalStack 4.14.0's gateway handler
@@ -27,7 +28,7 @@ LOG = logging.getLogger(__name__)
 SETTING = "EMBEDDED_ALLOWED_HOSTS"
 # Names whose subdomains are local too.
 LOCAL_DOMAINS = ("localhost", "localhost.localstack.cloud")
-AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn")
+AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "aws")
 
 
 class BadAllowedHosts(ValueError):

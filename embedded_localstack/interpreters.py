@@ -1,5 +1,6 @@
 """Which local Python runs a function of a given Lambda runtime (``python3.12`` -> a Python 3.12)."""
 
+import json
 import logging
 import os
 import re
@@ -8,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
+
 from embedded_localstack import node_runtime
 
 LOG = logging.getLogger(__name__)
@@ -15,6 +18,15 @@ LOG = logging.getLogger(__name__)
 
 class UnsupportedRuntime(Exception):
     pass
+
+
+class RuntimeUnavailable(UnsupportedRuntime, StatusErrorException):
+    """A runtime this machine lacks, found missing when an environment starts: the invoke answers with
+    it (LocalStack turns a StatusErrorException from the executor's start into the invoke's error)."""
+
+    def __init__(self, message: str):
+        payload = json.dumps({"errorType": "Runtime.Unavailable", "errorMessage": message}).encode()
+        StatusErrorException.__init__(self, message, payload=payload)
 
 
 def _version_of(python: str) -> str | None:
@@ -73,7 +85,7 @@ def interpreter_for_runtime(runtime: str | None) -> str:
         try:
             return node_runtime.node_for_runtime(runtime)
         except node_runtime.NodeUnavailable as e:
-            raise UnsupportedRuntime(str(e)) from None
+            raise RuntimeUnavailable(str(e)) from None
     match = re.fullmatch(r"python(\d+\.\d+)", runtime or "")
     if not match:
         raise UnsupportedRuntime(
@@ -105,6 +117,14 @@ def interpreter_for_runtime(runtime: str | None) -> str:
         f"(python{version}) nor in pyenv. Install it (pyenv install {version}) and restart LocalStack "
         f"(make down && make up), or start LocalStack with {FALLBACK_VARIABLE}=1 to run it on Python {own_version} instead"
     )
+
+
+def check_at_creation(runtime: str | None) -> None:
+    """What a function's creation checks: that embedded mode runs its language and, for Python, that
+    the version is here. A Node.js major is looked for at each environment's start instead, so that a
+    missing one is the first invoke's error (with the fix) rather than a function stuck in Failed."""
+    if not node_runtime.major_of(runtime):
+        interpreter_for_runtime(runtime)
 
 
 def bootstrap_command(runtime: str | None, interpreter: str, python_bootstrap: str, memory_mb: int) -> list[str]:

@@ -9,13 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from embedded_localstack import node_majors
+
 BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
 # What `make up` installs from node_sdk/package-lock.json (scripts/node-runtime.sh): the AWS SDK
 # v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
 SDK_VARIABLE = "EMBEDDED_LAMBDA_NODE_MODULES"
 DEFAULT_SDK = Path(sys.prefix) / "lambda-node-runtime" / "node_modules"
 # A node of a given major anywhere on this machine, e.g. EMBEDDED_LAMBDA_NODE22=/opt/node22/bin/node.
-VARIABLE = "EMBEDDED_LAMBDA_NODE{major}"
+VARIABLE = node_majors.LOCATION_VARIABLE
 
 
 class NodeUnavailable(Exception):
@@ -37,10 +39,8 @@ def _major_of_binary(node: str) -> str | None:
 
 
 def candidates(major: str) -> list[str]:
-    """Places a node of this major may be, best first: the variable, then node<major>, then node on PATH."""
-    found = [os.environ.get(VARIABLE.format(major=major), "")]
-    found += [shutil.which(f"node{major}") or "", shutil.which("node") or ""]
-    return [node for node in found if node]
+    """Places a node of this major may be, best first (node_majors.py)."""
+    return node_majors.candidates(major)
 
 
 _found: dict[str, str] = {}  # major -> node; a missing one is looked for again next time
@@ -68,9 +68,8 @@ def node_for_runtime(runtime: str) -> str:
             f"the node on PATH ({on_path}) is Node.js {_major_of_binary(on_path)}" if on_path else "no node is on PATH"
         )
         raise NodeUnavailable(
-            f"Runtime {runtime} needs Node.js {major}, which embedded mode did not find: {seen}. Install "
-            f"Node.js {major} and put it on PATH as node{major} (or node), or point "
-            f"{VARIABLE.format(major=major)}=/path/to/node at it, then restart LocalStack (make down && make up)"
+            f"Runtime {runtime} needs Node.js {major}, which embedded mode did not find: {seen}. "
+            f"{node_majors.install_hint(major)}; the next invoke finds it"
         )
     if not (sdk_folder() / "@aws-sdk").is_dir():
         raise NodeUnavailable(

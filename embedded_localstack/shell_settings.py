@@ -38,10 +38,9 @@ EMBEDDED_ONLY = (
     # folders the container does not have (docs/your-own-app.md: apps run in embedded mode).
     "APPS",
     "EMBEDDED_TOOLCHAIN_DIR",
-    # Where a Node.js of a given major is (node_runtime.py): Lambda's images bring their own.
-    "EMBEDDED_LAMBDA_NODE18",
-    "EMBEDDED_LAMBDA_NODE20",
-    "EMBEDDED_LAMBDA_NODE22",
+    # Where `make node` installs Node.js majors (node_majors.py): Lambda's images bring their own.
+    # EMBEDDED_LAMBDA_NODE<N>, for any N, passes too (cli.py, node_majors.is_location_variable).
+    "EMBEDDED_LAMBDA_NODE_INSTALLS",
     # Debugger and coverage in the function processes (instrumentation.py): make up refuses
     # LAMBDA_DEBUG in Docker mode, and coverage is measured in embedded mode.
     "LAMBDA_DEBUG",

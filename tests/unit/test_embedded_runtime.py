@@ -134,9 +134,19 @@ def test_large_output_is_split_into_calls_within_cloudwatch_limits():
         batch_events = _events(batch)
         assert len(batch_events) <= 10_000
         assert sum(len(event.encode()) + 26 for event in batch_events) <= 1024 * 1024
-    assert all(len(event.encode()) + 26 <= 256 * 1024 for event in events)
+    assert all(len(event.rstrip("\n").encode()) <= 256 * 1024 for event in events)
     assert [event.rstrip("\n") for event in events if not event.startswith("z")] == [*lines[:-3], "last"]
     assert "".join(event.rstrip("\n") for event in events if event.startswith("z")) == "z" * 700_000
+
+
+def test_a_line_of_256_kib_is_one_event_as_on_aws_and_a_longer_one_is_not_lost():
+    full, over = "é" * (128 * 1024), "x" * (256 * 1024 + 1)
+
+    events = _events(log_events.split_for_cloudwatch(f"START\n{full}\n{over}\nEND\n")[0])
+
+    assert events[1] == full + "\n"
+    assert len(events) == 5
+    assert "".join(event.rstrip("\n") for event in events[2:4]) == over
 
 
 def test_small_output_stays_one_call():

@@ -29,6 +29,8 @@ ALLOWED = [
     "s3.amazonaws.com",
     "images-1a2b.s3.us-east-1.amazonaws.com:4566",
     "lambda.cn-north-1.amazonaws.com.cn",
+    "abc123.lambda-url.us-east-1.on.aws",
+    "lambda.us-east-1.api.aws:443",
 ]
 REFUSED = [
     "attacker.example",
@@ -38,6 +40,7 @@ REFUSED = [
     "evillocalhost.localstack.cloud",
     "amazonaws.com.attacker.example",
     "notamazonaws.com",
+    "aws.attacker.example",
     "192.168.1.20:4566",
     "10.0.0.1",
     "[2001:db8::1]:4566",

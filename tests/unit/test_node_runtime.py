@@ -1,5 +1,6 @@
 """Which node runs a nodejs*.x function (embedded_localstack/node_runtime.py): exactly the runtime's
-major, found by variable, node<major> or node on PATH; otherwise the reason names the fix."""
+major, found by variable, node<major> on PATH, `make node`'s install or node on PATH; otherwise the
+reason names the fix."""
 
 import os
 import shutil
@@ -7,7 +8,7 @@ import stat
 
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack import node_majors, node_runtime
 from embedded_localstack.interpreters import (
     UnsupportedRuntime,
     bootstrap_command,
@@ -32,6 +33,7 @@ def clean(monkeypatch, tmp_path):
     monkeypatch.setenv(node_runtime.SDK_VARIABLE, str(tmp_path / "sdk"))
     (tmp_path / "bin").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv(node_majors.INSTALLS_VARIABLE, str(tmp_path / "installs"))
     for major in ("18", "20", "22"):
         monkeypatch.delenv(node_runtime.VARIABLE.format(major=major), raising=False)
     return tmp_path
@@ -51,7 +53,33 @@ def test_node_of_another_major_is_not_used_and_the_reason_names_the_fix(clean):
 
     reason = str(refused.value)
     assert "needs Node.js 22" in reason and "is Node.js 20" in reason
-    assert "node22" in reason and "EMBEDDED_LAMBDA_NODE22=/path/to/node" in reason and "make down && make up" in reason
+    assert "node22" in reason and "EMBEDDED_LAMBDA_NODE22=/path/to/node" in reason and "make node MAJOR=22" in reason
+
+
+def test_any_major_is_found_where_make_node_installs_it_before_plain_node(clean):
+    fake_node(clean / "bin", "node", "20.1.0")
+    (clean / "installs" / "14" / "bin").mkdir(parents=True)
+    installed = fake_node(clean / "installs" / "14" / "bin", "node", "14.21.3")
+
+    assert interpreter_for_runtime("nodejs14.x") == installed
+
+
+def test_a_missing_major_is_an_invoke_error_not_a_failed_function(clean):
+    from embedded_localstack.interpreters import RuntimeUnavailable, check_at_creation
+
+    check_at_creation("nodejs16.x")  # creation passes: the function becomes Active
+
+    with pytest.raises(RuntimeUnavailable) as refused:
+        interpreter_for_runtime("nodejs16.x")
+    assert b'"errorType": "Runtime.Unavailable"' in refused.value.payload
+    assert b"make node MAJOR=16" in refused.value.payload
+
+
+def test_the_cli_passes_a_node_location_for_any_major_and_nothing_like_it():
+    assert node_majors.is_location_variable("EMBEDDED_LAMBDA_NODE14")
+    assert node_majors.is_location_variable("EMBEDDED_LAMBDA_NODE24")
+    assert not node_majors.is_location_variable("EMBEDDED_LAMBDA_NODE")
+    assert not node_majors.is_location_variable("EMBEDDED_LAMBDA_NODE18_EXTRA")
 
 
 def test_node_major_named_binary_and_variable_are_found_before_plain_node(clean, monkeypatch):
@@ -104,7 +132,11 @@ def test_a_node_function_starts_the_node_bootstrap_with_lambdas_node_path(clean)
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 def test_the_bootstrap_uses_node_built_ins_only():
-    source = node_runtime.BOOTSTRAP.read_text() + node_runtime.BOOTSTRAP.with_name("node_esm_paths.mjs").read_text()
+    # Its own modules beside it, which use built-ins only too
+    modules = ("bootstrap.mjs", "node_esm_paths.mjs", "node_streaming.mjs")
+    source = "".join(node_runtime.BOOTSTRAP.with_name(module).read_text() for module in modules)
     imports = {line.split("from")[-1].strip(" ';") for line in source.splitlines() if line.startswith("import ")}
-    assert imports and all(name.startswith("node:") for name in imports), imports
+    own = {name for name in imports if name.startswith("./")}
+    assert own <= {f"./{module}" for module in modules}, own
+    assert imports - own and all(name.startswith("node:") for name in imports - own), imports
     assert os.path.exists(node_runtime.BOOTSTRAP)
