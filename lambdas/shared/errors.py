@@ -61,12 +61,17 @@ def class_tag(error_class: type) -> str:
     return f"[{error_class.__name__}] "
 
 
+class Disclosed(Exception):
+    """An error whose message names nothing internal, so the client sees it as it is (an injected failure
+    says which attempt failed; a retry or a failure destination shows it)."""
+
+
 def client_message(error: Exception) -> str:
     """The message a client may see for this error: its own for the shop's rules, a fixed one for a
     failed dependency or anything unforeseen (whose message may name a host, a port or a file)."""
     if isinstance(error, ServiceUnavailable):
         return UNAVAILABLE_MESSAGE
-    if isinstance(error, tuple(STATUSES)):
+    if isinstance(error, (Disclosed, *STATUSES)):
         return str(error)
     return INTERNAL_MESSAGE
 

@@ -9,10 +9,10 @@ import time
 
 import boto3
 
-from shared.errors import ServiceUnavailable
+from shared.errors import Disclosed, ServiceUnavailable
 
 
-class InjectedFault(Exception):
+class InjectedFault(Disclosed):
     pass
 
 

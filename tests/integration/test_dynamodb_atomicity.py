@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.aws import client
-from infra.stack import BASKET_TABLE
 
 WRITERS = 10
 ROUNDS = 5
@@ -38,14 +37,29 @@ def contend(write) -> int:
         return sum(pool.map(one, range(WRITERS)))
 
 
+@pytest.fixture(scope="module")
+def table() -> str:
+    """A table of the test's own, keyed as the baskets are: its items are not baskets any list may show."""
+    dynamodb, name = client("dynamodb"), f"atomicity-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "userName", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "userName", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
 @pytest.mark.parametrize("round_", range(ROUNDS))
-def test_one_of_concurrent_conditional_updates_of_an_item_wins(round_):
+def test_one_of_concurrent_conditional_updates_of_an_item_wins(round_, table):
     key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
-    client("dynamodb").put_item(TableName=BASKET_TABLE.name, Item=key | {"items": {"L": []}})
+    client("dynamodb").put_item(TableName=table, Item=key | {"items": {"L": []}})
 
     def claim(dynamodb, index):
         dynamodb.update_item(
-            TableName=BASKET_TABLE.name,
+            TableName=table,
             Key=key,
             UpdateExpression=WIDE_UPDATE,
             ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",

@@ -223,7 +223,7 @@ def test_cdk_app_without_node_modules_asks_for_npm_ci_and_deploys_nothing(tmp_pa
 
 
 def test_cdk_app_with_a_failing_resource_names_it_and_leaves_nothing(tmp_path):
-    # Given: a copy of the app with a function on nodejs14.x, which Lambda refuses, after the tables and one function
+    # Given: a copy of the app with a function on nodejs4.3, which Lambda refuses, after the tables and one function
     name = unique_stack_name("CdkAppFailing")
     app = stage_app("cdk_app", tmp_path, {"stackName": name, "legacyRuntimeFunction": "true"})
 
@@ -234,7 +234,7 @@ def test_cdk_app_with_a_failing_resource_names_it_and_leaves_nothing(tmp_path):
     # Then: the error names the stack, the first resource that failed and CloudFormation's reason
     message = str(failure.value)
     assert f"stack {name}: LegacyRuntime" in message and "(AWS::Lambda::Function" in message, message
-    assert "nodejs14.x" in message and "deleted again" in message, message
+    assert "nodejs4.3" in message and "deleted again" in message, message
     # And never: a stack, table or function of the app left behind
     assert not stack_exists(name)
     assert [table for table in client("dynamodb").list_tables()["TableNames"] if table.startswith(name)] == []
