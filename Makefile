@@ -16,7 +16,7 @@ debug: ## restart with one function under the debugger (FN=<function>; LAMBDA_DE
 	@scripts/venv.sh && LAMBDA_DEBUG=$(FN) .venv/bin/python -m tools.debug_ports check >/dev/null  # a wrong name stops nothing
 	@scripts/localenv.sh down && LAMBDA_DEBUG=$(FN) scripts/localenv.sh up
 
-status: ## say whether LocalStack is running and ready, with each init hook's state, the shop's and each app's
+status: ## say whether LocalStack is running and ready, with each init hook's state, the shop's and each app's (non-zero when one is not whole)
 	@scripts/localenv.sh status && .venv/bin/python -m embedded_localstack.apps status --reserved-names infra.reserved_names:shop
 
 logs: ## print the end of LocalStack's log (LINES=200)

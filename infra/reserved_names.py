@@ -15,5 +15,6 @@ def shop() -> tuple[dict[str, dict[str, str]], str]:
         "AWS::Lambda::Function": [f.name for f in STACK.functions],
         "AWS::S3::Bucket": [b.name for b in STACK.buckets],
         "AWS::Events::EventBus": [b.name for b in STACK.buses],
+        "AWS::SSM::Parameter": [s.name for s in STACK.secrets],
     }
     return {kind: dict.fromkeys(values, OWNER) for kind, values in names.items()}, FIX

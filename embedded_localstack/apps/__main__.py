@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             stacks = deployment.destroy(args.app)
             print(f"destroyed {args.app}: {', '.join(stacks) or 'its stacks'} deleted")
         elif args.command == "status":
+            broken = []
             for owner, (found, total) in _owners(reserved).items():
                 state = (
                     "deployed"
@@ -57,10 +58,20 @@ def main(argv: list[str] | None = None) -> int:
                     else f"partly deployed ({found} of {total} resources)"
                 )
                 print(f"{owner}: {state}")
+                if 0 < found < total:
+                    broken.append(f"{owner} is {state}: `make deploy` puts back what is missing")
             apps = deployment.status()
             print(f"apps: {len(apps) or 'none'}")
             for folder, tool, stacks in apps:
                 print(f"  {folder} ({tool}): " + ", ".join(f"{stack} {state}" for stack, state in stacks))
+                broken += [
+                    f"{folder}: stack {stack} is {state}"
+                    for stack, state in stacks
+                    if not state.startswith("gone") and state not in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+                ]
+            if broken:
+                print("not healthy: " + "; ".join(broken), file=sys.stderr)
+                return 6
         elif args.command == "prepare":
             # Before LocalStack starts (APPS=... make up): the tool chains the apps need, installed now
             # rather than inside the init hook's time limit.

@@ -23,6 +23,17 @@ def exists(kind: str, name: str, client) -> bool:
         "AWS::Events::EventBus": ("events", lambda c: c.describe_event_bus(Name=name)),
         "AWS::Events::Rule": ("events", lambda c: c.describe_rule(Name=name)),
         "AWS::IAM::Role": ("iam", lambda c: c.get_role(RoleName=name)),
+        "AWS::SSM::Parameter": ("ssm", lambda c: c.get_parameter(Name=name)),
+        "AWS::SNS::Topic": (
+            "sns",
+            lambda c: c.get_topic_attributes(TopicArn=f"arn:aws:sns:{c.meta.region_name}:000000000000:{name}"),
+        ),
+        "AWS::Logs::LogGroup": (
+            "logs",
+            lambda c: next(
+                g for g in c.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
+            ),
+        ),
     }
     if kind not in probes:
         return True  # cannot look: counts as taken
@@ -30,12 +41,18 @@ def exists(kind: str, name: str, client) -> bool:
     try:
         probe(client(service))
         return True
-    except ClientError:
+    except (ClientError, StopIteration):
         return False
 
 
 def check(
-    template: dict, reserved: Reserved, client, app: str, fix: str = "", own: frozenset[str] = frozenset()
+    template: dict,
+    reserved: Reserved,
+    client,
+    app: str,
+    fix: str = "",
+    own: frozenset[str] = frozenset(),
+    stack_name: str = "",
 ) -> None:
     """Refuses the template if it names a resource that exists already and is not the app's own (`own`:
     the names its stack holds). An owner in `reserved` is named with its `fix`, said before the app's own
@@ -46,7 +63,18 @@ def check(
         "AWS::Serverless::SimpleTable": "AWS::DynamoDB::Table",
         "AWS::Serverless::Function": "AWS::Lambda::Function",
     }
-    for logical_id, kind, name in templates.declared_names(template):
+    region = client("sts").meta.region_name
+    for logical_id, kind, name in templates.declared_names(
+        template, templates.template_variables(template, stack_name, region)
+    ):
+        if name is None:
+            raise AppError(
+                f"{app}: {logical_id} ({kind}) is named by an expression this deploy cannot work out before it "
+                "runs, so it cannot check that no one else in this environment holds that name (LocalStack, "
+                "undoing a failed stack, deletes whatever has the names the stack declares). Name it with "
+                "text, a parameter's default or ${AWS::StackName}, or leave the name out and let CloudFormation "
+                "make one"
+            )
         if name in own:
             continue
         owner = reserved.get(aliases.get(kind, kind), {}).get(name)

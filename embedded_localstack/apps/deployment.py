@@ -97,6 +97,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
         stacks = _cdk().deploy(app.folder, clients.environment(), reserved or {}, fix)
     else:
         template = templates.load(app.template)
+        templates.check_resources(template, app.template)
         sam.check_http_apis(template, app.template)
         name = app.stack_name
         owner = records.owner_of(name)
@@ -107,7 +108,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
             own = frozenset(
                 r.get("PhysicalResourceId", "").rsplit("/", 1)[-1] for r in cloudformation.resources(cfn, name)
             )
-        collisions.check(template, reserved or {}, clients.client, str(app.folder), fix, own)
+        collisions.check(template, reserved or {}, clients.client, str(app.folder), fix, own, name)
         artifacts = _artifacts(s3, name)
         body = app.template.read_text()
         if app.tool == "sam":

@@ -2,6 +2,7 @@
 explicit resource names they declare."""
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -57,6 +58,20 @@ def parse(text: str, source: Path) -> dict:
     return document
 
 
+def check_resources(template: dict, source: Path) -> None:
+    """What CloudFormation needs of the Resources section before it is sent (its own errors say less)."""
+    resources = template.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise AppError(
+            f"{source}: Resources must be a mapping of logical ids to resources, and not empty; fix the template"
+        )
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise AppError(
+                f"{source}: resource {logical_id} must be a mapping with a Type (such as AWS::SQS::Queue); fix the template"
+            )
+
+
 def load(path: Path) -> dict:
     return parse(path.read_text(), path)
 
@@ -87,17 +102,72 @@ NAME_PROPERTIES = {
     "AWS::Events::EventBus": "Name",
     "AWS::Events::Rule": "Name",
     "AWS::IAM::Role": "RoleName",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
+# What a name stands for when it is not written out (and nothing names it otherwise).
+UNRESOLVED = None
+_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
-def declared_names(template: dict) -> list[tuple[str, str, str]]:
-    """(logical id, type, name) of each resource that names itself with a literal string."""
+def resolve(value, variables: dict[str, str]) -> str | None:
+    """The text a name property comes to when CloudFormation deploys it: a literal, a Ref to a parameter or
+    a pseudo parameter, or Fn::Sub / Fn::Join of those; None when it depends on anything else."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or len(value) != 1:
+        return UNRESOLVED
+    [(function, argument)] = value.items()
+    if function == "Ref" and isinstance(argument, str):
+        return variables.get(argument)
+    if function == "Fn::Sub":
+        if isinstance(argument, str):
+            text, own = argument, {}
+        elif isinstance(argument, list) and argument:
+            text, own = argument[0], (argument[1] if len(argument) > 1 else {})
+        else:
+            return UNRESOLVED
+        if not isinstance(text, str) or not isinstance(own, dict):
+            return UNRESOLVED
+        known = variables | {k: v for k, v in ((k, resolve(v, variables)) for k, v in own.items()) if v is not None}
+        names = _VARIABLE.findall(text)
+        if any(name not in known for name in names):
+            return UNRESOLVED
+        return _VARIABLE.sub(lambda m: known[m.group(1)], text)
+    if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
+        parts = [resolve(part, variables) for part in argument[1]]
+        if not isinstance(argument[0], str) or any(part is None for part in parts):
+            return UNRESOLVED
+        return argument[0].join(parts)  # type: ignore[arg-type]
+    return UNRESOLVED
+
+
+def template_variables(template: dict, stack_name: str, region: str, account: str = "000000000000") -> dict[str, str]:
+    """Parameters (their defaults: the deploy passes no others) and the pseudo parameters."""
+    variables = {
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    for name, parameter in (template.get("Parameters") or {}).items():
+        if isinstance(parameter, dict) and "Default" in parameter:
+            variables[name] = str(parameter["Default"])
+    return variables
+
+
+def declared_names(template: dict, variables: dict[str, str] | None = None) -> list[tuple[str, str, str | None]]:
+    """(logical id, type, name) of each resource that names itself, the name as resolve() makes it of the
+    template's `variables`: None when the deploy cannot tell what it will be."""
     found = []
     for logical_id, resource in (template.get("Resources") or {}).items():
         if not isinstance(resource, dict):
             continue
         kind = resource.get("Type")
-        name = (resource.get("Properties") or {}).get(NAME_PROPERTIES.get(kind, ""))
-        if isinstance(name, str):
-            found.append((logical_id, kind, name))
+        properties = resource.get("Properties") or {}
+        key = NAME_PROPERTIES.get(kind, "")
+        if isinstance(properties, dict) and key in properties:
+            found.append((logical_id, kind, resolve(properties[key], variables or {})))
     return found

@@ -82,3 +82,24 @@ def test_an_app_that_fails_to_deploy_makes_up_fail_naming_it(bare, tmp_path):
     assert "Broken (AWS::Lambda::Function" in output
     assert failed_before_start.returncode != 0
     assert "no-such-app does not exist" in failed_before_start.stderr
+
+
+def test_status_is_not_ok_while_the_shop_is_only_partly_there(tmp_path):
+    # Given an environment with the shop, one of whose resources was deleted from under it
+    env = private_env(tmp_path)
+    try:
+        assert make("up", env).returncode == 0
+        assert make("status", env).returncode == 0
+        dead_letters = next(q for q in STACK.queues if q.name.endswith("-dlq"))
+        sqs = _client(env, "sqs")
+        sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=dead_letters.name)["QueueUrl"])
+
+        # When its status is asked for
+        status = make("status", env)
+
+        # Then it is not 0, and says what is missing and the fix
+        assert status.returncode != 0, status.stdout + status.stderr
+        assert "the shop (infra/stack.py): partly deployed" in status.stdout
+        assert "make deploy" in status.stderr
+    finally:
+        make("down", env)

@@ -13,7 +13,7 @@ from client.waiting import eventually
 from embedded_localstack import apps, clients
 from embedded_localstack.apps import records
 from infra import reserved_names
-from infra.stack import PRODUCT_TABLE
+from infra.stack import BASKET_TABLE, LIST_TOKEN_KEY, PRODUCT_TABLE
 from tests.integration.embedded_instances import PROJECT
 from tests.integration.own_apps import artifacts, copy_app, leftovers, stack_exists
 
@@ -132,6 +132,50 @@ def test_app_naming_a_shop_table_is_refused_with_the_fix_and_leaves_nothing(tmp_
     assert after["CreationDateTime"] == product_table["CreationDateTime"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "name_property", "declared_as", "shop_name"),
+    [
+        ("AWS::DynamoDB::Table", "TableName", {"Ref": "TableName"}, BASKET_TABLE.name),
+        ("AWS::SSM::Parameter", "Name", {"Fn::Sub": LIST_TOKEN_KEY.name}, LIST_TOKEN_KEY.name),
+    ],
+    ids=["table-named-by-a-parameter", "parameter-named-by-fn-sub"],
+)
+def test_a_shop_name_reached_through_an_expression_is_refused_too_and_the_shops_resource_stays(
+    tmp_path, kind, name_property, declared_as, shop_name
+):
+    # Given an app whose resource takes a shop resource's name through a parameter or Fn::Sub (LocalStack,
+    # undoing the failed stack, would delete the shop's resource of that name)
+    folder = tmp_path / f"clash-expr-{uuid.uuid4().hex[:8]}"
+    folder.mkdir()
+    properties = {name_property: declared_as}
+    if kind == "AWS::DynamoDB::Table":
+        properties |= {
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        }
+    else:
+        properties |= {"Type": "String", "Value": "stolen"}
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"TableName": {"Type": "String", "Default": BASKET_TABLE.name}},
+        "Resources": {"Clash": {"Type": kind, "Properties": properties}},
+    }
+    (folder / "template.json").write_text(json.dumps(template))
+
+    # When it is deployed
+    result = make_app("deploy-app", folder)
+
+    # Then it is refused as belonging to the shop, nothing is made, and the shop's resource is still there
+    assert result.returncode != 0
+    assert f"is named '{shop_name}'" in result.stderr and "belongs to the shop" in result.stderr, result.stderr
+    assert not stack_exists(folder.name)
+    if kind == "AWS::DynamoDB::Table":
+        clients.client("dynamodb").describe_table(TableName=shop_name)
+    else:
+        clients.client("ssm").get_parameter(Name=shop_name)
+
+
 def _missing(tmp_path):
     return tmp_path / "no-such-app"
 
@@ -153,14 +197,26 @@ def _syntax_error(tmp_path):
     return folder
 
 
+def _template_of(text: str):
+    def make(tmp_path):
+        folder = tmp_path / f"odd-{uuid.uuid4().hex[:8]}"
+        folder.mkdir()
+        (folder / "stack.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\n" + text)
+        return folder
+
+    return make
+
+
 @pytest.mark.parametrize(
     ("make_folder", "message"),
     [
         (_missing, "does not exist; APP=<dir> names your app's folder"),
         (_no_template, "holds no app this environment recognises: no cdk.json (CDK), no template.yaml"),
         (_syntax_error, "stack.yaml: YAML syntax error at line 5, column 4"),
+        (_template_of("Resources: 5\n"), "Resources must be a mapping of logical ids to resources"),
+        (_template_of("Resources:\n  X: hello\n"), "resource X must be a mapping with a Type"),
     ],
-    ids=["missing-folder", "no-template", "syntax-error"],
+    ids=["missing-folder", "no-template", "syntax-error", "resources-not-a-mapping", "resource-not-a-mapping"],
 )
 def test_bad_app_folder_gets_a_clear_message_and_leaves_no_stack(tmp_path, make_folder, message):
     folder = make_folder(tmp_path)

@@ -65,18 +65,32 @@ def test_short_form_intrinsics_and_dates_read_as_cloudformation_reads_them(tmp_p
     assert document["Outputs"]["B"]["Value"] == {"Fn::Sub": "${X}"}
 
 
-def test_declared_names_are_literal_names_only():
+def test_declared_names_are_worked_out_as_cloudformation_will_name_them():
     template = {
+        "Parameters": {"Name": {"Type": "String", "Default": "basket"}},
         "Resources": {
             "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "product"}},
             "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${AWS::StackName}-q"}}},
             "F": {"Type": "AWS::Serverless::Function", "Properties": {"FunctionName": "basket"}},
-        }
+            "R": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": {"Ref": "Name"}}},
+            "S": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": {"Fn::Sub": "order-api"}}},
+            "J": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", ["a", {"Ref": "Name"}]]}}},
+            "P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/shop/list-token-key"}},
+            "G": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::GetAtt": ["X", "Name"]}}},
+        },
     }
 
-    assert templates.declared_names(template) == [
+    names = templates.declared_names(template, templates.template_variables(template, "app", "us-east-1"))
+
+    assert names == [
         ("T", "AWS::DynamoDB::Table", "product"),
+        ("Q", "AWS::SQS::Queue", "app-q"),
         ("F", "AWS::Serverless::Function", "basket"),
+        ("R", "AWS::DynamoDB::Table", "basket"),
+        ("S", "AWS::Lambda::Function", "order-api"),
+        ("J", "AWS::SQS::Queue", "a-basket"),
+        ("P", "AWS::SSM::Parameter", "/shop/list-token-key"),
+        ("G", "AWS::SQS::Queue", None),
     ]
 
 
