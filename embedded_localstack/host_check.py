@@ -22,6 +22,7 @@ tests/unit/test_host_check.py fails on another one, so that whoever upgrades rea
 import ipaddress
 import json
 import logging
+import re
 
 LOG = logging.getLogger(__name__)
 
@@ -35,14 +36,19 @@ class BadAllowedHosts(ValueError):
     pass
 
 
+# A Host header as RFC 9110 has it: a name or an IPv4 address, or an IPv6 address in brackets, then an
+# optional port of digits. Anything else (a fragment, text after the brackets, a port of letters) names
+# no host, and so is never allowed.
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:[0-9]{1,5})?")
+
+
 def host_name(header: str) -> str:
-    """The host of a Host header, without its port, brackets or trailing dot, lower case."""
-    host = header.strip().lower()
-    if host.startswith("["):  # [::1]:4566
-        return host[1 : host.find("]")] if "]" in host else host
-    if host.count(":") == 1:
-        host = host.rsplit(":", 1)[0]
-    return host.rstrip(".")
+    """The host of a Host header, without its port, brackets or trailing dot, lower case; "" when the
+    header is not a well-formed host."""
+    match = _HOST_HEADER.fullmatch(header.strip().lower())
+    if not match:
+        return ""
+    return match.group(1).strip("[]").rstrip(".")
 
 
 def parse_allowed(value: str) -> tuple[set[str], set[str], bool]:
@@ -85,8 +91,9 @@ class HostCheck:
 
     def __call__(self, chain, context, response):
         # Browsers always send Host; a request without one is no page's.
-        header = context.request.headers.get("Host")
-        if header is None or self.allows(header):
+        headers = context.request.headers.getlist("Host")
+        header = headers[0] if len(headers) == 1 else ", ".join(headers) if headers else None
+        if header is None or self.allows(header):  # two Host headers join into one that names no host
             return
         LOG.warning("refused a request for Host %r (%s %s)", header, context.request.method, context.request.path)
         message = (

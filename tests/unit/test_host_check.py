@@ -45,6 +45,11 @@ REFUSED = [
     "10.0.0.1",
     "[2001:db8::1]:4566",
     "",
+    # Not well-formed: no browser sends these, and none names this machine.
+    "evil.example#.localhost",
+    "[::1]evil",
+    "127.0.0.1:abc",
+    "localhost, evil.example",
 ]
 
 
