@@ -493,15 +493,12 @@ def status(instance: Instance) -> int:
         init = hook_state.with_reapply(instance.init_status(), instance.state_dir, identity, applier_gone=owned)
     # The whole log: a hook that failed at start logged its error near the beginning.
     log = _read(instance.log_file) if failed_hooks(init or {}) else ""
-    code, state, problems = hook_state.report(init, hook_state.logged_errors(log))
-    print(f"embedded LocalStack: {state} on {instance.url} (pid {process.pid})")
-    for line in hook_state.hook_lines(init):
-        print(line)
-    for line in problems:
-        print(line, file=sys.stderr)
-    if code == hook_state.STATUS_FAILED:
-        print("fix the hook, then `make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
-    return code
+    return hook_state.show(
+        f"embedded LocalStack: {{state}} on {instance.url} (pid {process.pid})",
+        init,
+        hook_state.logged_errors(log),
+        "fix the hook, then `make up` (`make logs` shows LocalStack's log)",
+    )
 
 
 def _read(path: Path) -> str:

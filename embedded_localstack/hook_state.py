@@ -17,6 +17,7 @@ take the place of LocalStack's ready hooks in what `status` reports.
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 READY, RUNNING, FAILED = "READY", "RUNNING", "ERROR"
@@ -128,3 +129,17 @@ def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier
 def _same_process(recorded: dict, current: dict) -> bool:
     # psutil derives a start time from the boot time, which the kernel may report a second apart.
     return recorded.get("pid") == current["pid"] and abs(recorded.get("create_time", 0) - current["create_time"]) < 1.5
+
+
+def show(header: str, init: dict | None, errors: dict[str, str], fix: str) -> int:
+    """Prints the state of LocalStack and each hook, `header` naming the mode (both modes alike), what
+    failed to stderr with `fix`; returns the exit code that make status passes on."""
+    code, state, problems = report(init, errors)
+    print(header.format(state=state))
+    for line in hook_lines(init):
+        print(line)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if code == STATUS_FAILED:
+        print(fix, file=sys.stderr)
+    return code

@@ -244,15 +244,12 @@ def status(url: str) -> int:
     4 while one is pending or running, 5 when one failed, naming it and its error (from the log)."""
     init = init_status(url)
     errors = hook_state.logged_errors(compose_logs()) if hook_state.failed_hooks(init or {}) else {}
-    code, state, problems = hook_state.report(init, errors)
-    print(f"LocalStack (Docker): {state} on {url}")
-    for line in hook_state.hook_lines(init):
-        print(line)
-    for line in problems:
-        print(line, file=sys.stderr)
-    if code == hook_state.STATUS_FAILED:
-        print("fix the hook, then `make down && make up` (`make logs` shows LocalStack's log)", file=sys.stderr)
-    return code
+    return hook_state.show(
+        f"LocalStack (Docker): {{state}} on {url}",
+        init,
+        errors,
+        "fix the hook, then `make down && make up` (`make logs` shows LocalStack's log)",
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from embedded_localstack.apps.cloudformation import stack_status
 from embedded_localstack.apps.errors import AppError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -62,7 +63,7 @@ def deploy(
     _progress(f"synthesised {', '.join(stacks) or 'no stacks'} in {time.monotonic() - started:.1f} s")
     if not stacks:
         raise AppError(f"the CDK app in {app_dir} declares no stack: its cdk.json 'app' ran but added none to the App")
-    existed = {name for name in stacks if _stack_status(cfn, name) not in (None, "DELETE_COMPLETE")}
+    existed = {name for name in stacks if stack_status(cfn, name) not in (None, "DELETE_COMPLETE")}
     _refuse_name_collisions(env, cfn, assembly, existed, reserved or {}, fix)
     _bootstrap(env, cfn)
     started = time.monotonic()
@@ -91,7 +92,7 @@ def destroy(app_dir: Path, stack_env: dict[str, str]) -> None:
     started = time.monotonic()
     leftovers = []
     for name in names:
-        if _stack_status(cfn, name) in (None, "DELETE_COMPLETE"):
+        if stack_status(cfn, name) in (None, "DELETE_COMPLETE"):
             continue
         resources = _stack_resources(cfn, name)
         _delete_stack(cfn, name)
@@ -235,11 +236,11 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], step: str) -> str:
 
 def _bootstrap(env: dict[str, str], cfn) -> None:
     """Bootstraps the environment (the assets bucket and roles the CDK deploys through) once."""
-    if _stack_status(cfn, BOOTSTRAP_STACK) in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+    if stack_status(cfn, BOOTSTRAP_STACK) in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         return
     port = urllib.parse.urlsplit(env["AWS_ENDPOINT_URL"]).port
     with _locked(TOOLCHAIN_DIR.parent / f"cdk-bootstrap-{port}.lock"):
-        status = _stack_status(cfn, BOOTSTRAP_STACK)
+        status = stack_status(cfn, BOOTSTRAP_STACK)
         if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             return
         if status is not None and status != "DELETE_COMPLETE":
@@ -315,7 +316,7 @@ def _undo_failed_deploy(env: dict[str, str], cfn, stacks: list[str], existed: se
     """Deletes the stacks that the failed deploy created; returns the message that explains the failure."""
     reasons = []
     for name in stacks:
-        status = _stack_status(cfn, name)
+        status = stack_status(cfn, name)
         if status is None or status == "DELETE_COMPLETE":
             continue
         failure = _first_failure(cfn, name)
@@ -411,15 +412,6 @@ def _declared_name(event: dict) -> str | None:
     return None
 
 
-def _stack_status(cfn, name: str) -> str | None:
-    try:
-        return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-    except ClientError as e:
-        if "does not exist" in str(e):
-            return None
-        raise
-
-
 def _stack_resources(cfn, name: str) -> list[tuple[str, str]]:
     resources = []
     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
@@ -436,7 +428,7 @@ def _delete_stack(cfn, name: str) -> None:
     # Polled by hand, not with boto3's waiter: LocalStack 4.14 passes through DELETE_FAILED on the way to
     # DELETE_COMPLETE when a resource of a failed stack was never created, and the waiter stops there.
     deadline = time.monotonic() + STACK_TIMEOUT
-    status = _stack_status(cfn, name)
+    status = stack_status(cfn, name)
     failed_since = None
     while status not in (None, "DELETE_COMPLETE"):
         failed_since = (failed_since or time.monotonic()) if status == "DELETE_FAILED" else None
@@ -446,7 +438,7 @@ def _delete_stack(cfn, name: str) -> None:
                 f"why: {_first_failure(cfn, name) or 'nothing'}. Run destroy again, or delete the stack by hand."
             )
         time.sleep(0.5)
-        status = _stack_status(cfn, name)
+        status = stack_status(cfn, name)
 
 
 def _still_there(env: dict[str, str], kind: str, physical_id: str) -> bool:
