@@ -22,9 +22,10 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import catalog_cache, hook_state, instrumentation, reaper, shell_settings
+from embedded_localstack import hook_state, instrumentation, reaper, shell_settings
 from embedded_localstack.hook_state import failed_hooks
 from embedded_localstack.node_majors import is_location_variable
+from embedded_localstack.patches import catalog_cache
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"

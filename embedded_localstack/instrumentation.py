@@ -220,7 +220,7 @@ def lift_localstack_waits() -> None:
     if debug_ports():
         from localstack.services.lambda_ import ldm
 
-        from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+        from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
         # A LocalStack internal, read at 4.14.0: on another version the flag may mean something else.
         if version("localstack-core") != PINNED_LOCALSTACK or not hasattr(ldm, "IS_LDM_ENABLED"):

@@ -26,7 +26,7 @@ import queue
 import time
 from importlib.metadata import version
 
-from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 LOG = logging.getLogger(__name__)
 

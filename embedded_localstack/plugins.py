@@ -5,7 +5,7 @@
   one operation at a time (MOTO_DYNAMODB_LOCK). LocalStack's default DynamoDB is DynamoDB Local,
   which needs Java and downloads on first use.
 - ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
-  answering only Hosts that name this machine (host_check.py).
+  answering only Hosts that name this machine (patches/host_check.py).
 """
 
 import threading
@@ -20,12 +20,12 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args, **kwargs):
         from embedded_localstack.executor import LocalProcessRuntimeExecutor
-        from embedded_localstack.failed_functions import let_failed_functions_be_deleted
         from embedded_localstack.instrumentation import lift_localstack_waits
-        from embedded_localstack.lambda_metrics import switch_off
         from embedded_localstack.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
         from embedded_localstack.log_store import keep_log_events_compactly, log_limit
-        from embedded_localstack.sqs_wake import wake_on_send
+        from embedded_localstack.patches.failed_functions import let_failed_functions_be_deleted
+        from embedded_localstack.patches.lambda_metrics import switch_off
+        from embedded_localstack.patches.sqs_wake import wake_on_send
 
         ship_within_cloudwatch_limits()  # whole invocation logs, however large (see log_events.py)
         ship_straight_to_the_store()  # without a gateway round trip per invocation (log_events.py)
@@ -33,8 +33,8 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         keep_log_events_compactly()  # log events in a fraction of the memory, given back on delete (log_store.py)
         switch_off()  # per-invocation CloudWatch metrics, unless EMBEDDED_LAMBDA_CLOUDWATCH_METRICS=1
         lift_localstack_waits()  # while a function is debugged (LAMBDA_DEBUG)
-        wake_on_send()  # SQS mappings with no batching window long-poll, as on AWS (sqs_wake.py)
-        let_failed_functions_be_deleted()  # a function that never started (failed_functions.py)
+        wake_on_send()  # SQS mappings with no batching window long-poll, as on AWS (patches/sqs_wake.py)
+        let_failed_functions_be_deleted()  # a function that never started (patches/failed_functions.py)
         return LocalProcessRuntimeExecutor
 
 
@@ -98,9 +98,9 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
                 from rolo.serving.twisted import TwistedGateway
                 from twisted.internet import endpoints, reactor, ssl
 
-                from embedded_localstack.host_check import guard
+                from embedded_localstack.patches.host_check import guard
 
-                guard(gateway)  # not part of TwistedRuntimeServer.register: DNS rebinding (host_check.py)
+                guard(gateway)  # not part of TwistedRuntimeServer.register: DNS rebinding (patches/host_check.py)
                 site = TwistedGateway(gateway)
                 protocol_factory = site
                 if ssl_creds:

@@ -9,7 +9,7 @@ modes read; a shell value for one of those wins in embedded mode only.)
   tests/unit/test_compose_file.py compares that list with this one.
 """
 
-from embedded_localstack.host_check import SETTING as ALLOWED_HOSTS
+from embedded_localstack.patches.host_check import SETTING as ALLOWED_HOSTS
 
 # What a process needs from the shell to run at all: the container has its own.
 PROCESS = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
@@ -46,7 +46,7 @@ EMBEDDED_ONLY = (
     "LAMBDA_DEBUG",
     "LAMBDA_DEBUG_ATTACH_TIMEOUT",
     "EMBEDDED_FUNCTION_COVERAGE",
-    # Host names besides this machine's that the gateway answers (host_check.py); Docker mode's gateway
+    # Host names besides this machine's that the gateway answers (patches/host_check.py); Docker mode's gateway
     # is LocalStack's own, which answers any Host (docs/host-check.md).
     ALLOWED_HOSTS,
 )

@@ -8,9 +8,9 @@ from localstack.aws import handlers
 from localstack.aws.app import LocalstackAwsGateway
 from localstack.http import Request, Response
 
-from embedded_localstack import host_check
-from embedded_localstack.host_check import SETTING, BadAllowedHosts, HostCheck
-from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches import host_check
+from embedded_localstack.patches.host_check import SETTING, BadAllowedHosts, HostCheck
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 ALLOWED = [
     "localhost",

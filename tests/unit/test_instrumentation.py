@@ -137,7 +137,7 @@ def test_lifting_localstacks_waits_reads_a_flag_of_the_pinned_localstack(monkeyp
 
     from localstack.services.lambda_ import ldm
 
-    from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+    from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
     assert version("localstack-core") == PINNED_LOCALSTACK
     assert ldm.DEFAULT_LDM_TIMEOUT_SECONDS >= 3600

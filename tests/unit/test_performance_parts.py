@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from embedded_localstack import catalog_cache, code_watch, lambda_metrics, log_events, sqs_wake
+from embedded_localstack import code_watch, log_events
 from embedded_localstack.memory import tree_rss_mb
+from embedded_localstack.patches import catalog_cache, lambda_metrics, sqs_wake
 from infra import long_poll
 
 

@@ -20,7 +20,7 @@ import inspect
 import logging
 from importlib.metadata import version
 
-from embedded_localstack.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 LOG = logging.getLogger(__name__)
 
