@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from embedded_localstack.apps.cloudformation import stack_status
+from embedded_localstack.apps.cloudformation import delete_stack, stack_status
 from embedded_localstack.apps.errors import AppError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -38,8 +38,6 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "localhost.localstack.cloud"}
 # A synth or deploy that runs longer than this is stuck (a big app deploys in a few minutes).
 TOOL_TIMEOUT = 20 * 60
 STACK_TIMEOUT = 5 * 60
-# How long a stack may stay DELETE_FAILED before that is taken as final (see _delete_stack).
-DELETE_FAILED_GRACE = 15
 # CreateStack/UpdateStack straight away instead of through change sets: fewer round trips to LocalStack.
 DEPLOY_FLAGS = ["--all", "--require-approval", "never", "--method", "direct"]
 FAILED_STATUSES = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
@@ -95,7 +93,7 @@ def destroy(app_dir: Path, stack_env: dict[str, str]) -> None:
         if stack_status(cfn, name) in (None, "DELETE_COMPLETE"):
             continue
         resources = _stack_resources(cfn, name)
-        _delete_stack(cfn, name)
+        delete_stack(cfn, name)
         leftovers += [
             f"{kind} {physical_id}" for kind, physical_id in resources if _still_there(env, kind, physical_id)
         ]
@@ -244,7 +242,7 @@ def _bootstrap(env: dict[str, str], cfn) -> None:
         if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             return
         if status is not None and status != "DELETE_COMPLETE":
-            _delete_stack(cfn, BOOTSTRAP_STACK)  # a bootstrap that failed half-way is made again
+            delete_stack(cfn, BOOTSTRAP_STACK)  # a bootstrap that failed half-way is made again
         _progress(f"bootstrapping the CDK in this environment ({ACCOUNT}, {env['AWS_REGION']}), once")
         started = time.monotonic()
         _run(["cdklocal", "bootstrap", f"aws://{ACCOUNT}/{env['AWS_REGION']}"], TOOLCHAIN_DIR, env, "bootstrap")
@@ -325,7 +323,7 @@ def _undo_failed_deploy(env: dict[str, str], cfn, stacks: list[str], existed: se
         if name not in existed:
             resources = _stack_resources(cfn, name)
             unrecorded = _unrecorded_resources(env, cfn, name)
-            _delete_stack(cfn, name)
+            delete_stack(cfn, name)
             for kind, physical_id in unrecorded:
                 _delete_resource(env, kind, physical_id)
             left = [
@@ -421,24 +419,6 @@ def _stack_resources(cfn, name: str) -> list[tuple[str, str]]:
             if item.get("PhysicalResourceId")
         ]
     return resources
-
-
-def _delete_stack(cfn, name: str) -> None:
-    cfn.delete_stack(StackName=name)
-    # Polled by hand, not with boto3's waiter: LocalStack 4.14 passes through DELETE_FAILED on the way to
-    # DELETE_COMPLETE when a resource of a failed stack was never created, and the waiter stops there.
-    deadline = time.monotonic() + STACK_TIMEOUT
-    status = stack_status(cfn, name)
-    failed_since = None
-    while status not in (None, "DELETE_COMPLETE"):
-        failed_since = (failed_since or time.monotonic()) if status == "DELETE_FAILED" else None
-        if time.monotonic() >= deadline or (failed_since and time.monotonic() - failed_since > DELETE_FAILED_GRACE):
-            raise AppError(
-                f"deleting stack {name} did not complete within {STACK_TIMEOUT} s (it is {status}); its events say "
-                f"why: {_first_failure(cfn, name) or 'nothing'}. Run destroy again, or delete the stack by hand."
-            )
-        time.sleep(0.5)
-        status = stack_status(cfn, name)
 
 
 def _still_there(env: dict[str, str], kind: str, physical_id: str) -> bool:

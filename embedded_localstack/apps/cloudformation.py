@@ -12,6 +12,8 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAN
 MAX_TEMPLATE_BODY = 51_200
 # LocalStack finishes a small stack within a second or two: poll often (botocore's default is 30 s).
 WAIT = {"Delay": 0.25, "MaxAttempts": 2400}
+# How long a stack may stay DELETE_FAILED before that is taken as final (see delete_stack).
+DELETE_FAILED_GRACE = 15
 FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
 
 
@@ -47,13 +49,18 @@ def delete_stack(cfn, name: str) -> None:
     if stack_status(cfn, name) is None:
         return
     cfn.delete_stack(StackName=name)
-    try:
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAIT)
-    except WaiterError:
-        raise AppError(
-            f"stack {name} could not be deleted: {first_failure(cfn, name, 0)}; "
-            f"`make destroy-app APP=<dir>` tries again, `make logs` shows LocalStack's side"
-        ) from None
+    # Polled by hand, not with boto3's waiter: LocalStack 4.14 passes through DELETE_FAILED on the way to
+    # DELETE_COMPLETE when a resource of a failed stack was never created, and the waiter stops there.
+    deadline = time.monotonic() + WAIT["Delay"] * WAIT["MaxAttempts"]
+    failed_since = None
+    while (status := stack_status(cfn, name)) not in (None, "DELETE_COMPLETE"):
+        failed_since = (failed_since or time.monotonic()) if status == "DELETE_FAILED" else None
+        if time.monotonic() >= deadline or (failed_since and time.monotonic() - failed_since > DELETE_FAILED_GRACE):
+            raise AppError(
+                f"stack {name} could not be deleted (it is {status}): {first_failure(cfn, name, 0)}; "
+                f"`make destroy-app APP=<dir>` tries again, `make logs` shows LocalStack's side"
+            )
+        time.sleep(WAIT["Delay"])
 
 
 def deploy_stack(cfn, s3, name: str, template_body: str, tags: dict[str, str], artifacts: tuple[str, str]) -> None:
