@@ -5,13 +5,14 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
 import psutil
 import pytest
 
-from embedded_localstack import reaper
+from embedded_localstack import eventually, reaper
 from infra.archives import zip_folder
 from tests.integration.invocations import FUNCTIONS
 
@@ -91,3 +92,23 @@ def create_probe(env: dict, name: str, source: str = "process_probe", **settings
 def invoke(client, name: str, event: dict) -> tuple[dict, dict]:
     response = client.invoke(FunctionName=name, Payload=json.dumps(event))
     return json.loads(response["Payload"].read() or "null"), response
+
+
+def up_with_a_late_failing_hook(env: dict, tmp_path: Path, error: str) -> tuple[subprocess.Popen, Path]:
+    """Starts `up` on the instance whose init folder is tmp_path/init, with a ready hook that fails with
+    RuntimeError(error) once the file it returns exists. Returns the `up` process once the hook runs."""
+    started, fail_now = tmp_path / "hook-started", tmp_path / "fail-now"
+    (tmp_path / "init" / "ready.d" / "10_late_failure.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
+        f"while not pathlib.Path({str(fail_now)!r}).exists(): time.sleep(0.05)\n"
+        f"raise RuntimeError({error!r})\n"
+    )
+    up = subprocess.Popen(
+        [sys.executable, "-m", "embedded_localstack", "up"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    eventually(started.exists, timeout=60, what="the hook started")
+    return up, fail_now

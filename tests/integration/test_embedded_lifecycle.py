@@ -25,6 +25,7 @@ from tests.integration.embedded_instances import (  # noqa: F401 (instance is a 
     localstack_pid,
     make,
     port_is_free,
+    up_with_a_late_failing_hook,
 )
 from tests.integration.invocations import FUNCTIONS
 
@@ -184,23 +185,10 @@ def test_a_failed_up_stops_what_it_started(instance, tmp_path):
 
 def test_status_and_the_test_runners_refuse_an_instance_whose_init_hook_failed(instance, tmp_path):
     # Given a LocalStack whose hook fails after `up` stopped watching (its process was killed)
-    started = tmp_path / "hook-started"
-    (tmp_path / "init" / "ready.d" / "10_late_failure.py").write_text(
-        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
-        f"while not pathlib.Path({str(tmp_path / 'fail-now')!r}).exists(): time.sleep(0.05)\n"
-        "raise RuntimeError('late failure')\n"
-    )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "embedded_localstack", "up"],
-        cwd=PROJECT,
-        env=instance,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    eventually(started.exists, timeout=60, what="the hook started")
+    up, fail_now = up_with_a_late_failing_hook(instance, tmp_path, "late failure")
     up.send_signal(signal.SIGKILL)
     up.wait()
-    (tmp_path / "fail-now").touch()
+    fail_now.touch()
 
     # When
     status = eventually(

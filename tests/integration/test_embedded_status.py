@@ -9,7 +9,12 @@ import sys
 import pytest
 
 from client.waiting import eventually
-from tests.integration.embedded_instances import PROJECT, instance, make  # noqa: F401 (instance is a fixture)
+from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
+    PROJECT,
+    instance,
+    make,
+    up_with_a_late_failing_hook,
+)
 
 pytestmark = pytest.mark.lifecycle
 
@@ -86,26 +91,13 @@ def test_status_is_not_ready_while_a_reapplied_hook_runs_nor_after_its_up_was_ki
 
 def test_a_hook_that_failed_at_start_is_named_with_its_logged_error(instance, tmp_path):
     # Given a hook that fails during the first start, after `up` stopped watching (its process was killed)
-    started = tmp_path / "hook-started"
-    (tmp_path / "init" / "ready.d" / "10_late_failure.py").write_text(
-        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
-        f"while not pathlib.Path({str(tmp_path / 'fail-now')!r}).exists(): time.sleep(0.05)\n"
-        "raise RuntimeError('table definition is wrong')\n"
-    )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "embedded_localstack", "up"],
-        cwd=PROJECT,
-        env=instance,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    eventually(started.exists, timeout=60, what="the hook started")
+    up, fail_now = up_with_a_late_failing_hook(instance, tmp_path, "table definition is wrong")
     while_running = status(instance)
     up.send_signal(signal.SIGKILL)
     up.wait()
 
     # When it fails
-    (tmp_path / "fail-now").touch()
+    fail_now.touch()
     failed = eventually(lambda: (r := status(instance)).returncode == 5 and r, timeout=30, what="the hook's failure")
 
     # Then status names the hook and LocalStack's logged error
