@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from embedded_localstack import hook_state, instrumentation, reaper, shell_settings
+from embedded_localstack import hook_state, instrumentation, reaper, settings, shell_settings
 from embedded_localstack.hook_state import failed_hooks
 from embedded_localstack.node_majors import is_location_variable
 from embedded_localstack.patches import catalog_cache
@@ -38,7 +38,7 @@ LOCALSTACK_STOP_GRACE_SECONDS = 0.3
 CREATE_TIME_DRIFT_SECONDS = 2
 # The gateway runs code for whoever reaches it (create a function, invoke it): loopback only, unless
 # the developer says, in these words, that the network may do that too.
-LISTEN_ALL_OPT_IN = "EMBEDDED_LISTEN_ALL_INTERFACES_ANYONE_CAN_RUN_CODE"
+LISTEN_ALL_OPT_IN = settings.LISTEN_ALL_INTERFACES.name
 # What LocalStack's process (and so its init hook, and anything reading /proc/<pid>/environ) gets from
 # the developer's shell: nothing else. No AWS credentials, profile or session token, no ALLOW_REAL_AWS
 # or AWS_ENDPOINT_URL: the hook must provision this LocalStack, not whatever the shell points at.
@@ -69,14 +69,14 @@ class Instance:
 
     @classmethod
     def from_env(cls) -> "Instance":
-        port = os.environ.get("LOCALSTACK_PORT", "4566")
-        if not port.isdigit():
-            sys.exit(f"LOCALSTACK_PORT must be a port number, got {port!r}")
-        return cls(
-            port=int(port),
-            state_dir=Path(os.environ.get("EMBEDDED_STATE_DIR") or PROJECT_DIR / ".state").resolve(),
-            init_dir=Path(os.environ.get("LOCALSTACK_INIT_DIR") or PROJECT_DIR / "init").resolve(),
-        )
+        try:
+            return cls(
+                port=settings.LOCALSTACK_PORT.read(),
+                state_dir=settings.EMBEDDED_STATE_DIR.read().resolve(),
+                init_dir=settings.LOCALSTACK_INIT_DIR.read().resolve(),
+            )
+        except settings.SettingError as e:
+            sys.exit(str(e))
 
     @property
     def id(self) -> str:
@@ -95,7 +95,7 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
     def listen(self, shell: dict[str, str]) -> str:
-        if shell.get(LISTEN_ALL_OPT_IN) == "1":
+        if settings.LISTEN_ALL_INTERFACES.read(shell):
             return f"0.0.0.0:{self.port},[::]:{self.port}" if _can_bind("::", self.port) else f"0.0.0.0:{self.port}"
         # ::1 as well where the host has IPv6, since `localhost` may resolve to it first.
         return f"127.0.0.1:{self.port},[::1]:{self.port}" if _can_bind("::1", self.port) else f"127.0.0.1:{self.port}"
@@ -103,11 +103,11 @@ class Instance:
     def environment(self, shell: dict[str, str] | None = None) -> dict[str, str]:
         """LocalStack's whole environment, which its init hooks inherit: an allow-list of the shell's."""
         shell = dict(os.environ) if shell is None else shell
-        settings = load_env_file(SHARED_SETTINGS)
-        env = settings | {
+        shared = load_env_file(SHARED_SETTINGS)
+        env = shared | {
             key: value
             for key, value in shell.items()
-            if key in SHELL_ALLOW_LIST or key in settings or is_location_variable(key)
+            if key in SHELL_ALLOW_LIST or key in shared or is_location_variable(key)
         }
         env |= instrumentation.localstack_settings(env)
         home = self.state_dir / "home"
@@ -119,7 +119,7 @@ class Instance:
             "AWS_ENDPOINT_URL": self.url,
             # A home of its own: no ~/.aws credentials or profiles for LocalStack or the hook.
             "HOME": str(home),
-            "PYENV_ROOT": shell.get("PYENV_ROOT") or str(Path.home() / ".pyenv"),  # interpreters.py looks there
+            "PYENV_ROOT": str(settings.PYENV_ROOT.read(shell)),  # interpreters.py looks there
             "GATEWAY_LISTEN": self.listen(shell),
             "GATEWAY_SERVER": "twisted-listen-host",  # plugins.py: the default server ignores the host
             "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
@@ -130,7 +130,7 @@ class Instance:
             # image and use /etc/localstack, /var/lib/localstack instead of FILESYSTEM_ROOT.
             "OVERRIDE_IN_DOCKER": "0",
             "LAMBDA_RUNTIME_EXECUTOR": "local-process",
-            "EMBEDDED_LAMBDA_RUNTIME_PACKAGES": str(Path(sys.prefix) / "lambda-runtime"),
+            settings.RUNTIME_PACKAGES.name: str(Path(sys.prefix) / "lambda-runtime"),
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "moto",
             # LocalStack's DNS server would bind port 53 on the host.
@@ -278,7 +278,7 @@ def start(instance: Instance, timeout: float) -> int:
     if environment["GATEWAY_LISTEN"].startswith("0.0.0.0"):
         print(
             f"WARNING: {LISTEN_ALL_OPT_IN}=1: LocalStack listens on every interface. Anyone who can reach "
-            f"port {instance.port} can create functions and run code as {os.environ.get('USER', 'you')}.",
+            f"port {instance.port} can create functions and run code as {settings.USER.read()}.",
             file=sys.stderr,
         )
     print(f"starting embedded LocalStack on {instance.url} (log: {instance.log_file})")
@@ -304,7 +304,7 @@ def start(instance: Instance, timeout: float) -> int:
             repr(process.create_time()),
             instance.id,
         ],
-        env={"PATH": os.environ.get("PATH", "")},
+        env={"PATH": settings.PATH.read()},
         cwd=PROJECT_DIR,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

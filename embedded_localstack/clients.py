@@ -1,11 +1,12 @@
 """boto3 clients bound to the running environment: the endpoint from AWS_ENDPOINT_URL or LOCALSTACK_PORT,
 dummy credentials, the region from AWS_DEFAULT_REGION. The app deployment and the pytest plugin use them."""
 
-import os
 import urllib.parse
 
 import boto3
 from botocore.config import Config
+
+from embedded_localstack import settings
 
 # LocalStack accepts any credentials; "test" is its default account, 000000000000.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -18,7 +19,7 @@ class NotLocal(RuntimeError):
 
 def endpoint_url() -> str:
     """The environment's endpoint; never a real AWS one, whatever the shell points at."""
-    url = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT') or 4566}"
+    url = settings.endpoint_url()
     host = urllib.parse.urlsplit(url).hostname or ""
     if not (host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost.localstack.cloud")):
         raise NotLocal(
@@ -29,7 +30,7 @@ def endpoint_url() -> str:
 
 
 def region() -> str:
-    return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    return settings.region()
 
 
 def environment() -> dict[str, str]:

@@ -30,7 +30,7 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe
+from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe, settings
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import (
@@ -57,7 +57,7 @@ ENVIRONMENT_INIT = Path(environment_init.__file__)
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
 # Which instance this LocalStack is (cli.py sets it); function processes carry it in their marker.
-INSTANCE = os.environ.get(reaper.INSTANCE_MARKER) or f"unmanaged-{os.getpid()}"
+INSTANCE = settings.INSTANCE_MARKER.read() or f"unmanaged-{os.getpid()}"
 # Lambda's limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): 1,024 file
 # descriptors and 1,024 processes/threads. No core files: a crashing function must not fill the disk.
 FUNCTION_RLIMITS = {resource.RLIMIT_NOFILE: 1024, resource.RLIMIT_NPROC: 1024, resource.RLIMIT_CORE: 0}
@@ -174,11 +174,12 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "TMPDIR": str(tmp),
             "HOME": str(tmp),
             # boto3 and friends, which the AWS runtime provides (/var/runtime); after the function's own code.
-            "_EMBEDDED_RUNTIME_PACKAGES": os.environ.get("EMBEDDED_LAMBDA_RUNTIME_PACKAGES", ""),
+            "_EMBEDDED_RUNTIME_PACKAGES": settings.RUNTIME_PACKAGES.read(),
         }
         self.env |= self.instrumentation.environment()
         gateway = f"{gateway_host().strip('[]')}:{config.GATEWAY_LISTEN[0].port}"
-        self.env |= aws_guard.environment(self.env, gateway, os.environ.get(aws_guard.INTERNET_VARIABLE))
+        allow_internet = "1" if settings.ALLOW_INTERNET.read() else "0"
+        self.env |= aws_guard.environment(self.env, gateway, allow_internet)
         self._spawn()
         self._wait_for_startup()
 

@@ -24,16 +24,15 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from embedded_localstack import settings
 from embedded_localstack.wheels import install_wheels
 
-DEBUG_VARIABLE = "LAMBDA_DEBUG"
-ATTACH_TIMEOUT_VARIABLE = "LAMBDA_DEBUG_ATTACH_TIMEOUT"
-COVERAGE_VARIABLE = "EMBEDDED_FUNCTION_COVERAGE"
+DEBUG_VARIABLE = settings.LAMBDA_DEBUG.name
+ATTACH_TIMEOUT_VARIABLE = settings.LAMBDA_DEBUG_ATTACH_TIMEOUT.name
+COVERAGE_VARIABLE = settings.FUNCTION_COVERAGE.name
 # debugpy's customary port, which VS Code's Python attach configurations default to.
 DEBUG_FIRST_PORT = 5678
-# Under the 60 s that API Gateway waits for a function (see README, Debugging a function): the request
-# that started the environment still gets its answer when the IDE attaches late or never.
-DEFAULT_ATTACH_TIMEOUT_SECONDS = 50
+DEFAULT_ATTACH_TIMEOUT_SECONDS = settings.LAMBDA_DEBUG_ATTACH_TIMEOUT.default
 # What LocalStack's own Lambda Debug Mode lifts its waits to (localstack.services.lambda_.ldm, 4.14.0):
 # also the debugged function's timeout and the idle time before its environment is stopped.
 DEBUG_TIMEOUT_SECONDS = 3_600
@@ -47,14 +46,14 @@ TOOLS_ROOT = Path(sys.prefix) / "function-tools"
 PORTS_FILE = "lambda-debug-ports"  # in the instance's state folder, for `make urls`
 
 
-class DebugSettingError(ValueError):
-    pass
+# A bad LAMBDA_DEBUG is a bad setting like any other.
+DebugSettingError = settings.SettingError
 
 
 def debug_ports(value: str | None = None, known: set[str] | None = None) -> dict[str, int]:
     """LAMBDA_DEBUG as {function name: port}, ports in the order the names are given. With ``known``,
     a name that is not a function is an error that lists the functions."""
-    value = os.environ.get(DEBUG_VARIABLE, "") if value is None else value
+    value = settings.LAMBDA_DEBUG.read() if value is None else value
     names = [name.strip() for name in value.split(",") if name.strip()]
     if len(set(names)) != len(names):
         raise DebugSettingError(f"{DEBUG_VARIABLE}={value!r} names a function twice")
@@ -68,11 +67,7 @@ def debug_ports(value: str | None = None, known: set[str] | None = None) -> dict
 
 
 def attach_timeout() -> float:
-    value = os.environ.get(ATTACH_TIMEOUT_VARIABLE) or str(DEFAULT_ATTACH_TIMEOUT_SECONDS)
-    try:
-        return float(value)
-    except ValueError:
-        raise DebugSettingError(f"{ATTACH_TIMEOUT_VARIABLE} must be a number of seconds, got {value!r}") from None
+    return settings.LAMBDA_DEBUG_ATTACH_TIMEOUT.read()
 
 
 def localstack_settings(env: dict[str, str]) -> dict[str, str]:
@@ -129,9 +124,9 @@ COVERAGE_REQUEST = "function-coverage"
 
 def coverage_folder() -> str | None:
     """Where this environment writes its coverage data, or None when nothing asks for coverage."""
-    if folder := os.environ.get(COVERAGE_VARIABLE):
+    if folder := settings.FUNCTION_COVERAGE.read():
         return folder
-    if not (root := os.environ.get("FILESYSTEM_ROOT")):
+    if not (root := settings.FILESYSTEM_ROOT.read()):
         return None
     try:
         return (Path(root).parent / COVERAGE_REQUEST).read_text().strip() or None
@@ -185,7 +180,7 @@ class FunctionInstrumentation:
         fixed name already."""
         if not self.debugging or hot_reloading:
             return code_location
-        link = Path(os.environ["FILESYSTEM_ROOT"]).parent / "lambda-debug" / self.function_name
+        link = Path(settings.FILESYSTEM_ROOT.read()).parent / "lambda-debug" / self.function_name
         link.parent.mkdir(parents=True, exist_ok=True)
         staged = link.with_name(f".{link.name}.{os.getpid()}.{id(self)}")
         staged.unlink(missing_ok=True)

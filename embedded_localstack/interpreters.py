@@ -2,16 +2,14 @@
 
 import json
 import logging
-import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
 
-from embedded_localstack import node_runtime
+from embedded_localstack import node_runtime, settings
 
 LOG = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def candidates(version: str) -> list[str]:
     on_path = shutil.which(f"python{version}")
     if on_path and "/shims/" not in on_path:
         found.append(on_path)
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    pyenv_root = settings.PYENV_ROOT.read()
     installs = sorted(
         pyenv_root.glob(f"versions/{version}.*/bin/python{version}"),
         key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.parent.name)],
@@ -61,7 +59,7 @@ def candidates(version: str) -> list[str]:
 
 
 # Opt-in: run a function whose Python version is not installed on another Python, with a warning.
-FALLBACK_VARIABLE = "EMBEDDED_LAMBDA_PYTHON_FALLBACK"
+FALLBACK_VARIABLE = settings.PYTHON_FALLBACK.name
 
 _found: dict[str, str] = {}  # version -> interpreter; a missing one is looked for again next time
 
@@ -98,7 +96,7 @@ def interpreter_for_runtime(runtime: str | None) -> str:
         return python
     # The base interpreter, not LocalStack's virtual environment, whose packages the function must not see.
     own, own_version = getattr(sys, "_base_executable", sys.executable), "{}.{}".format(*sys.version_info[:2])
-    if os.environ.get(FALLBACK_VARIABLE) == "1":
+    if settings.PYTHON_FALLBACK.read():
         LOG.warning(
             "No Python %s found for runtime %s; running it on Python %s (%s) because %s=1. "
             "Install Python %s (e.g. pyenv install %s) to run it as Lambda does.",

@@ -18,13 +18,12 @@ import ctypes.util
 import functools
 import gc
 import logging
-import os
 from array import array
 from bisect import bisect_right
 
-LOG = logging.getLogger(__name__)
+from embedded_localstack import settings
 
-LOG_LIMIT_VARIABLE = "EMBEDDED_LAMBDA_MAX_LOG_BYTES"
+LOG = logging.getLogger(__name__)
 
 _libc = None
 
@@ -32,13 +31,7 @@ _libc = None
 @functools.cache
 def log_limit() -> int:
     """The most of one invocation's output that is read and shipped (config/localstack.env)."""
-    value = os.environ.get(LOG_LIMIT_VARIABLE, "")
-    if not value.isdigit() or int(value) < 4096:
-        raise ValueError(
-            f"{LOG_LIMIT_VARIABLE} must be a number of bytes of at least 4096, got {value!r}: "
-            "set it in config/localstack.env"
-        )
-    return int(value)
+    return settings.MAX_LOG_BYTES.read()
 
 
 def give_back_memory(collect: bool = False) -> None:

@@ -7,25 +7,23 @@ package of that major, which carries the binary, under build/node/<N>/), then ``
 Each candidate must report that major (``node --version``); node_runtime.py checks.
 """
 
-import os
-import re
 import shutil
 from pathlib import Path
 
-LOCATION_VARIABLE = "EMBEDDED_LAMBDA_NODE{major}"
-_LOCATION_VARIABLE = re.compile(r"EMBEDDED_LAMBDA_NODE\d+")
+from embedded_localstack import settings
+
+LOCATION_VARIABLE = settings.NODE_LOCATION.name
 # Where `make node` installs majors; the variable moves it (a machine-wide cache, or a test's own).
-INSTALLS_VARIABLE = "EMBEDDED_LAMBDA_NODE_INSTALLS"
-DEFAULT_INSTALLS = Path(__file__).resolve().parents[1] / "build" / "node"
+INSTALLS_VARIABLE = settings.NODE_INSTALLS.name
 
 
 def is_location_variable(name: str) -> bool:
     """EMBEDDED_LAMBDA_NODE<N> for any N: the CLI passes these from the shell to LocalStack."""
-    return bool(_LOCATION_VARIABLE.fullmatch(name))
+    return settings.NODE_LOCATION.matches(name)
 
 
 def installs() -> Path:
-    return Path(os.environ.get(INSTALLS_VARIABLE) or DEFAULT_INSTALLS)
+    return settings.NODE_INSTALLS.read()
 
 
 def installed(major: str) -> Path:
@@ -35,7 +33,7 @@ def installed(major: str) -> Path:
 
 def candidates(major: str) -> list[str]:
     found = [
-        os.environ.get(LOCATION_VARIABLE.format(major=major), ""),
+        settings.NODE_LOCATION.named(major=major).read(),
         shutil.which(f"node{major}") or "",
         str(installed(major)) if installed(major).is_file() else "",
         shutil.which("node") or "",

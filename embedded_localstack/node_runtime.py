@@ -2,20 +2,17 @@
 started, and where the AWS SDK it finds comes from. The Python counterpart is ``interpreters.py``;
 the same rule applies: exactly the runtime's major version, or the function fails with the fix."""
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from embedded_localstack import node_majors
+from embedded_localstack import node_majors, settings
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
 # What `make up` installs from node_sdk/package-lock.json (scripts/node-runtime.sh): the AWS SDK
 # v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
-SDK_VARIABLE = "EMBEDDED_LAMBDA_NODE_MODULES"
-DEFAULT_SDK = Path(sys.prefix) / "lambda-node-runtime" / "node_modules"
+SDK_VARIABLE = settings.NODE_MODULES.name
 # A node of a given major anywhere on this machine, e.g. EMBEDDED_LAMBDA_NODE22=/opt/node22/bin/node.
 VARIABLE = node_majors.LOCATION_VARIABLE
 
@@ -56,7 +53,7 @@ def find_node(major: str) -> str | None:
 
 
 def sdk_folder() -> Path:
-    return Path(os.environ.get(SDK_VARIABLE) or DEFAULT_SDK)
+    return settings.NODE_MODULES.read()
 
 
 def node_for_runtime(runtime: str) -> str:

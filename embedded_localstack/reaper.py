@@ -25,8 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+from embedded_localstack import settings
+
 ENV_MARKER = "_EMBEDDED_ENV_ID"
-INSTANCE_MARKER = "_EMBEDDED_INSTANCE"
+INSTANCE_MARKER = settings.INSTANCE_MARKER.name
 WATCH_SECONDS = 0.2
 # Sweeps go on until one finds nothing (a process forked during a sweep is caught by the next); this
 # bounds only a process the kernel cannot kill (uninterruptible sleep).

@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from embedded_localstack import settings
 from embedded_localstack.apps.cloudformation import delete_stack, stack_status
 from embedded_localstack.apps.errors import AppError
 
@@ -154,14 +155,14 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
     """The environment of cdklocal: the endpoint of the running LocalStack in every form that cdklocal
     and the SDKs inside the CDK read, dummy credentials, and the tool chain on PATH."""
     given = os.environ | stack_env
-    endpoint = given.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{given.get('LOCALSTACK_PORT') or 4566}"
+    endpoint = settings.endpoint_url(given)
     parts = urllib.parse.urlsplit(endpoint)
     if parts.hostname not in LOCAL_HOSTS and not (parts.hostname or "").startswith("127."):
         raise AppError(
             f"refusing to deploy to {endpoint}: it is not a local LocalStack endpoint. "
             "Unset AWS_ENDPOINT_URL, or set LOCALSTACK_PORT to the port of the running environment."
         )
-    region = given.get("AWS_DEFAULT_REGION") or given.get("AWS_REGION") or "us-east-1"
+    region = settings.region(given)
     env = {key: value for key, value in given.items() if not key.startswith("AWS_") and key != "CDK_DEFAULT_ACCOUNT"}
     path = [str(TOOLCHAIN_BIN), str(app_dir / "node_modules" / ".bin"), given.get("PATH", os.defpath)]
     return env | {

@@ -3,15 +3,14 @@ directory, changed under a lock (test workers and the init hook deploy side by s
 
 import fcntl
 import json
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from embedded_localstack.apps.toolchains import PROJECT_DIR
+from embedded_localstack import settings
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("EMBEDDED_STATE_DIR") or PROJECT_DIR / ".state")
+    return settings.EMBEDDED_STATE_DIR.read()
 
 
 @contextmanager

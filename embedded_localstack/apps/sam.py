@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from embedded_localstack import clients, interpreters
+from embedded_localstack import clients, interpreters, settings
 from embedded_localstack.apps import toolchains
 from embedded_localstack.apps.errors import AppError
 
@@ -43,12 +43,12 @@ def _run(command: list[str], what: str, cwd: Path, env: dict[str, str]) -> str:
 
 
 def _tool_env(bin_dir: Path, extra_path: list[str]) -> dict[str, str]:
-    path = os.pathsep.join([str(bin_dir), *extra_path, os.environ.get("PATH", "")])
+    path = os.pathsep.join([str(bin_dir), *extra_path, settings.PATH.read()])
     # SAM's telemetry and update check would reach the network.
     return {
         "PATH": path,
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "HOME": settings.HOME.read(),
+        "LANG": settings.LANG.read(),
         "SAM_CLI_TELEMETRY": "0",
         "DISABLE_DEPRECATION_NOTICE": "1",
         "SAM_CLI_CONTEXT": "embedded",

@@ -2,12 +2,12 @@
 folder, never globally. Once there, they work offline."""
 
 import fcntl
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from embedded_localstack import settings
 from embedded_localstack.apps.errors import AppError
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -15,7 +15,7 @@ SAM_REQUIREMENTS = Path(__file__).with_name("sam-requirements.txt")
 
 
 def toolchain_root() -> Path:
-    return Path(os.environ.get("EMBEDDED_TOOLCHAIN_DIR") or PROJECT_DIR / "build" / "toolchains")
+    return settings.EMBEDDED_TOOLCHAIN_DIR.read()
 
 
 def _version(requirements: Path, package: str) -> str:

@@ -24,9 +24,11 @@ import json
 import logging
 import re
 
+from embedded_localstack import settings
+
 LOG = logging.getLogger(__name__)
 
-SETTING = "EMBEDDED_ALLOWED_HOSTS"
+SETTING = settings.ALLOWED_HOSTS.name
 # Names whose subdomains are local too.
 LOCAL_DOMAINS = ("localhost", "localhost.localstack.cloud")
 AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "aws")
@@ -118,10 +120,8 @@ def _is_address(host: str) -> bool:
 
 def guard(gateway) -> HostCheck:
     """Puts the Host check first in the gateway's request handlers, from LocalStack's configuration."""
-    import os
-
     from localstack import config
 
-    check = HostCheck(config.LOCALSTACK_HOST.host, os.environ.get(SETTING, ""))
+    check = HostCheck(config.LOCALSTACK_HOST.host, settings.ALLOWED_HOSTS.read())
     gateway.request_handlers.insert(0, check)
     return check

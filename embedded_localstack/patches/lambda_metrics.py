@@ -14,19 +14,19 @@ upgrades LocalStack looks at this again.
 """
 
 import logging
-import os
 from importlib.metadata import version
 
+from embedded_localstack import settings
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 LOG = logging.getLogger(__name__)
 
-SETTING = "EMBEDDED_LAMBDA_CLOUDWATCH_METRICS"
+SETTING = settings.CLOUDWATCH_METRICS.name
 PATCHED_NAMES = ("record_cw_metric_invocation", "record_cw_metric_error")
 
 
 def wanted() -> bool:
-    return os.environ.get(SETTING, "0") == "1"
+    return settings.CLOUDWATCH_METRICS.read()
 
 
 def _nothing(*args, **kwargs) -> None:
