@@ -17,6 +17,7 @@ from importlib.metadata import version
 
 from bench import history
 from bench.measure import Row, latency_row, markdown, timed_ms
+from infra import settings
 from infra.aws import client
 from infra.paths import PROJECT_DIR
 from infra.stack import ORDER_QUEUE
@@ -24,7 +25,7 @@ from infra.stack import ORDER_QUEUE
 # idle first, while nothing else has run yet; scaling after the shop's, as it changes a mapping for a
 # while; the peer comparison (fresh servers of its own, MiniStack's included) last.
 SUITES = ("idle", "runtime", "sync_api", "async_paths", "poll_orders", "own_apps", "dashboard", "scaling", "peer")
-FLOOR_SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+FLOOR_SAMPLES = settings.BENCH_SAMPLES
 
 
 def floor() -> Row:
@@ -36,7 +37,7 @@ def floor() -> Row:
 
 
 def main() -> int:
-    chosen = [name for name in os.environ.get("BENCH", ",".join(SUITES)).split(",") if name]
+    chosen = list(settings.BENCH or SUITES)
     unknown = set(chosen) - set(SUITES)
     if unknown:
         print(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(SUITES)}", file=sys.stderr)

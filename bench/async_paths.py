@@ -1,7 +1,6 @@
 """Asynchronous paths: checkout 202 latency, retries to the on-failure destination, S3 to product."""
 
 import json
-import os
 import time
 import uuid
 
@@ -11,10 +10,11 @@ from client.images import png, upload_image
 from client.queues import Queues
 from client.shop import Shop
 from client.waiting import eventually
+from infra import settings
 from infra.aws import client
 from infra.stack import IMAGE_METADATA_FUNCTION, IMAGE_UPDATER_FUNCTION, INVOICE_FAILURES, INVOICE_FUNCTION
 
-SAMPLES = int(os.environ.get("BENCH_CHECKOUTS", "100"))
+SAMPLES = settings.BENCH_CHECKOUTS or 100
 ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
 
 

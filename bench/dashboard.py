@@ -18,12 +18,13 @@ import psutil
 from bench.measure import Row, free_port, latency_row
 from bench.runtime import create_probe
 from client.waiting import eventually
+from infra import settings
 from infra.aws import client
 
 FUNCTIONS = 50
 QUEUED = 1000
-LOADS = int(os.environ.get("BENCH_DASHBOARD_LOADS", "10"))
-IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "30"))
+LOADS = settings.BENCH_DASHBOARD_LOADS
+IDLE_SECONDS = settings.BENCH_IDLE_SECONDS
 CHROMIUM = Path("/usr/bin/chromium")
 # Milliseconds from navigation start to the first paint with content (waits for it: load may come first).
 FIRST_PAINT = """new Promise((resolve) => new PerformanceObserver((list) => {

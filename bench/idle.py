@@ -1,11 +1,11 @@
 """LocalStack's own CPU while nobody uses it (provisioned, functions warm, mappings polling)."""
 
-import os
 import time
 
 from bench.measure import Row, localstack_cpu_seconds
+from infra import settings
 
-SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "30"))
+SECONDS = settings.BENCH_IDLE_SECONDS
 
 
 def rows() -> list[Row]:

@@ -13,10 +13,11 @@ import requests
 
 from bench.measure import Row, percentile
 from embedded_localstack import apps
+from infra import settings
 from infra.paths import PROJECT_DIR
 
 SAM_APP = PROJECT_DIR / "tests" / "fixtures" / "apps" / "sam_app"
-RUNS = int(os.environ.get("BENCH_APP_RUNS", "5"))
+RUNS = settings.BENCH_APP_RUNS
 
 
 def _row(measure: str, samples: list[float], unit: str, target: str) -> Row:

@@ -25,13 +25,14 @@ import psutil
 from botocore.config import Config
 
 from bench.measure import free_port, percentile, timed_ms
+from infra import settings
 from infra.paths import PROJECT_DIR
 
 REQUIREMENTS = Path(__file__).with_name("peer-requirements.txt")
 PEER_VENV = PROJECT_DIR / "build" / "peer" / "ministack"
-ROUNDS = int(os.environ.get("BENCH_PEER_ROUNDS", "2"))
-SAMPLES = int(os.environ.get("BENCH_PEER_SAMPLES", "200"))
-CHAINED = int(os.environ.get("BENCH_PEER_CHAINED", "20"))  # samples of the paths that cross services
+ROUNDS = settings.BENCH_PEER_ROUNDS
+SAMPLES = settings.BENCH_PEER_SAMPLES
+CHAINED = settings.BENCH_PEER_CHAINED  # samples of the paths that cross services
 START_TIMEOUT = 120
 RUNTIME = "python3.12"
 

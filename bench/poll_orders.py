@@ -1,7 +1,6 @@
 """Poll-based path: checkout -> order visible; a burst of checkouts, and a larger load with injected
 failures, each drained with nothing lost or doubled."""
 
-import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +11,13 @@ from client import deadlines
 from client.queues import Queues
 from client.shop import Shop
 from client.waiting import eventually
+from infra import settings
 from infra.aws import client
 from infra.stack import ORDER_QUEUE, ORDER_QUEUE_DLQ, ORDER_TABLE
 
-SEQUENTIAL = int(os.environ.get("BENCH_CHECKOUTS", "50"))
-BURST = int(os.environ.get("BENCH_BURST", "500"))
-FAULT_LOAD = int(os.environ.get("BENCH_FAULT_LOAD", "1000"))
+SEQUENTIAL = settings.BENCH_CHECKOUTS or 50
+BURST = settings.BENCH_BURST
+FAULT_LOAD = settings.BENCH_FAULT_LOAD
 ITEM = {"productId": "p-1", "productName": "Pen", "price": 2, "quantity": 1}
 # Draining a load: every order, each failed attempt retried after OrderQueue's visibility timeout.
 DRAIN_DEADLINE = 600

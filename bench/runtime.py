@@ -1,7 +1,6 @@
 """The embedded runtime: ready time, cold start, warm direct and API Gateway proxy invokes."""
 
 import json
-import os
 import uuid
 
 import requests
@@ -15,7 +14,7 @@ from infra.paths import PROJECT_DIR
 # The functions the runtime tests probe the embedded runtime with (read as files, not imported).
 PROBES = PROJECT_DIR / "tests" / "integration" / "functions"
 
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+SAMPLES = settings.BENCH_SAMPLES
 
 
 def create_probe(lambda_client, role_arn: str, runtime: str = "python3.12", probe: str = "runtime_probe") -> str:

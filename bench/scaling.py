@@ -2,15 +2,15 @@
 
 Not rows of the main table but a section of BENCHMARKS.md of its own (``sections()``)."""
 
-import os
 import time
 
 from bench.measure import percentile
 from bench.poll_orders import drive
+from infra import settings
 from infra.aws import client
 from infra.stack import ORDER_BATCH_SIZE, ORDER_QUEUE, ORDERING_FUNCTION
 
-COUNT = int(os.environ.get("BENCH_SCALING_CHECKOUTS", "100"))
+COUNT = settings.BENCH_SCALING_CHECKOUTS
 CONCURRENCY = (1, 4, 8, 16)
 BATCH_SIZES = (1, 10)
 

@@ -1,6 +1,5 @@
 """The shop's synchronous path: warm GET /product/{id}, and provisioning from empty."""
 
-import os
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from infra import settings
 from infra.paths import PROJECT_DIR
 from infra.stack import PRODUCT_API, api_url
 
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
+SAMPLES = settings.BENCH_SAMPLES
 
 
 def provisioning_ms() -> float:

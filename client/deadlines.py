@@ -5,25 +5,16 @@ A deadline only matters when something fails, so each one is the worst case the 
 (config/localstack.env, a function's timeout in infra/stack.py), the deadlines follow.
 """
 
-import os
-
-import embedded_localstack
+from infra import settings
 from infra.stack import NOTIFICATION_FUNCTION, ORDER_BATCH_SIZE, ORDER_BATCHING_WINDOW, ORDER_QUEUE, ORDERING_FUNCTION
 
-
-def localstack_setting(name: str, default: float) -> float:
-    """A LocalStack setting as the running LocalStack reads it: the shell wins over the shared file,
-    LocalStack's own default (localstack/config.py, 4.14.0) applies when neither sets it."""
-    return float(os.environ.get(name) or embedded_localstack.shared_settings().get(name) or default)
-
-
-# Starting an execution environment, first or replacement, is bounded by this (LocalStack's default 20 s).
-ENVIRONMENT_START = localstack_setting("LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT", 20)
+# Starting an execution environment, first or replacement, is bounded by this.
+ENVIRONMENT_START = settings.ENVIRONMENT_START.read()
 # An event source mapping polls again after this, and backs off to at most the second when idle.
-POLL_INTERVAL = localstack_setting("LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC", 1)
-EMPTY_POLL_BACKOFF = localstack_setting("LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC", 10)
+POLL_INTERVAL = settings.POLL_INTERVAL.read()
+EMPTY_POLL_BACKOFF = settings.EMPTY_POLL_BACKOFF.read()
 # Asynchronous invocations are retried twice, after 1x and 2x this delay.
-RETRY_BASE_DELAY = localstack_setting("LAMBDA_RETRY_BASE_DELAY", 60)
+RETRY_BASE_DELAY = settings.RETRY_BASE_DELAY.read()
 ASYNC_RETRIES = 2
 # EventBridge delivers to an SQS target while PutEvents runs (LocalStack does so synchronously), so a
 # second event would be on the queue as soon as the first; this allows for the receives around it.

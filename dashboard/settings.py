@@ -1,17 +1,15 @@
-"""The dashboard's settings, read once from the environment."""
+"""The dashboard's settings: its constants, and what it reads from the environment through infra/settings.py."""
 
-import os
-
+from infra import settings as shop_settings
 from infra.paths import PROJECT_DIR
 
 HOST = "127.0.0.1"  # never another interface: the page can move messages
-PORT = int(os.environ.get("DASHBOARD_PORT") or 4580)
+PORT = shop_settings.DASHBOARD_PORT
 # Host header values the server answers (DNS rebinding: a foreign name resolving to 127.0.0.1 is refused).
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
 # The page asks the server for fresh sections this often; the server answers from what it collected.
 REFRESH_SECONDS = 2
-# Requests per second the dashboard may send to LocalStack, whatever the number of resources or pages.
-REQUEST_BUDGET = float(os.environ.get("DASHBOARD_REQUEST_BUDGET") or 4)
+REQUEST_BUDGET = shop_settings.DASHBOARD_REQUEST_BUDGET
 # Collecting stops this long after the last page asked for anything, so a forgotten server costs nothing.
 WATCHED_SECONDS = 15
 # How often each kind of thing is read again while a page is open (the budget may stretch these).

@@ -13,6 +13,8 @@ benchmarks and tests of the shop) imports only these, never a submodule. They ar
 - ``debugging``: the debugger settings and ports (``LAMBDA_DEBUG``), and ``tools_in_archive(names)``,
   which finds debugger or coverage files that must never ship in a function archive;
 - ``install_wheels(requirements, target, python_version, platform)``: pinned packages for another Python;
+- ``settings``: every environment variable the platform reads, declared once (``Setting``), which the
+  shop's own settings module declares its variables with too;
 - ``eventually(predicate, timeout)``: the one wait for a condition against a deadline;
 - ``apps``: deploying one's own CDK, SAM or CloudFormation app (``apps.deploy``, ``apps.destroy``, ...),
   and the pytest plugin (``embedded_localstack.pytest_plugin``, loaded by its entry point).
@@ -34,6 +36,7 @@ _PUBLIC = {
     "install_wheels": ("embedded_localstack.wheels", "install_wheels"),
     "eventually": ("embedded_localstack.waiting", "eventually"),
     "apps": ("embedded_localstack.apps", None),
+    "settings": ("embedded_localstack.settings", None),
 }
 __all__ = sorted(_PUBLIC)
 

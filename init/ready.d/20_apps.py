@@ -7,11 +7,11 @@ import sys
 sys.path.insert(0, os.environ.get("SHOP_PROJECT_DIR", "/opt/shop"))
 
 from embedded_localstack import apps
-from infra import reserved_names
+from infra import reserved_names, settings
 
 project = sys.path[0]
 
-folders = [folder.strip() for folder in os.environ.get("APPS", "").split(",") if folder.strip()]
+folders = list(settings.APPS)
 failed = []
 for folder in folders:
     try:

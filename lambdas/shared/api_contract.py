@@ -2,19 +2,19 @@
 
 import functools
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import fastjsonschema
 
+from shared import config
 from shared.errors import InvalidInput
 
 # API Gateway accepts 10 MB; nothing in this shop needs more than a few kB.
 MAX_BODY_BYTES = 64 * 1024
 # Beside this package in an archive or a hot-reload folder (infra/archives.py); CONTRACTS_DIR where the
 # code runs from its sources (the unit tests, which point it at the build folder).
-CONTRACTS = Path(os.environ.get("CONTRACTS_DIR") or Path(__file__).parent.parent / "contracts")
+CONTRACTS = Path(config.optional_env("CONTRACTS_DIR") or Path(__file__).parent.parent / "contracts")
 DOCUMENT = json.loads((CONTRACTS / "openapi.json").read_text())
 
 

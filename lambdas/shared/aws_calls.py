@@ -7,10 +7,11 @@ Only what names the resource is recorded (table, queue, bus, sender, bucket and 
 request data."""
 
 import json
-import os
 import sys
 
 import botocore.client
+
+from shared import config
 
 # Parameters that name the resource a call acts on, per IAM's resource types.
 RESOURCE_PARAMETERS = ("TableName", "QueueUrl", "EventBusName", "Source", "Bucket", "Key", "FunctionName")
@@ -28,7 +29,7 @@ def _resources(params: dict) -> dict:
 def install() -> None:
     """Wraps botocore's one door for API calls, so that every client records: boto3's default
     session, Powertools' own sessions and clients made later alike."""
-    if os.environ.get("AUDIT_AWS_CALLS") != "1" or getattr(botocore.client.BaseClient, "_shop_recorded", False):
+    if not config.flag("AUDIT_AWS_CALLS") or getattr(botocore.client.BaseClient, "_shop_recorded", False):
         return
     make_api_call = botocore.client.BaseClient._make_api_call
 

@@ -24,13 +24,14 @@ Python code are interrupted; a worker thread could not be stopped and would fini
 behind the caller's back). Lambda runs handlers on the main thread, where signals are delivered;
 elsewhere only the between-records budget applies."""
 
-import os
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+from shared import config
 
 # Not worth starting a record with less than this left of the whole budget; it would be cut off.
 MIN_START_SECONDS = 0.1
@@ -70,14 +71,7 @@ def budget_from_env() -> tuple[float, float]:
     """A record's time limit (RECORD_TIMEOUT) and what is kept back from the deadline to report the batch's
     outcome after the last record (BATCH_RESERVE_SECONDS), as provisioning sets them (infra/stack.py,
     which sizes the function's timeout with the same two values)."""
-    budget = []
-    for variable in ("RECORD_TIMEOUT", "BATCH_RESERVE_SECONDS"):
-        value = os.environ.get(variable)
-        if not value:
-            raise RuntimeError(f"environment variable {variable} is not set; provisioning sets it (infra/stack.py)")
-        budget.append(float(value))
-    record_timeout, reserve_seconds = budget
-    return record_timeout, reserve_seconds
+    return float(config.require_env("RECORD_TIMEOUT")), float(config.require_env("BATCH_RESERVE_SECONDS"))
 
 
 class TimeBudgetedBatchProcessor(BatchProcessor):

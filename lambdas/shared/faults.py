@@ -4,11 +4,11 @@ Off unless both the request asks for it ({"faultInjection": {...}}, see FaultInj
 contract) and provisioning enabled it for this function (FAULT_TABLE set). Attempts are counted in
 DynamoDB, because a retry may run in another execution environment."""
 
-import os
 import time
 
 import boto3
 
+from shared import config
 from shared.errors import Disclosed, ServiceUnavailable
 
 
@@ -17,7 +17,7 @@ class InjectedFault(Disclosed):
 
 
 def enabled() -> bool:
-    return bool(os.environ.get("FAULT_TABLE"))
+    return bool(config.optional_env("FAULT_TABLE"))
 
 
 def refuse_publish(request: dict, detail_type: str) -> None:
@@ -37,8 +37,8 @@ def apply(request: dict, default_key: str = "") -> None:
     if fail_first <= 0:
         return
     # One counter per request and per function: the same checkout fails independently in each consumer.
-    key = f"{spec.get('key') or default_key}#{os.environ['AWS_LAMBDA_FUNCTION_NAME']}"
-    table = boto3.resource("dynamodb").Table(os.environ["FAULT_TABLE"])
+    key = f"{spec.get('key') or default_key}#{config.function_name()}"
+    table = boto3.resource("dynamodb").Table(config.require_env("FAULT_TABLE"))
     attempt = table.update_item(
         Key={"key": key},
         UpdateExpression="ADD attempts :one",

@@ -8,6 +8,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 import { recordCalls } from '../shared/aws_calls.mjs';
+import { executionEnv, requireEnv } from '../shared/config.mjs';
 import { auditRecord } from './record.mjs';
 
 // Outside the handler: one client per execution environment, reused by warm invocations.
@@ -23,11 +24,11 @@ const log = (message, detail) => {
 };
 
 export const handler = async (event) => {
-  const record = auditRecord(event, new Date().toISOString(), process.env.AWS_EXECUTION_ENV);
+  const record = auditRecord(event, new Date().toISOString(), executionEnv());
   const { detail } = event;
   try {
     await table.send(new PutCommand({
-      TableName: process.env.TABLE_NAME,
+      TableName: requireEnv('TABLE_NAME'),
       Item: record,
       // EventBridge may deliver an event more than once: the first record stands.
       ConditionExpression: 'attribute_not_exists(checkoutId)',

@@ -3,12 +3,14 @@
 // least-privilege check (tests/integration/test_least_privilege_calls.py). Only what names the
 // resource is recorded, never request data. A plain line, not console's: the check parses it whole.
 
+import { flag } from './config.mjs';
+
 const RESOURCE_PARAMETERS = ['TableName', 'QueueUrl', 'EventBusName', 'Source', 'Bucket', 'Key', 'FunctionName'];
 // IAM's service prefixes where they differ from the client's name.
 const SERVICES = { eventbridge: 'events' };
 
 export function recordCalls(client) {
-  if (process.env.AUDIT_AWS_CALLS !== '1') return client;
+  if (!flag('AUDIT_AWS_CALLS')) return client;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.clientName.replace(/Client$/, '').toLowerCase();
