@@ -8,9 +8,8 @@ import urllib.parse
 from pathlib import Path
 
 from embedded_localstack import settings as platform
-from embedded_localstack.settings import Setting
 
-_ALLOW_REAL_AWS = Setting(
+_ALLOW_REAL_AWS = platform.Setting(
     "ALLOW_REAL_AWS",
     platform.flag,
     False,
@@ -18,7 +17,7 @@ _ALLOW_REAL_AWS = Setting(
     "0 or 1",
     "(unset)",
 )
-_ACCESS_KEY_ID = Setting(
+_ACCESS_KEY_ID = platform.Setting(
     "AWS_ACCESS_KEY_ID",
     platform.text,
     "",
@@ -26,17 +25,17 @@ _ACCESS_KEY_ID = Setting(
     "an access key id",
     "`test`",
 )
-_SECRET_ACCESS_KEY = Setting(
+_SECRET_ACCESS_KEY = platform.Setting(
     "AWS_SECRET_ACCESS_KEY", platform.text, "", "the dummy credentials' secret", "a secret key", "`test`"
 )
-_ORDER_BATCHING_WINDOW = Setting(
+_ORDER_BATCHING_WINDOW = platform.Setting(
     "SHOP_ORDER_BATCHING_WINDOW",
     int,
     0,
     "OrderQueue mapping's MaximumBatchingWindowInSeconds (0 is deployed to LocalStack as a 20 s long poll, see below)",
     "a whole number of seconds",
 )
-_FAULT_INJECTION = Setting(
+_FAULT_INJECTION = platform.Setting(
     "SHOP_FAULT_INJECTION",
     platform.flag,
     None,
@@ -44,7 +43,7 @@ _FAULT_INJECTION = Setting(
     "0 or 1",
     "`1` for a local endpoint, else `0`",
 )
-_HOT_RELOAD = Setting(
+_HOT_RELOAD = platform.Setting(
     "HOT_RELOAD",
     platform.flag,
     True,
@@ -52,7 +51,7 @@ _HOT_RELOAD = Setting(
     "0 or 1",
     "`1` (`make up`), `0` (`make test` when it starts LocalStack, and CI)",
 )
-_HOST_PROJECT_DIR = Setting(
+_HOST_PROJECT_DIR = platform.Setting(
     "HOST_PROJECT_DIR",
     platform.text,
     str(Path(__file__).resolve().parents[1]),
@@ -60,7 +59,7 @@ _HOST_PROJECT_DIR = Setting(
     "a folder",
     "the checkout, resolved (`pwd -P`)",
 )
-_SHOP = Setting(
+_SHOP = platform.Setting(
     "SHOP",
     platform.flag,
     True,
@@ -68,7 +67,7 @@ _SHOP = Setting(
     "0 or 1",
     "`1`",
 )
-_APPS = Setting(
+_APPS = platform.Setting(
     "APPS",
     platform.names,
     (),
@@ -76,10 +75,10 @@ _APPS = Setting(
     "comma-separated folders",
     "(unset)",
 )
-_DASHBOARD_PORT = Setting(
+_DASHBOARD_PORT = platform.Setting(
     "DASHBOARD_PORT", platform.port, 4580, "`make dashboard`: the page's port on 127.0.0.1", "a port number"
 )
-_DASHBOARD_REQUEST_BUDGET = Setting(
+_DASHBOARD_REQUEST_BUDGET = platform.Setting(
     "DASHBOARD_REQUEST_BUDGET",
     platform.seconds,
     4.0,
@@ -92,7 +91,7 @@ _DASHBOARD_REQUEST_BUDGET = Setting(
 # LocalStack's settings the shop's deadlines follow: the shell, else config/localstack.env, else LocalStack's
 # own default (localstack/config.py, 4.14.0). client/deadlines.py reads them, not this module at import: the
 # shared file is read through the platform's CLI, which the init hook in LocalStack's container never loads.
-ENVIRONMENT_START = Setting(
+ENVIRONMENT_START = platform.Setting(
     "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT",
     platform.seconds,
     20.0,
@@ -101,7 +100,7 @@ ENVIRONMENT_START = Setting(
     "`20`",
     localstack=True,
 )
-POLL_INTERVAL = Setting(
+POLL_INTERVAL = platform.Setting(
     "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC",
     platform.seconds,
     1.0,
@@ -110,7 +109,7 @@ POLL_INTERVAL = Setting(
     "`1`",
     localstack=True,
 )
-EMPTY_POLL_BACKOFF = Setting(
+EMPTY_POLL_BACKOFF = platform.Setting(
     "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC",
     platform.seconds,
     10.0,
@@ -119,7 +118,7 @@ EMPTY_POLL_BACKOFF = Setting(
     "`10`",
     localstack=True,
 )
-RETRY_BASE_DELAY = Setting(
+RETRY_BASE_DELAY = platform.Setting(
     "LAMBDA_RETRY_BASE_DELAY",
     platform.seconds,
     60.0,
@@ -130,7 +129,7 @@ RETRY_BASE_DELAY = Setting(
 )
 
 # `make bench` (bench/).
-_BENCH = Setting(
+_BENCH = platform.Setting(
     "BENCH",
     platform.names,
     (),
@@ -139,10 +138,10 @@ _BENCH = Setting(
     "comma-separated suite names",
     "all",
 )
-_BENCH_SAMPLES = Setting(
+_BENCH_SAMPLES = platform.Setting(
     "BENCH_SAMPLES", int, 300, "`make bench`: samples of each synchronous call", "a number of samples"
 )
-_BENCH_CHECKOUTS = Setting(
+_BENCH_CHECKOUTS = platform.Setting(
     "BENCH_CHECKOUTS",
     int,
     None,
@@ -150,14 +149,16 @@ _BENCH_CHECKOUTS = Setting(
     "a number of checkouts",
     "`100` (`50` poll_orders)",
 )
-_BENCH_BURST = Setting("BENCH_BURST", int, 500, "`make bench`: checkouts sent at once", "a number of checkouts")
-_BENCH_FAULT_LOAD = Setting(
+_BENCH_BURST = platform.Setting(
+    "BENCH_BURST", int, 500, "`make bench`: checkouts sent at once", "a number of checkouts"
+)
+_BENCH_FAULT_LOAD = platform.Setting(
     "BENCH_FAULT_LOAD", int, 1000, "`make bench`: checkouts of the load with failures", "a number of checkouts"
 )
-_BENCH_SCALING_CHECKOUTS = Setting(
+_BENCH_SCALING_CHECKOUTS = platform.Setting(
     "BENCH_SCALING_CHECKOUTS", int, 100, "`make bench`: checkouts of the scaling run", "a number of checkouts"
 )
-_BENCH_IDLE_SECONDS = Setting(
+_BENCH_IDLE_SECONDS = platform.Setting(
     "BENCH_IDLE_SECONDS",
     platform.seconds,
     30.0,
@@ -165,13 +166,13 @@ _BENCH_IDLE_SECONDS = Setting(
     "a number of seconds",
     "`30`",
 )
-_BENCH_APP_RUNS = Setting(
+_BENCH_APP_RUNS = platform.Setting(
     "BENCH_APP_RUNS", int, 5, "`make bench`: deployments of each of one's own apps", "a number of runs"
 )
-_BENCH_DASHBOARD_LOADS = Setting(
+_BENCH_DASHBOARD_LOADS = platform.Setting(
     "BENCH_DASHBOARD_LOADS", int, 10, "`make bench`: page loads of the dashboard", "a number of loads"
 )
-_BENCH_PEER_ROUNDS = Setting(
+_BENCH_PEER_ROUNDS = platform.Setting(
     "BENCH_PEER_ROUNDS",
     int,
     2,
@@ -179,10 +180,10 @@ _BENCH_PEER_ROUNDS = Setting(
     "use into `build/peer/`): rounds of fresh servers",
     "a number of rounds",
 )
-_BENCH_PEER_SAMPLES = Setting(
+_BENCH_PEER_SAMPLES = platform.Setting(
     "BENCH_PEER_SAMPLES", int, 200, "`make bench`, beside MiniStack: samples of each call", "a number of samples"
 )
-_BENCH_PEER_CHAINED = Setting(
+_BENCH_PEER_CHAINED = platform.Setting(
     "BENCH_PEER_CHAINED",
     int,
     20,

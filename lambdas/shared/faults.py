@@ -4,6 +4,7 @@ Off unless both the request asks for it ({"faultInjection": {...}}, see FaultInj
 contract) and provisioning enabled it for this function (FAULT_TABLE set). Attempts are counted in
 DynamoDB, because a retry may run in another execution environment."""
 
+import os
 import time
 
 import boto3
