@@ -1,12 +1,12 @@
 """Which apps are deployed in this instance, and as which stacks: a JSON file in the instance's state
 directory, changed under a lock (test workers and the init hook deploy side by side)."""
 
-import fcntl
 import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from embedded_localstack.apps.locks import locked
 from embedded_localstack.apps.toolchains import PROJECT_DIR
 
 
@@ -17,9 +17,7 @@ def state_dir() -> Path:
 @contextmanager
 def _records():
     path = state_dir() / "apps.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(path.with_suffix(".lock")):
         records = json.loads(path.read_text()) if path.exists() else {}
         before = json.dumps(records, sort_keys=True)
         yield records
