@@ -277,20 +277,24 @@ def test_a_functions_child_processes_do_not_get_the_runtimes_report_pipe(node_fu
         assert "pipe:" not in listing, listing
 
 
-def invoke_connections(function: str, port: int) -> list:
-    """The open connections to the invoke listener (`port`) of the function's warm environment, its node
-    process: the one LocalStack invokes it on."""
+def environment_process(function: str) -> psutil.Process:
+    """The node process of the function's warm environment."""
     for process in psutil.process_iter(["name"]):
         try:
             if process.info["name"] == "node" and process.environ().get("AWS_LAMBDA_FUNCTION_NAME") == function:
-                return [
-                    c
-                    for c in process.net_connections("tcp")
-                    if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
-                ]
+                return process
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     raise LookupError(f"no node process of {function}")
+
+
+def invoke_connections(process: psutil.Process, port: int) -> list:
+    """The open connections to the environment's invoke listener (`port`): the one LocalStack invokes it on."""
+    try:
+        connections = process.net_connections("tcp")
+    except psutil.NoSuchProcess:
+        return []
+    return [c for c in connections if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port]
 
 
 @pytest.mark.usefixtures("embedded_only")
@@ -313,11 +317,14 @@ def test_an_environment_idle_past_nodes_keep_alive_timeout_still_takes_invocatio
     # The environment's own Node.js says how long an idle connection would live (5 s in Node 18 to 22).
     keep_alive_timeout = first["keepAliveTimeout"] / 1000
     port = int(first["listener"].rsplit(":", 1)[1])
+    process = environment_process(name)
 
     # When: the environment idles past it, its connection to LocalStack watched all along
     def idle_past_keep_alive_timeout() -> bool:
-        if not invoke_connections(name, port):
-            raise ConnectionError("the environment's node closed LocalStack's connection while it idled")
+        if not invoke_connections(process, port):
+            raise ConnectionError(
+                "LocalStack's connection to the environment closed while it idled (or its node exited)"
+            )
         return time.monotonic() - idle_since > keep_alive_timeout + 1
 
     eventually(
