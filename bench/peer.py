@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
-import psutil
 from botocore.config import Config
 
 from bench.measure import free_port, percentile, timed_ms
+from embedded_localstack import tree_rss_mb
 from infra import settings
 from infra.paths import PROJECT_DIR
 
@@ -105,18 +105,6 @@ def wait_for_health(endpoint: str, process: subprocess.Popen | None = None) -> N
             pass
         time.sleep(0.01)
     raise TimeoutError(f"{endpoint}/_localstack/health did not answer within {START_TIMEOUT} s")
-
-
-def tree_rss_mb(pid: int) -> float:
-    root = psutil.Process(pid)
-    processes = [root, *root.children(recursive=True)]
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
 
 
 def port_free(port: int) -> bool:

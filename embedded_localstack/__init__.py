@@ -16,6 +16,7 @@ benchmarks and tests of the shop) imports only these, never a submodule. They ar
 - ``settings``: every environment variable the platform reads, declared once (``Setting``), which the
   shop's own settings module declares its variables with too;
 - ``eventually(predicate, timeout)``: the one wait for a condition against a deadline;
+- ``tree_rss_mb(pid)``: the resident memory of a process and all its descendants, in MiB;
 - ``apps``: deploying one's own CDK, SAM or CloudFormation app (``apps.deploy``, ``apps.destroy``, ...),
   and the pytest plugin (``embedded_localstack.pytest_plugin``, loaded by its entry point).
 """
@@ -35,6 +36,7 @@ _PUBLIC = {
     "tools_in_archive": ("embedded_localstack.instrumentation", "tools_in_archive"),
     "install_wheels": ("embedded_localstack.wheels", "install_wheels"),
     "eventually": ("embedded_localstack.waiting", "eventually"),
+    "tree_rss_mb": ("embedded_localstack.memory", "tree_rss_mb"),
     "apps": ("embedded_localstack.apps", None),
     "settings": ("embedded_localstack.settings", None),
 }

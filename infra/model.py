@@ -241,6 +241,12 @@ class Stack:
 BATCH_RESERVE_SECONDS = 0.3
 
 
+def consumer_visibility_timeout(function_timeout: int) -> int:
+    """How long a queue hides a received message from its consumer: 6 x the function's timeout (AWS's
+    advice), so that a batch is not delivered again while its invocation, or a retry of it, runs."""
+    return 6 * function_timeout
+
+
 def batch_function_timeout(batch_size: int, record_timeout: float) -> int:
     """The whole-second function timeout in which every record of a full batch gets its full time limit,
     however many of its batch-mates run to theirs: batch size x record timeout + reserve, rounded up."""
@@ -261,7 +267,7 @@ def check_batch_budgets(subscriptions) -> None:
                 f"{function.name}: {subscription.batch_size} records x {record_timeout} s + {BATCH_RESERVE_SECONDS} s reserve"
                 f" = {needed:.2f} s exceeds its {function.timeout} s timeout; records at the end of a batch could go untried"
             )
-        if queue.visibility_timeout < 6 * function.timeout:
+        if queue.visibility_timeout < consumer_visibility_timeout(function.timeout):
             raise ValueError(
                 f"{queue.name}: visibility timeout {queue.visibility_timeout} s < 6 x {function.name}'s {function.timeout} s timeout"
             )

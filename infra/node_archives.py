@@ -25,8 +25,10 @@ ESBUILD = NODE_SOURCES / "node_modules" / ".bin" / "esbuild"
 # Fixed timestamps make archives byte-identical across builds, so provisioning sees unchanged code.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 # The event contracts (api/events/*.schema.json), each written with its $refs into the OpenAPI document
-# resolved, for the functions to import: esbuild bundles them, so nothing is read or fetched at run time.
-EVENT_CONTRACTS = NODE_SOURCES / "shared" / "contracts"
+# resolved, for the functions to import as `event-contracts/<name>.schema.json` (an esbuild alias, see
+# bundle_module): esbuild bundles them, so nothing is read or fetched at run time.
+EVENT_CONTRACTS = PROJECT_DIR / "build" / "node-contracts"
+CONTRACTS_IMPORT = "event-contracts"
 # How the event contracts name the OpenAPI document (as lambdas/shared/event_contract.py has it).
 OPENAPI_REFERENCE = "../openapi.yaml"
 
@@ -81,7 +83,7 @@ def dereferenced(contract: dict, document: dict) -> dict:
 
 
 def write_event_contracts() -> None:
-    """lambdas_node/shared/contracts/<name>.schema.json, generated (not committed), rewritten when it changed."""
+    """build/node-contracts/<name>.schema.json, rewritten when it changed."""
     document = load_contract()
     EVENT_CONTRACTS.mkdir(parents=True, exist_ok=True)
     for source in sorted((OPENAPI_DOCUMENT.parent / "events").glob("*.schema.json")):
@@ -100,17 +102,24 @@ def source_folder(function: Function) -> Path:
 
 def bundle(function: Function) -> Path:
     """lambdas_node/<name>/index.mjs and what it imports, as build/node/<function>/index.js."""
-    target = BUNDLES_DIR / function.name / "index.js"
     major = function.runtime.removeprefix("nodejs").removesuffix(".x")
+    return bundle_module(source_folder(function) / "index.mjs", BUNDLES_DIR / function.name / "index.js", major)
+
+
+def bundle_module(entry: Path, target: Path, node_major: str) -> Path:
+    """The module `entry` and what it imports (the event contracts included, written first) as one
+    CommonJS file, `target`, for Node.js `node_major`."""
+    write_event_contracts()
     subprocess.run(
         [
             str(ESBUILD),
-            str(source_folder(function) / "index.mjs"),
+            str(entry),
             "--bundle",
             "--platform=node",
-            f"--target=node{major}",
+            f"--target=node{node_major}",
             "--format=cjs",
             "--external:@aws-sdk/*",
+            f"--alias:{CONTRACTS_IMPORT}={EVENT_CONTRACTS}",
             "--log-level=warning",
             f"--outfile={target}",
         ],
@@ -120,7 +129,6 @@ def bundle(function: Function) -> Path:
 
 
 def build(function: Function) -> Path:
-    write_event_contracts()
     code = bundle(function)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -21,6 +21,7 @@ from infra.model import (
     Table,
     batch_function_timeout,
     check_stack,
+    consumer_visibility_timeout,
 )
 
 STAGE = "prod"
@@ -56,8 +57,9 @@ ORDER_BATCH_SIZE = 5
 # Derived, never set by hand: every record of a full batch gets its whole limit (4 s).
 ORDERING_TIMEOUT = batch_function_timeout(ORDER_BATCH_SIZE, ORDER_RECORD_TIMEOUT)
 ORDER_QUEUE_DLQ = Queue("OrderQueue-dlq")
-# AWS advises a visibility timeout of at least 6 x the consumer's timeout.
-ORDER_QUEUE = Queue("OrderQueue", visibility_timeout=6 * ORDERING_TIMEOUT, dead_letter=ORDER_QUEUE_DLQ)
+ORDER_QUEUE = Queue(
+    "OrderQueue", visibility_timeout=consumer_visibility_timeout(ORDERING_TIMEOUT), dead_letter=ORDER_QUEUE_DLQ
+)
 # Where EventBridge puts events it could not deliver to each target of the checkout rule.
 ORDER_TARGET_DLQ = Queue("CheckoutBasketRule-OrderQueue-dlq")
 NOTIFICATION_TARGET_DLQ = Queue("CheckoutBasketRule-notification-dlq")
@@ -74,7 +76,9 @@ IMAGE_RECORD_TIMEOUT = 0.5
 IMAGE_BATCH_SIZE = 5
 IMAGE_UPDATER_TIMEOUT = batch_function_timeout(IMAGE_BATCH_SIZE, IMAGE_RECORD_TIMEOUT)
 IMAGE_DLQ = Queue("image-metadata-dlq")
-IMAGE_METADATA_QUEUE = Queue("image-metadata", visibility_timeout=6 * IMAGE_UPDATER_TIMEOUT, dead_letter=IMAGE_DLQ)
+IMAGE_METADATA_QUEUE = Queue(
+    "image-metadata", visibility_timeout=consumer_visibility_timeout(IMAGE_UPDATER_TIMEOUT), dead_letter=IMAGE_DLQ
+)
 IMAGE_METADATA_FAILURES = Queue("image-metadata-failures")
 EMAIL_SENDER = EmailSender("orders@swn.example")
 

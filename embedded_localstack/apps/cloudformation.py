@@ -1,6 +1,7 @@
 """Deploying one template as one stack with boto3: create or update, wait, and on failure name the first
 failing resource and its reason, leaving no stack behind."""
 
+import json
 import time
 
 from botocore.exceptions import ClientError, WaiterError
@@ -14,7 +15,6 @@ MAX_TEMPLATE_BODY = 51_200
 WAIT = {"Delay": 0.25, "MaxAttempts": 2400}
 # How long a stack may stay DELETE_FAILED before that is taken as final (see delete_stack).
 DELETE_FAILED_GRACE = 15
-FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
 
 
 def stack_status(cfn, name: str) -> str | None:
@@ -26,23 +26,42 @@ def stack_status(cfn, name: str) -> str | None:
         raise
 
 
-def first_failure(cfn, name: str, since: float) -> str:
-    """The first resource that failed in this attempt, and why: read from the stack's events, oldest first."""
+def first_failure(cfn, name: str, since: float = 0) -> str | None:
+    """What failed in the stack's operation that began at `since` (seconds since the epoch), read from its
+    events oldest first: the first resource that failed, with its type, the name the template declares
+    for it (else its physical id), its status and CloudFormation's reason; failing that, the stack's own
+    reason. None when the events tell nothing."""
     try:
-        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        pages = cfn.get_paginator("describe_stack_events").paginate(StackName=name)
+        events = [event for page in pages for event in page["StackEvents"]]
     except ClientError:
-        return "(no stack events)"
-    for event in sorted(events, key=lambda e: e["Timestamp"]):
-        if event["Timestamp"].timestamp() < since - 1 or event.get("ResourceStatus") not in FAILED:
-            continue
-        if event.get("LogicalResourceId") == name and len(events) > 1:
-            continue  # the stack's own event repeats a resource's reason
+        return None
+    events = sorted((e for e in events if e["Timestamp"].timestamp() >= since - 1), key=lambda e: e["Timestamp"])
+    failed = [e for e in events if e.get("ResourceStatus", "").endswith("_FAILED")]
+    # The stack's own event repeats a resource's reason: the resource is what the user has to fix.
+    resource = next((e for e in failed if e.get("LogicalResourceId") != name), None)
+    if resource:
+        named = _declared_name(resource) or resource.get("PhysicalResourceId")
         return (
-            f"{event.get('LogicalResourceId')} ({event.get('ResourceType')}, "
-            f"{event.get('PhysicalResourceId') or 'not created'}): {event.get('ResourceStatusReason') or 'no reason given'}"
+            f"{resource['LogicalResourceId']} ({resource['ResourceType']}{f' named {named}' if named else ''}) "
+            f"{resource['ResourceStatus']}: {resource.get('ResourceStatusReason') or 'no reason given'}"
         )
-    reasons = [e.get("ResourceStatusReason") for e in events if e.get("ResourceStatusReason")]
-    return reasons[0] if reasons else "no failed resource in the stack's events"
+    if failed:
+        return f"{failed[0]['ResourceStatus']}: {failed[0].get('ResourceStatusReason') or 'no reason given'}"
+    return next((e["ResourceStatusReason"] for e in events if e.get("ResourceStatusReason")), None)
+
+
+def _declared_name(event: dict) -> str | None:
+    """The resource's name as the template declares it (TableName of an AWS::DynamoDB::Table, ...): the
+    physical id of a resource that failed to create is empty, or an id the user never wrote."""
+    try:
+        properties = json.loads(event.get("ResourceProperties") or "{}")
+    except ValueError:
+        return None
+    for key, value in properties.items():
+        if key.endswith("Name") and isinstance(value, str) and key[: -len("Name")] in event["ResourceType"]:
+            return value
+    return None
 
 
 def delete_stack(cfn, name: str) -> None:
@@ -56,8 +75,9 @@ def delete_stack(cfn, name: str) -> None:
     while (status := stack_status(cfn, name)) not in (None, "DELETE_COMPLETE"):
         failed_since = (failed_since or time.monotonic()) if status == "DELETE_FAILED" else None
         if time.monotonic() >= deadline or (failed_since and time.monotonic() - failed_since > DELETE_FAILED_GRACE):
+            failure = first_failure(cfn, name) or "no failure in its events"
             raise AppError(
-                f"stack {name} could not be deleted (it is {status}): {first_failure(cfn, name, 0)}; "
+                f"stack {name} could not be deleted (it is {status}): {failure}; "
                 f"`make destroy-app APP=<dir>` tries again, `make logs` shows LocalStack's side"
             )
         time.sleep(WAIT["Delay"])
@@ -97,7 +117,7 @@ def deploy_stack(cfn, s3, name: str, template_body: str, tags: dict[str, str], a
     try:
         cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=WAIT)
     except WaiterError:
-        failure = first_failure(cfn, name, started)
+        failure = first_failure(cfn, name, started) or "no failure in its events"
         if creating:
             delete_stack(cfn, name)
             left = "the stack was deleted, nothing is left"

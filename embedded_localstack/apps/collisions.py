@@ -4,9 +4,11 @@ would fail half-way with ResourceInUse or, worse, take the resource over. Checke
 The owners' names come in as a mapping, {resource type: {name: owner}}, from whoever knows them (the
 project's tools pass the shop's, from infra/stack.py): the platform itself knows no app."""
 
+from pathlib import Path
+
 from botocore.exceptions import ClientError
 
-from embedded_localstack.apps import templates
+from embedded_localstack.apps import cdk_assembly, leftovers, templates
 from embedded_localstack.apps.errors import AppError
 
 Reserved = dict[str, dict[str, str]]
@@ -88,4 +90,45 @@ def check(
         raise AppError(
             f"{app}: {logical_id} ({kind}) is named {name!r}, and a resource of that name already exists in this "
             f"environment, made by something other than this app. Rename {logical_id} in your app, or delete the other one"
+        )
+
+
+# The kinds whose names a CDK app's stacks are checked for (the name property: templates.NAME_PROPERTIES).
+# LocalStack 4.14's CloudFormation deletes a failed stack's resources by their declared properties,
+# created or not: a failed stack that named an existing table takes that table with it.
+ASSEMBLY_KINDS = (
+    "AWS::DynamoDB::Table",
+    "AWS::Lambda::Function",
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::Events::EventBus",
+)
+
+
+def check_assembly(assembly: Path, cfn, existed: set[str], reserved: Reserved, client, fix: str = "") -> None:
+    """Stops a CDK deploy before it starts when a stack of the synthesised `assembly` names a resource that
+    exists outside the stack (`existed`: the stacks deployed already, whose own resources do not count)."""
+    found = []
+    for stack, template in cdk_assembly.templates(assembly):
+        owned = {physical_id for _, physical_id in leftovers.stack_resources(cfn, stack)} if stack in existed else set()
+        for logical_id, resource in template.get("Resources", {}).items():
+            kind = resource.get("Type")
+            if kind not in ASSEMBLY_KINDS:
+                continue
+            name = resource.get("Properties", {}).get(templates.NAME_PROPERTIES[kind])
+            if not isinstance(name, str) or name in owned or any(owned_id.endswith(name) for owned_id in owned):
+                continue
+            if not exists(kind, name, client):
+                continue
+            owner = reserved.get(kind, {}).get(name)
+            whose = f"it belongs to {owner}, which is deployed in this environment" if owner else "one exists"
+            found.append(f"stack {stack}: {logical_id} ({kind}) is named {name}, and {whose}")
+    if found:
+        raise AppError(
+            "the CDK app names resources that already exist in this environment outside its stacks, so it was "
+            "not deployed:\n"
+            + "\n".join(found)
+            + "\nRename them in the app (or let the CDK name them)"
+            + (f", or {fix[:1].lower()}{fix[1:]}." if fix else ", or deploy into an environment without them.")
         )

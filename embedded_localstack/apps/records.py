@@ -1,12 +1,12 @@
 """Which apps are deployed in this instance, and as which stacks: a JSON file in the instance's state
 directory, changed under a lock (test workers and the init hook deploy side by side)."""
 
-import fcntl
 import json
 from contextlib import contextmanager
 from pathlib import Path
 
 from embedded_localstack import settings
+from embedded_localstack.apps.locks import locked
 
 
 def state_dir() -> Path:
@@ -16,9 +16,7 @@ def state_dir() -> Path:
 @contextmanager
 def _records():
     path = state_dir() / "apps.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(path.with_suffix(".lock")):
         records = json.loads(path.read_text()) if path.exists() else {}
         before = json.dumps(records, sort_keys=True)
         yield records

@@ -1,7 +1,6 @@
 """The tool chains that deploy apps, pinned and installed on first use from PyPI into the project's build
 folder, never globally. Once there, they work offline."""
 
-import fcntl
 import subprocess
 import sys
 import time
@@ -9,6 +8,7 @@ from pathlib import Path
 
 from embedded_localstack import settings
 from embedded_localstack.apps.errors import AppError
+from embedded_localstack.apps.locks import locked
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SAM_REQUIREMENTS = Path(__file__).with_name("sam-requirements.txt")
@@ -32,10 +32,8 @@ def sam_bin() -> Path:
     done = folder / ".installed"
     if done.exists() and done.read_text() == SAM_REQUIREMENTS.read_text():
         return folder / "bin"
-    folder.parent.mkdir(parents=True, exist_ok=True)
     # Test workers and the init hook may ask at once: one installs, the others wait for it.
-    with open(folder.parent / f"{folder.name}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(folder.parent / f"{folder.name}.lock"):
         if done.exists() and done.read_text() == SAM_REQUIREMENTS.read_text():
             return folder / "bin"
         _install(folder, SAM_REQUIREMENTS, "the SAM tool chain (aws-sam-cli, aws-sam-cli-local)")

@@ -1,10 +1,10 @@
 // The Node.js counterpart of lambdas/shared/event_contract.py: CheckoutBasket events checked on receipt
 // against their contract, api/events/checkout-basket.schema.json. infra/node_archives.py writes it under
-// contracts/ with its $refs into the OpenAPI document resolved, and esbuild bundles it: the function
-// reads no file and fetches nothing at run time.
+// build/ with its $refs into the OpenAPI document resolved, and esbuild bundles it (`event-contracts` is
+// its alias for that folder): the function reads no file and fetches nothing at run time.
 import Ajv from 'ajv';
 
-import checkoutBasket from './contracts/checkout-basket.schema.json' with { type: 'json' };
+import checkoutBasket from 'event-contracts/checkout-basket.schema.json' with { type: 'json' };
 
 export class BrokenContract extends Error {
   constructor(message) {

@@ -79,20 +79,13 @@ def test_an_edit_under_lambdas_reaches_the_next_invocation():
     def message() -> str:
         return requests.get(f"{products}/product/nothing-here").json()["message"]
 
+    def answers(text: str) -> None:
+        eventually(lambda: message() == text, timeout=RELOAD_DEADLINE, interval=0.5, what=f"the message {text!r}")
+
     assert message() == "product nothing-here not found"
     try:
         logic.write_text(edited)
-        eventually(
-            lambda: message() == "no product called nothing-here",
-            timeout=RELOAD_DEADLINE,
-            interval=0.5,
-            what="the edited message",
-        )
+        answers("no product called nothing-here")
     finally:
         logic.write_text(original)
-    eventually(
-        lambda: message() == "product nothing-here not found",
-        timeout=RELOAD_DEADLINE,
-        interval=0.5,
-        what="the original message",
-    )
+    answers("product nothing-here not found")

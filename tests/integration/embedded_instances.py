@@ -103,12 +103,17 @@ def up_with_a_late_failing_hook(env: dict, tmp_path: Path, error: str) -> tuple[
         f"while not pathlib.Path({str(fail_now)!r}).exists(): time.sleep(0.05)\n"
         f"raise RuntimeError({error!r})\n"
     )
-    up = subprocess.Popen(
+    up = up_in_background(env)
+    eventually(started.exists, timeout=60, what="the hook started")
+    return up, fail_now
+
+
+def up_in_background(env: dict) -> subprocess.Popen:
+    """`up` of the instance `env` names, started and not waited for (its output discarded)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "embedded_localstack", "up"],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    eventually(started.exists, timeout=60, what="the hook started")
-    return up, fail_now

@@ -4,7 +4,6 @@ own LocalStack instance (embedded_instances.py)."""
 
 import signal
 import subprocess
-import sys
 
 import pytest
 
@@ -13,6 +12,7 @@ from tests.integration.embedded_instances import (  # noqa: F401 (instance is a 
     PROJECT,
     instance,
     make,
+    up_in_background,
     up_with_a_late_failing_hook,
 )
 
@@ -62,13 +62,7 @@ def test_status_is_not_ready_while_a_reapplied_hook_runs_nor_after_its_up_was_ki
     )
     assert make("up", instance).returncode == 0
     (tmp_path / "reapplying").touch()
-    up = subprocess.Popen(
-        [sys.executable, "-m", "embedded_localstack", "up"],
-        cwd=PROJECT,
-        env=instance,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    up = up_in_background(instance)
     try:
         eventually(started.exists, timeout=60, what="the re-applied hook started")
 

@@ -10,9 +10,10 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack import eventually, node_runtime
 from tests.integration.invocations import request_id_of, zip_sources
 
 # The runtime these run on: the first whose node is here.
@@ -23,8 +24,6 @@ AVAILABLE = [
 ]
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="no Node.js 18, 20 or 22 here")
 RUNTIME = AVAILABLE[0] if AVAILABLE else None
-# Node's http.Server keepAliveTimeout default (Node 18, 20 and 22), which bootstrap.mjs switches off.
-NODE_KEEP_ALIVE_TIMEOUT_SECONDS = 5
 # <ISO timestamp>\t<request id>\t<LEVEL>\t<message>, one line per console call
 CONSOLE_LINE = r"^(\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z)\t{request_id}\t{level}\t{message}$"
 
@@ -278,17 +277,67 @@ def test_a_functions_child_processes_do_not_get_the_runtimes_report_pipe(node_fu
         assert "pipe:" not in listing, listing
 
 
+def environment_process(function: str) -> psutil.Process:
+    """The node process of the function's warm environment."""
+    for process in psutil.process_iter(["name"]):
+        try:
+            if process.info["name"] == "node" and process.environ().get("AWS_LAMBDA_FUNCTION_NAME") == function:
+                return process
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    raise LookupError(f"no node process of {function}")
+
+
+def invoke_connections(process: psutil.Process, port: int) -> list:
+    """The open connections to the environment's invoke listener (`port`): the one LocalStack invokes it on."""
+    try:
+        connections = process.net_connections("tcp")
+    except psutil.NoSuchProcess:
+        return []
+    return [c for c in connections if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port]
+
+
+@pytest.mark.usefixtures("embedded_only")
 def test_an_environment_idle_past_nodes_keep_alive_timeout_still_takes_invocations(node_function, invoke):
     # LocalStack keeps one connection to each environment; Node's HTTP server would close an idle one
-    # after its keepAliveTimeout (5 s by default), and the next invocation would be lost on it.
-    name = node_function({"index.js": "let count = 0;\nexports.handler = async () => ++count;\n"})
-    assert invoke(name)[0] == 1
-    time.sleep(NODE_KEEP_ALIVE_TIMEOUT_SECONDS + 1)  # the stimulus itself: an idle gap, not a wait for something
+    # after its keepAliveTimeout, and the next invocation would be lost on it.
+    source = (
+        "const http = require('http');\n"
+        "let count = 0;\n"
+        "exports.handler = async () => ({\n"
+        "  count: ++count,\n"
+        "  keepAliveTimeout: new http.Server().keepAliveTimeout,\n"
+        "  listener: process.env.AWS_LAMBDA_RUNTIME_API,\n"
+        "});\n"
+    )
+    name = node_function({"index.js": source})
+    first = invoke(name)[0]
+    idle_since = time.monotonic()
+    assert first["count"] == 1
+    # The environment's own Node.js says how long an idle connection would live (5 s in Node 18 to 22).
+    keep_alive_timeout = first["keepAliveTimeout"] / 1000
+    port = int(first["listener"].rsplit(":", 1)[1])
+    process = environment_process(name)
 
+    # When: the environment idles past it, its connection to LocalStack watched all along
+    def idle_past_keep_alive_timeout() -> bool:
+        if not invoke_connections(process, port):
+            raise ConnectionError(
+                "LocalStack's connection to the environment closed while it idled (or its node exited)"
+            )
+        return time.monotonic() - idle_since > keep_alive_timeout + 1
+
+    eventually(
+        idle_past_keep_alive_timeout,
+        timeout=keep_alive_timeout + 10,
+        what=f"{name} idle for {keep_alive_timeout + 1} s, connection open",
+        fatal=(ConnectionError,),
+    )
     result, response = invoke(name)
 
+    # Then
     assert "FunctionError" not in response
-    assert result == 2, "the same warm environment answered"
+    assert result["count"] == 2, "the same warm environment answered"
 
 
 def test_missing_handler_module_is_an_import_module_error(node_function, invoke):

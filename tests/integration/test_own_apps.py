@@ -254,8 +254,9 @@ Resources:
     with pytest.raises(apps.AppError) as failed:
         apps.deploy(folder)
 
-    # Then the message names the first failing resource and says nothing is left
+    # Then the message names the first failing resource and CloudFormation's reason, and says nothing is left
     assert "Broken (AWS::Lambda::Function" in str(failed.value), str(failed.value)
+    assert "cobol85" in str(failed.value), str(failed.value)
     assert "nothing is left" in str(failed.value)
     assert not stack_exists(folder.name)
     assert queue not in json.dumps(clients.client("sqs").list_queues(QueueNamePrefix="failing-queue"))

@@ -44,6 +44,44 @@ def run(bodies: list[str], seconds: float, record_timeout: float, handler) -> li
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
+@pytest.fixture
+def on_a_manual_clock(monkeypatch):
+    """Runs a batch on a clock that moves only as its records say (ManualClockContext), each record armed
+    with a limit that is recorded, not enforced: what a record is given is then a function of the budget
+    alone, not of how busy the machine is (the real cut-off is tested above). `runs_for(body)` is how long
+    a record runs, None for one that runs until it is cut off. Returns (started, failed, armed limits)."""
+    armed = []
+
+    @contextmanager
+    def time_limit(seconds):
+        armed.append(seconds)
+        yield
+
+    monkeypatch.setattr(batches, "time_limit", time_limit)
+
+    def run_batch(bodies: list[str], seconds: float, record_timeout: float, runs_for):
+        context = ManualClockContext(timeout_seconds=seconds)
+        started = []
+
+        def handler(record):
+            started.append(record.body)
+            took = runs_for(record.body)
+            if took is None or took >= armed[-1]:
+                context.now += armed[-1]
+                raise RecordTimedOut("cut off")
+            context.now += took
+
+        response = process_partial_response(
+            event=sqs_event(*bodies, message_ids=bodies),
+            record_handler=handler,
+            processor=TimeBudgetedBatchProcessor(record_timeout=record_timeout, reserve_seconds=RESERVE_SECONDS),
+            context=context,
+        )
+        return started, [failure["itemIdentifier"] for failure in response["batchItemFailures"]], armed
+
+    return run_batch
+
+
 @pytest.mark.parametrize("position", [0, 2, 4], ids=["first", "middle", "last"])
 def test_a_slow_record_is_cut_off_and_reported_alone_wherever_it_sits(position, armed):
     bodies = [f"healthy-{i}" for i in range(4)]
@@ -79,26 +117,19 @@ def test_records_that_cannot_start_before_the_deadline_are_reported_untouched():
     assert failed == [f"r{i}" for i in range(10)]
 
 
-def test_an_invocation_short_of_time_shares_it_evenly_so_quick_records_all_finish(armed):
+def test_an_invocation_short_of_time_shares_it_evenly_so_quick_records_all_finish(on_a_manual_clock):
     # 2.7 s (after the reserve) for ten records whose limit is 5 s: each may use a tenth of what is
-    # left, and what a quick record leaves goes to those after it, so no record can take the others'
-    # time. (Shares of 0.27 s, so that a loaded machine's scheduling delays do not cut a quick record off.)
-    started = []
+    # left, and what a quick record leaves goes to those after it, so no record can take the others' time.
+    bodies = [f"r{i}" for i in range(10)]
 
-    def handler(record):
-        started.append(record.body)
-        time.sleep(0.02)
+    started, failed, armed = on_a_manual_clock(bodies, seconds=3.0, record_timeout=5, runs_for=lambda body: 0.02)
 
-    failed = run([f"r{i}" for i in range(10)], seconds=3.0, record_timeout=5, handler=handler)
-
-    assert started == [f"r{i}" for i in range(10)]
+    assert started == bodies
     assert failed == []
     assert armed[0] <= (3.0 - RESERVE_SECONDS) / 10, "the first record may take a tenth, not its 5 s limit"
 
 
-def test_a_record_is_never_given_more_than_what_is_left_of_the_invocation(monkeypatch):
-    # The limits themselves, not the wall clock: on a loaded machine SIGALRM may fire late, which is
-    # no sign that a record was given too much (the cut-off itself is the test above).
+def test_a_record_is_never_given_more_than_what_is_left_of_the_invocation(monkeypatch, on_a_manual_clock):
     given = []  # (what was left when the record started, the limit it got)
     record_limit = TimeBudgetedBatchProcessor.record_limit
 
@@ -109,10 +140,7 @@ def test_a_record_is_never_given_more_than_what_is_left_of_the_invocation(monkey
 
     monkeypatch.setattr(TimeBudgetedBatchProcessor, "record_limit", spy)
 
-    def handler(record):
-        time.sleep(30)
-
-    failed = run(["a", "b"], seconds=0.8, record_timeout=10, handler=handler)
+    _, failed, _ = on_a_manual_clock(["a", "b"], seconds=0.8, record_timeout=10, runs_for=lambda body: None)
 
     assert failed == ["a", "b"]
     assert len(given) == 2
@@ -130,22 +158,18 @@ def test_a_batch_where_every_record_fails_is_answered_not_raised():
 
 
 @pytest.mark.parametrize("slow_positions", [(0, 1, 2), (3, 5, 9), (7, 8, 9)], ids=["first", "spread", "last"])
-def test_slow_records_cannot_starve_their_batch_mates_even_when_the_invocation_is_short_of_time(slow_positions, armed):
+def test_slow_records_cannot_starve_their_batch_mates_even_when_the_invocation_is_short_of_time(
+    slow_positions, on_a_manual_clock
+):
     # Three slow records in a batch of 10 whose invocation has less time than 10 x record_timeout
-    # (2.1 s after the reserve against 6 s; shares large enough that a loaded machine's scheduling
-    # delays do not cut a healthy record off). Were each slow record to take its whole limit, the later
+    # (2.1 s after the reserve against 6 s). Were each slow record to take its whole limit, the later
     # records would go unstarted and fail with it on every receive until they were dead-lettered: the
     # records share what is left instead, so all are tried.
     bodies = [f"slow-{i}" if i in slow_positions else f"healthy-{i}" for i in range(10)]
-    started = []
 
-    def handler(record):
-        started.append(record.body)
-        if record.body.startswith("slow"):
-            time.sleep(30)
-        time.sleep(0.005)
-
-    failed = run(bodies, seconds=2.4, record_timeout=0.6, handler=handler)
+    started, failed, armed = on_a_manual_clock(
+        bodies, seconds=2.4, record_timeout=0.6, runs_for=lambda body: None if body.startswith("slow") else 0.005
+    )
 
     assert started == bodies, "every record is tried"
     assert failed == [body for body in bodies if body.startswith("slow")], "only the slow ones fail"

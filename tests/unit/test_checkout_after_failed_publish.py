@@ -38,11 +38,22 @@ def shop():
     return baskets, checkouts, bus
 
 
+def publish_fails(shop, failure: Exception) -> None:
+    """A checkout with the key k1 whose publish raises `failure`, which the checkout raises in turn."""
+    baskets, checkouts, bus = shop
+    bus.failure = failure
+    with pytest.raises(type(failure)):
+        basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
+
+
+def save_again(baskets) -> None:
+    """The user changes the basket after the failed checkout and saves it."""
+    basket.save_basket(baskets, {"userName": "ann", "items": SAVED_AGAIN})
+
+
 def test_an_answer_whose_publish_failed_is_never_replayed_and_the_retry_publishes_that_checkout(shop):
     baskets, checkouts, bus = shop
-    bus.failure = ServiceUnavailable("EventBridge is out of reach")
-    with pytest.raises(ServiceUnavailable):
-        basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
+    publish_fails(shop, ServiceUnavailable("EventBridge is out of reach"))
     failed_id = baskets.get("ann")[basket.CLAIM]["id"]
 
     retried, replayed_retry = basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
@@ -55,10 +66,8 @@ def test_an_answer_whose_publish_failed_is_never_replayed_and_the_retry_publishe
 def test_a_retry_after_a_failed_publish_and_a_saved_basket_is_refused_saying_to_use_a_new_key(shop):
     # Given a publish that failed (its reply may have been lost), and the basket saved again
     baskets, checkouts, bus = shop
-    bus.failure = ServiceUnavailable("read timeout")
-    with pytest.raises(ServiceUnavailable):
-        basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
-    basket.save_basket(baskets, {"userName": "ann", "items": SAVED_AGAIN})
+    publish_fails(shop, ServiceUnavailable("read timeout"))
+    save_again(baskets)
 
     # When the client retries with the key, then with a new one as the refusal says
     with pytest.raises(Conflict, match="new Idempotency-Key") as refused:
@@ -76,10 +85,8 @@ def test_a_retry_after_a_failed_publish_and_a_saved_basket_is_refused_saying_to_
 def test_a_key_whose_event_broke_its_contract_is_free_for_the_basket_saved_after(shop):
     # Given a checkout refused before anything was sent (400), and the basket fixed and saved
     baskets, checkouts, bus = shop
-    bus.failure = InvalidInput("CheckoutBasket event breaks its contract")
-    with pytest.raises(InvalidInput):
-        basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
-    basket.save_basket(baskets, {"userName": "ann", "items": SAVED_AGAIN})
+    publish_fails(shop, InvalidInput("CheckoutBasket event breaks its contract"))
+    save_again(baskets)
 
     # When the client sends the request again with its key
     accepted, replayed = basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
@@ -90,9 +97,7 @@ def test_a_key_whose_event_broke_its_contract_is_free_for_the_basket_saved_after
 
 def test_a_key_whose_checkout_a_retry_without_it_published_is_answered_with_that_checkout(shop):
     baskets, checkouts, bus = shop
-    bus.failure = ServiceUnavailable("EventBridge is out of reach")
-    with pytest.raises(ServiceUnavailable):
-        basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")
+    publish_fails(shop, ServiceUnavailable("EventBridge is out of reach"))
     without_key, _ = basket.checkout(baskets, checkouts, bus, REQUEST)
 
     with_key, replayed = basket.checkout(baskets, checkouts, bus, REQUEST, idempotency_key="k1")

@@ -6,11 +6,12 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
-from infra.node_archives import EVENT_CONTRACTS, NODE_SOURCES, dereferenced, install_packages, write_event_contracts
+from infra.node_archives import EVENT_CONTRACTS, NODE_SOURCES, bundle_module, dereferenced, install_packages
 from infra.paths import OPENAPI_DOCUMENT
 from tests.unit.lambda_events import load_event
 
@@ -19,18 +20,19 @@ RECORD = NODE_SOURCES / "checkout_audit" / "record.mjs"
 CARD = "4111111111111111"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def contract_and_ajv():
-    """What the bundle gets at build time: ajv from node_modules, the contract with its $refs resolved."""
+@pytest.fixture(scope="module")
+def record_bundle(tmp_path_factory) -> Path:
+    """record.mjs as the function's bundle has it: ajv from node_modules, the contract with its $refs
+    resolved (written under build/), bundled by esbuild."""
     install_packages()
-    write_event_contracts()
+    return bundle_module(RECORD, tmp_path_factory.mktemp("audit") / "record.js", "20")
 
 
-def audit_records(events: list) -> list[dict]:
+def audit_records(bundle: Path, events: list) -> list[dict]:
     """Each event's {"record": ...} or {"error": [name, message]}, from one node process: the contract
     is compiled once, as in a function's execution environment (and the unit tests stay light)."""
     script = (
-        f"import {{ auditRecord }} from {json.dumps(RECORD.as_uri())};\n"
+        f"import {{ auditRecord }} from {json.dumps(bundle.as_uri())};\n"
         "import { readFileSync } from 'node:fs';\n"
         "const outcome = (event) => {\n"
         "  try { return { record: auditRecord(event, 'now', 'AWS_Lambda_nodejs20.x') }; }\n"
@@ -56,8 +58,8 @@ def event(**detail) -> dict:
     return valid
 
 
-def test_the_record_keeps_counts_and_ids_and_nothing_of_the_card_or_the_address():
-    [outcome] = audit_records([event()])
+def test_the_record_keeps_counts_and_ids_and_nothing_of_the_card_or_the_address(record_bundle):
+    [outcome] = audit_records(record_bundle, [event()])
     record = outcome["record"]
 
     assert record == {
@@ -109,8 +111,8 @@ HOSTILE = [
 
 
 @pytest.fixture(scope="module")
-def refusals() -> list[dict]:
-    return audit_records([hostile for hostile, _ in HOSTILE])
+def refusals(record_bundle) -> list[dict]:
+    return audit_records(record_bundle, [hostile for hostile, _ in HOSTILE])
 
 
 @pytest.mark.parametrize("index", range(len(HOSTILE)), ids=[message[:60] for _, message in HOSTILE])
@@ -123,7 +125,7 @@ def test_events_that_break_the_contract_are_refused_naming_the_field_and_never_a
     assert CARD not in json.dumps(refusals[index])
 
 
-def test_the_bundled_contract_is_the_api_s_with_only_its_own_definitions_left_to_resolve():
+def test_the_bundled_contract_is_the_api_s_with_only_its_own_definitions_left_to_resolve(record_bundle):
     written = json.loads((EVENT_CONTRACTS / "checkout-basket.schema.json").read_text())
     document = yaml.safe_load(OPENAPI_DOCUMENT.read_text())
 

@@ -164,13 +164,19 @@ def test_a_category_list_resumes_only_with_its_own_tokens():
     assert len(first["items"] + rest["items"]) == 4
 
 
+def products_of_size(count: int, description_bytes: int) -> InMemoryTable:
+    """A product table of `count` products p0, p1, ..., each with a description of that many bytes."""
+    products = InMemoryTable("id")
+    for n in range(count):
+        product.create_product(
+            products, {"name": f"p{n}", "category": "c", "price": Decimal(1), "description": "d" * description_bytes}
+        )
+    return products
+
+
 def test_a_page_ends_before_its_byte_budget_however_large_the_limit(monkeypatch):
     monkeypatch.setattr(pagination, "MAX_PAGE_BYTES", 10_000)
-    products = InMemoryTable("id")
-    for n in range(12):
-        product.create_product(
-            products, {"name": f"p{n}", "category": "c", "price": Decimal(1), "description": "d" * 3000}
-        )
+    products = products_of_size(12, description_bytes=3000)
 
     items, pages = read_all(lambda page: product.list_products(products, page), limit=pagination.MAX_LIMIT)
 
@@ -180,11 +186,7 @@ def test_a_page_ends_before_its_byte_budget_however_large_the_limit(monkeypatch)
 
 def test_an_item_larger_than_the_budget_still_gets_a_page_of_its_own(monkeypatch):
     monkeypatch.setattr(pagination, "MAX_PAGE_BYTES", 100)
-    products = InMemoryTable("id")
-    for n in range(2):
-        product.create_product(
-            products, {"name": f"p{n}", "category": "c", "price": Decimal(1), "description": "d" * 500}
-        )
+    products = products_of_size(2, description_bytes=500)
 
     items, pages = read_all(lambda page: product.list_products(products, page), limit=10)
 

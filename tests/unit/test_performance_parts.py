@@ -6,10 +6,11 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from embedded_localstack import code_watch, log_events
+from embedded_localstack import code_watch, eventually, log_events
 from embedded_localstack.memory import tree_rss_mb
 from embedded_localstack.patches import catalog_cache, lambda_metrics, sqs_wake
 from infra import long_poll
@@ -70,16 +71,25 @@ def test_code_watch_is_per_folder_and_per_process_start(tmp_path):
 def test_code_watch_fallback_recomputes_at_most_once_a_second(tmp_path, monkeypatch):
     source, folder = make_function_folder(tmp_path)
     monkeypatch.setattr(code_watch, "_shared_inotify", lambda: None)
+    now = [100.0]
+    monkeypatch.setattr(code_watch, "time", SimpleNamespace(monotonic=lambda: now[0]))
     watch = code_watch.CodeWatch(str(folder))
     assert watch.inotify is None
     calls = []
     real = code_watch.code_signature
     monkeypatch.setattr(code_watch, "code_signature", lambda f: calls.append(f) or real(f))
     (source / "app.py").write_text("v2, longer")
-    deadline = time.monotonic() + 5 * code_watch.SIGNATURE_MAX_AGE_SECONDS
-    while not watch.changed():
-        assert time.monotonic() < deadline
-    assert len(calls) == 1
+    age = code_watch.SIGNATURE_MAX_AGE_SECONDS
+
+    now[0] += age / 2
+    assert not watch.changed() and calls == [], "too soon after the last look: not even looked at"
+    now[0] += age / 2
+    assert watch.changed() and len(calls) == 1
+    now[0] += age / 2
+    assert [watch.changed() for _ in range(3)] == [False] * 3 and len(calls) == 1
+    now[0] += age / 2
+    watch.changed()
+    assert len(calls) == 2
 
 
 def test_tree_memory_counts_children_and_grandchildren():
@@ -88,10 +98,7 @@ def test_tree_memory_counts_children_and_grandchildren():
         [sys.executable, "-c", f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {grow!r}]).wait()"]
     )
     try:
-        deadline = time.monotonic() + 20
-        while tree_rss_mb(parent.pid) < 64:
-            assert time.monotonic() < deadline, f"only {tree_rss_mb(parent.pid):.0f} MiB seen"
-            time.sleep(0.05)
+        eventually(lambda: tree_rss_mb(parent.pid) >= 64, timeout=20, interval=0.05, what="64 MiB in the grandchild")
     finally:
         for child in Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split():
             os.kill(int(child), 9)
