@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from infra.aws import client
 from tests.integration.invocations import zip_sources
 

@@ -20,7 +20,8 @@ from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
 from client import deadlines
 from client.waiting import eventually
-from embedded_localstack import interpreters, node_runtime, reaper
+from embedded_localstack.lifecycle import reaper
+from embedded_localstack.runtimes import interpreters, node_runtime
 from infra.archives import DEPENDENCIES, zip_folder
 from infra.aws import client
 from tests.integration.invocations import FUNCTIONS, TEST_FUNCTION_TIMEOUT, request_id_of, zip_sources

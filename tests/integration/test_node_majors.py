@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from infra import settings
 from tests.integration.invocations import zip_sources
 

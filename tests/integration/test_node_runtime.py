@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from tests.integration.invocations import request_id_of, zip_sources
 
 # The runtime these run on: the first whose node is here.

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from embedded_localstack import aws_guard
-from embedded_localstack.aws_guard import Guard, Refused, is_aws_host
+from embedded_localstack.runtimes import aws_guard
+from embedded_localstack.runtimes.aws_guard import Guard, Refused, is_aws_host
 
 AWS_HOSTS = [
     "dynamodb.us-east-1.amazonaws.com",

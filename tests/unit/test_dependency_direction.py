@@ -58,7 +58,7 @@ def test_a_package_imports_only_what_sits_below_it(package):
 
 
 def platform_imports(path) -> list[str]:
-    """What a module imports of the platform, as dotted names (`embedded_localstack.cli`, `embedded_localstack.Instance`)."""
+    """What a module imports of the platform, as dotted names (`embedded_localstack.lifecycle.instance`, `embedded_localstack.Instance`)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):

@@ -6,7 +6,7 @@ import logging
 import pytest
 from localstack.runtime.init import InitScriptManager, Stage
 
-from embedded_localstack import hook_state
+from embedded_localstack.lifecycle import hook_state
 
 
 @pytest.fixture

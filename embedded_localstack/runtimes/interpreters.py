@@ -11,7 +11,7 @@ from pathlib import Path
 
 from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 
 LOG = logging.getLogger(__name__)
 

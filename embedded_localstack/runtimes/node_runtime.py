@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from embedded_localstack import node_majors
+from embedded_localstack.runtimes import node_majors
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
+BOOTSTRAP = Path(__file__).parent / "node" / "bootstrap.mjs"
 # What `make up` installs from node_sdk/package-lock.json (scripts/node-runtime.sh): the AWS SDK
 # v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
 SDK_VARIABLE = "EMBEDDED_LAMBDA_NODE_MODULES"

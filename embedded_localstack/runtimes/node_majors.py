@@ -16,7 +16,7 @@ LOCATION_VARIABLE = "EMBEDDED_LAMBDA_NODE{major}"
 _LOCATION_VARIABLE = re.compile(r"EMBEDDED_LAMBDA_NODE\d+")
 # Where `make node` installs majors; the variable moves it (a machine-wide cache, or a test's own).
 INSTALLS_VARIABLE = "EMBEDDED_LAMBDA_NODE_INSTALLS"
-DEFAULT_INSTALLS = Path(__file__).resolve().parents[1] / "build" / "node"
+DEFAULT_INSTALLS = Path(__file__).resolve().parents[2] / "build" / "node"
 
 
 def is_location_variable(name: str) -> bool:

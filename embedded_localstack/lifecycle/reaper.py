@@ -10,7 +10,7 @@ Every function process gets ``_EMBEDDED_ENV_ID=<instance>/<environment>`` in its
 from the instance's state directory, so one instance never touches another's processes. LocalStack
 itself carries ``_EMBEDDED_INSTANCE=<instance>`` (``cli.py``).
 
-Run as ``python -m embedded_localstack.reaper <pid> <create_time> <instance>`` beside LocalStack, it
+Run as ``python -m embedded_localstack.lifecycle.reaper <pid> <create_time> <instance>`` beside LocalStack, it
 waits for that LocalStack to end, however it ends (SIGKILL included), then kills what carries the
 marker; the environments' inits end their own environments at the same moment (their lifeline closes).
 

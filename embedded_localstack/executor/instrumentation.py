@@ -37,7 +37,7 @@ DEFAULT_ATTACH_TIMEOUT_SECONDS = 50
 # What LocalStack's own Lambda Debug Mode lifts its waits to (localstack.services.lambda_.ldm, 4.14.0):
 # also the debugged function's timeout and the idle time before its environment is stopped.
 DEBUG_TIMEOUT_SECONDS = 3_600
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 REQUIREMENTS = {
     "debug": PROJECT_DIR / "requirements" / "lambda-debug.txt",
     "coverage": PROJECT_DIR / "requirements" / "lambda-coverage.txt",
