@@ -82,7 +82,7 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
     LocalStack 4.14.0's twisted server binds IPv4 entries to every interface (its own
     ``# TODO: interface = host?`` in localstack/runtime/server/twisted.py), so 127.0.0.1:4566 would
     listen on 0.0.0.0:4566: anyone on the network could create and run functions as the developer.
-    Selected by GATEWAY_SERVER=twisted-listen-host (cli.py); LocalStack's default server otherwise.
+    Selected by GATEWAY_SERVER=twisted-listen-host (lifecycle/instance.py); LocalStack's default server otherwise.
     """
 
     name = "twisted-listen-host"

@@ -12,7 +12,7 @@ debugpy or coverage.py, on which port, and with which timeouts.
 
 The tools are not in the function archives: they are installed per Python version under
 ``.venv/function-tools/`` from requirements/lambda-debug.txt and lambda-coverage.txt, and put on the
-function's path after its own code, as the runtime packages are (bootstrap.py, instrument_function.py).
+function's path after its own code, as the runtime packages are (runtimes/python/runtime.py, instrument_function.py).
 """
 
 import configparser
@@ -161,7 +161,7 @@ class FunctionInstrumentation:
         return self.debug_port is not None
 
     def environment(self) -> dict[str, str]:
-        """Variables for bootstrap.py (removed before the function's code runs)."""
+        """Variables for the Python runtime (removed before the function's code runs)."""
         env, tools = {}, []
         if self.debugging:
             tools.append(str(tools_path("debug", self.python_version)))

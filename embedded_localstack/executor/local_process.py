@@ -1,7 +1,7 @@
 """LocalStack runtime executor that runs each Lambda execution environment as a local process.
 
 LocalStack Community runs functions only in Docker containers. This executor gives the same
-semantics without Docker: one process per execution environment (``bootstrap.py``), warm reuse,
+semantics without Docker: one process per execution environment (``runtimes/python/bootstrap.py``, ``runtimes/node/bootstrap.mjs``), warm reuse,
 the function timeout enforced by killing and replacing the process, and logs with START, END and
 REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
 """
@@ -49,7 +49,7 @@ EXIT_GRACE_SECONDS = 2
 END_GRACE_SECONDS = 5
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
-# Which instance this LocalStack is (cli.py sets it); function processes carry it in their marker.
+# Which instance this LocalStack is (lifecycle/instance.py sets it); function processes carry it in their marker.
 INSTANCE = os.environ.get(reaper.INSTANCE_MARKER) or f"unmanaged-{os.getpid()}"
 
 

@@ -131,7 +131,7 @@ def ship_straight_to_the_store() -> bool:
     installed = version("localstack-core")
     if installed != PINNED_LOCALSTACK:
         LOG.warning(
-            "Lambda logs shipped through the gateway: embedded_localstack/log_events.py patches LocalStack %s, not %s",
+            "Lambda logs shipped through the gateway: embedded_localstack/executor/log_events.py patches LocalStack %s, not %s",
             PINNED_LOCALSTACK,
             installed,
         )

@@ -446,7 +446,7 @@ def test_environment_variables_are_lambdas(create_probe, invoke, runtime):
     # LocalStack's documented endpoints stay; its internal variables and the runtime's own do not
     assert env["AWS_ENDPOINT_URL"] and env["LOCALSTACK_HOSTNAME"]
     # (the process marker excepted: children inherit it, so that a stop reaches daemons that left the
-    # process tree; see embedded_localstack/reaper.py)
+    # process tree; see embedded_localstack/lifecycle/reaper.py)
     kept = ("LOCALSTACK_HOSTNAME", reaper.ENV_MARKER)
     internal = [key for key in env if key.startswith(("LOCALSTACK_", "_EMBEDDED")) and key not in kept]
     assert internal == []

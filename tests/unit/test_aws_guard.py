@@ -1,5 +1,5 @@
 """Which hosts the network guard of a function's processes sends to LocalStack or refuses
-(embedded_localstack/aws_guard.py; aws_guard.cjs applies the same rules in Node.js), and how the
+(embedded_localstack/runtimes/aws_guard.py; aws_guard.cjs applies the same rules in Node.js), and how the
 executor puts every process of a function under it."""
 
 import json

@@ -1,4 +1,4 @@
-"""Which node runs a nodejs*.x function (embedded_localstack/node_runtime.py): exactly the runtime's
+"""Which node runs a nodejs*.x function (embedded_localstack/runtimes/node_runtime.py): exactly the runtime's
 major, found by variable, node<major> on PATH, `make node`'s install or node on PATH; otherwise the
 reason names the fix."""
 

@@ -1,11 +1,12 @@
 // One Lambda execution environment for a nodejs*.x function, run as a local process (embedded mode).
 //
-// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): LocalStack
-// posts invocations to a listener on loopback, and the host points stdout/stderr at the environment's
-// log file, which this process truncates at each START. Unlike bootstrap.py, this process opens the
-// listener itself and reports its port: Node cannot make an inherited descriptor close-on-exec, so a
-// listener passed in would pass on to every process the function starts, which could then accept, and
-// so take, invocations meant for this one. Node opens its own descriptors close-on-exec.
+// The Node.js counterpart of ../python/runtime.py, and the same protocol with the host
+// (executor/local_process.py): LocalStack posts invocations to a listener on loopback, and the host points
+// stdout/stderr at the environment's log file, which this process truncates at each START. Unlike the
+// Python runtime, this process opens the listener itself and reports its port: Node cannot make an
+// inherited descriptor close-on-exec, so a listener passed in would pass on to every process the
+// function starts, which could then accept, and so take, invocations meant for this one. Node opens its
+// own descriptors close-on-exec.
 // This file reports the init outcome and each invocation's response or error over the executor's
 // report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without
 // one. Timeouts and MemorySize are enforced by the host, which kills this process.
@@ -13,7 +14,8 @@
 // What the function's code sees follows AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-
 // client, "the RIC"): how the handler is found (UserFunction.js), console in Lambda's text format
 // (LogPatch.js), error shapes (Errors.js), callback and callbackWaitsForEmptyEventLoop semantics
-// (CallbackContext.js, Runtime.js). Node built-ins only: this runs before any package is available.
+// (CallbackContext.js, Runtime.js), each in the module of this folder named for it. Node built-ins only:
+// this runs before any package is available.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -26,7 +28,7 @@ import { loadHandler } from './handler.mjs';
 import { LocalStack, privateReportFd } from './localstack.mjs';
 import { installAwsLambdaGlobal, invokeStreaming, isStreaming, StreamedResponse } from './streaming.mjs';
 
-// LocalStack's internal variables: read, then removed before the function's code runs (bootstrap.py).
+// LocalStack's internal variables: read, then removed before the function's code runs (../python/runtime.py).
 const LOCALSTACK_INTERNAL_ENV = [
   'LOCALSTACK_RUNTIME_ENDPOINT', 'LOCALSTACK_RUNTIME_ID', 'LOCALSTACK_INTEROP_PORT',
   'LOCALSTACK_RUNTIME_TRACING_PORT', 'LOCALSTACK_USER', 'LOCALSTACK_CODE_ARCHIVES',
@@ -76,12 +78,13 @@ class Runtime {
       });
     });
     // One connection for the environment's life, however long it idles between invocations: LocalStack
-    // reuses it (executor.py), and Node would otherwise close it after 5 s (keepAliveTimeout's default).
+    // reuses it (executor/invoke_connection.py), and Node would otherwise close it after 5 s (keepAliveTimeout's
+    // default).
     server.keepAliveTimeout = 0;
     server.on('connection', (socket) => {
       // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
       socket.unref();
-      // LocalStack makes one connection per runtime (executor.py's InvokeConnection), and the listener is
+      // LocalStack makes one connection per runtime (executor/invoke_connection.py), and the listener is
       // for that alone: closed once it is made, it can be handed to no process the function starts, not
       // even on purpose (its descriptor in spawn's stdio). net's close: http's also drops idle connections.
       net.Server.prototype.close.call(server);
@@ -243,7 +246,7 @@ async function main() {
   setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
   fs.ftruncateSync(1, 0); // a replaced process's log file still holds its predecessor's last invocation
   const runtime = new Runtime();
-  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
+  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (../python/runtime.py); NODE_PATH is this one's
   delete process.env._EMBEDDED_REPORT_FD; // the runtime (LocalStack above) holds the descriptor
 
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());

@@ -71,7 +71,7 @@ class Runtime:
         env = os.environ
         self.localstack = LocalStackConnection(env["LOCALSTACK_RUNTIME_ENDPOINT"])
         self.runtime_id = env["LOCALSTACK_RUNTIME_ID"]
-        # The executor's pipe for reports (embedded_localstack/report_pipe.py); HTTP callbacks without it.
+        # The executor's pipe for reports (embedded_localstack/executor/report_pipe.py); HTTP callbacks without it.
         self.report_fd = int(env.pop("_EMBEDDED_REPORT_FD", "") or -1)
         if self.report_fd >= 0:
             os.set_inheritable(self.report_fd, False)  # not for the function's own subprocesses
