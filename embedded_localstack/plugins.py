@@ -19,10 +19,10 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = "local-process"
 
     def load(self, *args, **kwargs):
-        from embedded_localstack.executor import LocalProcessRuntimeExecutor
-        from embedded_localstack.instrumentation import lift_localstack_waits
-        from embedded_localstack.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
-        from embedded_localstack.log_store import keep_log_events_compactly, log_limit
+        from embedded_localstack.executor.instrumentation import lift_localstack_waits
+        from embedded_localstack.executor.local_process import LocalProcessRuntimeExecutor
+        from embedded_localstack.executor.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
+        from embedded_localstack.executor.log_store import keep_log_events_compactly, log_limit
         from embedded_localstack.patches.failed_functions import let_failed_functions_be_deleted
         from embedded_localstack.patches.lambda_metrics import switch_off
         from embedded_localstack.patches.sqs_wake import wake_on_send
@@ -82,7 +82,7 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
     LocalStack 4.14.0's twisted server binds IPv4 entries to every interface (its own
     ``# TODO: interface = host?`` in localstack/runtime/server/twisted.py), so 127.0.0.1:4566 would
     listen on 0.0.0.0:4566: anyone on the network could create and run functions as the developer.
-    Selected by GATEWAY_SERVER=twisted-listen-host (cli.py); LocalStack's default server otherwise.
+    Selected by GATEWAY_SERVER=twisted-listen-host (lifecycle/instance.py); LocalStack's default server otherwise.
     """
 
     name = "twisted-listen-host"

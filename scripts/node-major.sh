@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make node MAJOR=<N>`: installs the newest Node.js <N> from the npm registry into build/node/<N>/
 # (EMBEDDED_LAMBDA_NODE_INSTALLS moves it), where embedded mode finds it for nodejs<N>.x functions
-# (embedded_localstack/node_majors.py). The registry's node-<os>-<arch> packages carry the official
+# (embedded_localstack/runtimes/node_majors.py). The registry's node-<os>-<arch> packages carry the official
 # binary; npm's cache keeps the download, so a second install works offline. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs the AWS SDK v3 that Lambda's Node.js runtimes provide (embedded_localstack/node_sdk, exact
+# Installs the AWS SDK v3 that Lambda's Node.js runtimes provide (embedded_localstack/runtimes/node_sdk, exact
 # versions from its package-lock.json) into .venv/lambda-node-runtime/node_modules, where embedded
 # mode's Node.js functions find it (NODE_PATH), as /var/runtime/node_modules on Lambda. Idempotent: a
 # stamp holds the lock file's hash. npm is needed because the shop has a Node.js function.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SOURCE=embedded_localstack/node_sdk
+SOURCE=embedded_localstack/runtimes/node_sdk
 TARGET=.venv/lambda-node-runtime
 STAMP="$TARGET/.package-lock.sha256"
 want=$(sha256sum "$SOURCE/package-lock.json" | cut -d' ' -f1)

@@ -8,7 +8,7 @@ if [ "${1:-}" != --with-localstack ]; then
   exec scripts/with-localstack.sh scripts/profile.sh --with-localstack "$@"
 fi
 bench=${BENCH:-poll_orders}
-pid=$(.venv/bin/python -c 'from embedded_localstack.cli import Instance; p = Instance.from_env().running(remove_stale=False); print(p.pid if p else "")')
+pid=$(.venv/bin/python -c 'from embedded_localstack import Instance; p = Instance.from_env().running(remove_stale=False); print(p.pid if p else "")')
 if [ -z "$pid" ]; then
   echo "no embedded LocalStack to profile (Docker mode is not supported: py-spy needs the host process)" >&2
   exit 1

@@ -8,7 +8,7 @@
 # The ten slowest tests are listed, so that a regression shows.
 #
 # Coverage of lambdas/ (COVERAGE=0 turns it off): the test processes through pytest-cov, and every
-# function process through coverage.py started in its environment (embedded_localstack/instrumentation.py),
+# function process through coverage.py started in its environment (embedded_localstack/executor/instrumentation.py),
 # whether it runs from a hot-reload folder or an archive. Written to build/coverage/ (coverage.xml,
 # html/), with a per-package summary. A LocalStack this script starts gets EMBEDDED_FUNCTION_COVERAGE; one
 # already running (`make up`, embedded mode) is asked through a file in its state directory, read by each
@@ -22,7 +22,7 @@ if [ "${1:-}" != --with-localstack ]; then
     rm -rf "$COVERAGE_DIR" && mkdir -p "$COVERAGE_DIR/functions"
     export EMBEDDED_FUNCTION_COVERAGE="$(pwd -P)/$COVERAGE_DIR/functions"
     # Installed now, not by LocalStack at a function's first start (where it would count against start-up).
-    .venv/bin/python -c 'from embedded_localstack.instrumentation import tools_path; from infra.model import LAMBDA_RUNTIME; tools_path("coverage", LAMBDA_RUNTIME.removeprefix("python"))'
+    .venv/bin/python -c 'from embedded_localstack import debugging; from infra.model import LAMBDA_RUNTIME; debugging.tools_path("coverage", LAMBDA_RUNTIME.removeprefix("python"))'
     request="${EMBEDDED_STATE_DIR:-.state}/function-coverage"
     mkdir -p "$(dirname "$request")" && echo "$EMBEDDED_FUNCTION_COVERAGE" > "$request"
     trap 'rm -f "$request"' EXIT

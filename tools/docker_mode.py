@@ -9,7 +9,7 @@ what the Docker Lambda executor does (services/lambda_/invocation/docker_runtime
 
 It also waits, on the host, for the ready hooks (`make up`): `docker compose up --wait` would only
 report a failed hook once the healthcheck's start period and retries ran out (minutes); and reports
-their state (`make status`) as embedded mode does (embedded_localstack/hook_state.py).
+their state (`make status`) as embedded mode does (embedded_localstack/lifecycle/hook_state.py).
 
 Run on the host by scripts/localenv.sh: python -m tools.docker_mode lambda-docker-flags|runtime-images|wait-ready|status
 """

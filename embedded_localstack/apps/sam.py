@@ -7,9 +7,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from embedded_localstack import clients, interpreters, settings
+from embedded_localstack import clients, settings
 from embedded_localstack.apps import toolchains
 from embedded_localstack.apps.errors import AppError
+from embedded_localstack.runtimes import interpreters
 
 # Files that make `sam build` install a function's dependencies; without them the code deploys as it is.
 DEPENDENCY_FILES = ("requirements.txt", "package.json")

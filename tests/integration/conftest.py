@@ -166,7 +166,7 @@ def filled_basket(http, basket_api, user_name) -> dict:
 def embedded_only():
     """For checks of the embedded runtime itself (LocalStack's Docker executor does not enforce
     MemorySize, for one)."""
-    from embedded_localstack.cli import Instance
+    from embedded_localstack.lifecycle.instance import Instance
 
     if Instance.from_env().running(remove_stale=False) is None:
         pytest.skip("checks the embedded runtime; LocalStack is not running in embedded mode")

@@ -12,7 +12,8 @@ import boto3
 import psutil
 import pytest
 
-from embedded_localstack import eventually, reaper
+from embedded_localstack import eventually
+from embedded_localstack.lifecycle import reaper
 from infra.archives import zip_folder
 from tests.integration.invocations import FUNCTIONS
 

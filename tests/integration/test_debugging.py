@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from client.waiting import eventually
-from embedded_localstack.instrumentation import DEBUG_FIRST_PORT, DEFAULT_ATTACH_TIMEOUT_SECONDS
+from embedded_localstack.executor.instrumentation import DEBUG_FIRST_PORT, DEFAULT_ATTACH_TIMEOUT_SECONDS
 from infra.stack import PRODUCT_API, api_url
 from tests.integration.dap_client import DapClient
 from tests.integration.embedded_instances import PROJECT, make, private_env

@@ -282,7 +282,7 @@ def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_
     watchers = [
         p
         for p in psutil.process_iter(["cmdline"])
-        if "embedded_localstack.reaper" in " ".join(p.info["cmdline"] or []) and reaper_of(p, state)
+        if "embedded_localstack.lifecycle.reaper" in " ".join(p.info["cmdline"] or []) and reaper_of(p, state)
     ]
     runtime = psutil.Process(spawned["pid"])
     for process in [*watchers, runtime.parent(), runtime, psutil.Process(localstack_pid(instance))]:
@@ -308,7 +308,7 @@ def test_leftovers_of_a_killed_instance_are_cleaned_at_the_next_up_and_only_its_
 
 
 def reaper_of(process: psutil.Process, state: Path) -> bool:
-    from embedded_localstack.reaper import instance_id
+    from embedded_localstack.lifecycle.reaper import instance_id
 
     return instance_id(state) in process.info["cmdline"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from embedded_localstack.cli import Instance
+from embedded_localstack.lifecycle.instance import Instance
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
     create_probe,
     instance,

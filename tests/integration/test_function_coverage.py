@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from client.waiting import eventually
-from embedded_localstack.instrumentation import COVERAGE_CONFIG, COVERAGE_VARIABLE, tools_in_archive
+from embedded_localstack.executor.instrumentation import COVERAGE_CONFIG, COVERAGE_VARIABLE, tools_in_archive
 from infra.paths import HOT_RELOAD_DIR
 from infra.stack import FUNCTIONS
 from tests.integration.embedded_instances import PROJECT

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from client.waiting import eventually
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from tests.integration.invocations import zip_sources
 
 pytestmark = pytest.mark.usefixtures("embedded_only")

@@ -1,4 +1,4 @@
-"""Functions never reach real AWS by accident (embedded_localstack/aws_guard.py, aws_guard.cjs): a
+"""Functions never reach real AWS by accident (embedded_localstack/runtimes/aws_guard.py, aws_guard.cjs): a
 function whose SDK ignores AWS_ENDPOINT_URL, here one pinned to DynamoDB's real endpoint, lands in
 LocalStack, as it would in Docker mode through LocalStack's DNS; so do the processes it starts. With
 EMBEDDED_LAMBDA_ALLOW_INTERNET=0, anything beyond this machine fails at once, naming the host, the
@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from infra.aws import client
 from tests.integration.invocations import zip_sources
 

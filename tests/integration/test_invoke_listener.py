@@ -3,7 +3,7 @@ and so none can take an invocation meant for the runtime (which would then time 
 
 import pytest
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 
 pytestmark = pytest.mark.usefixtures("embedded_only")
 

@@ -20,7 +20,8 @@ from localstack.services.lambda_.runtimes import ALL_RUNTIMES
 
 from client import deadlines
 from client.waiting import eventually
-from embedded_localstack import interpreters, node_runtime, reaper
+from embedded_localstack.lifecycle import reaper
+from embedded_localstack.runtimes import interpreters, node_runtime
 from infra.archives import DEPENDENCIES, zip_folder
 from infra.aws import client
 from tests.integration.invocations import FUNCTIONS, TEST_FUNCTION_TIMEOUT, request_id_of, zip_sources
@@ -445,7 +446,7 @@ def test_environment_variables_are_lambdas(create_probe, invoke, runtime):
     # LocalStack's documented endpoints stay; its internal variables and the runtime's own do not
     assert env["AWS_ENDPOINT_URL"] and env["LOCALSTACK_HOSTNAME"]
     # (the process marker excepted: children inherit it, so that a stop reaches daemons that left the
-    # process tree; see embedded_localstack/reaper.py)
+    # process tree; see embedded_localstack/lifecycle/reaper.py)
     kept = ("LOCALSTACK_HOSTNAME", reaper.ENV_MARKER)
     internal = [key for key in env if key.startswith(("LOCALSTACK_", "_EMBEDDED")) and key not in kept]
     assert internal == []

@@ -1,4 +1,4 @@
-"""Node.js as apps use it (embedded_localstack/node_majors.py, node_streaming.mjs): each nodejs<N>.x
+"""Node.js as apps use it (embedded_localstack/runtimes/node_majors.py, node_streaming.mjs): each nodejs<N>.x
 function runs on a node of major N, installed with `make node MAJOR=<N>` where the machine lacks it; a
 missing major is the invoke's error, naming that command; and the `awslambda` global of AWS's runtime
 answers for response-streaming handlers, through Invoke and through a function URL."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from embedded_localstack import node_runtime
+from embedded_localstack.runtimes import node_runtime
 from infra import settings
 from tests.integration.invocations import zip_sources
 

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
-from embedded_localstack import eventually, node_runtime
+from embedded_localstack import eventually
+from embedded_localstack.runtimes import node_runtime
 from tests.integration.invocations import request_id_of, zip_sources
 
 # The runtime these run on: the first whose node is here.

@@ -63,7 +63,7 @@ def test_cloudwatch_api_works_with_per_invocation_metrics_off():
 
 
 def test_a_metric_filter_on_a_functions_log_group_counts_its_lines(create_function, invoke, logs_client):
-    # Embedded mode stores invocation logs straight in the logs backend (embedded_localstack/log_events.py),
+    # Embedded mode stores invocation logs straight in the logs backend (embedded_localstack/executor/log_events.py),
     # except for groups with metric filters: those must still turn matching lines into metrics.
     name = create_function(
         code={"ZipFile": zip_sources({"app.py": "def handler(event, context):\n    print('ORDER-PLACED', event)\n"})}

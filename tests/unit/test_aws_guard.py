@@ -1,5 +1,5 @@
 """Which hosts the network guard of a function's processes sends to LocalStack or refuses
-(embedded_localstack/aws_guard.py; aws_guard.cjs applies the same rules in Node.js), and how the
+(embedded_localstack/runtimes/aws_guard.py; aws_guard.cjs applies the same rules in Node.js), and how the
 executor puts every process of a function under it."""
 
 import json
@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from embedded_localstack import aws_guard
-from embedded_localstack.aws_guard import Guard, Refused, is_aws_host
+from embedded_localstack.runtimes import aws_guard
+from embedded_localstack.runtimes.aws_guard import Guard, Refused, is_aws_host
 
 AWS_HOSTS = [
     "dynamodb.us-east-1.amazonaws.com",

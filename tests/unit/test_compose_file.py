@@ -11,8 +11,8 @@ import pytest
 import yaml
 from localstack.utils.container_utils.container_client import Util
 
-from embedded_localstack import shell_settings
-from embedded_localstack.cli import SHARED_SETTINGS, Instance, load_env_file
+from embedded_localstack.lifecycle import shell_settings
+from embedded_localstack.lifecycle.instance import SHARED_SETTINGS, Instance, load_env_file
 from tools.docker_mode import lambda_docker_flags, runtime_images
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,7 @@
 """Dependencies point one way: lambdas/ <- infra/ and client/ <- tools/, tests/, bench/ and dashboard/, and the
 platform (embedded_localstack/) imports none of the shop while the shop reaches the platform through
-its public API only. Read from the import statements of every module, so a new wrong-way import fails
+its public API only, as does the platform's own command line (cli.py); the Python runtime, which runs
+under the function's interpreter, imports the standard library only. Read from the import statements of every module, so a new wrong-way import fails
 here, not in a review."""
 
 import ast
@@ -58,7 +59,7 @@ def test_a_package_imports_only_what_sits_below_it(package):
 
 
 def platform_imports(path) -> list[str]:
-    """What a module imports of the platform, as dotted names (`embedded_localstack.cli`, `embedded_localstack.Instance`)."""
+    """What a module imports of the platform, as dotted names (`embedded_localstack.lifecycle.instance`, `embedded_localstack.Instance`)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -83,6 +84,35 @@ def test_the_shop_uses_only_the_platforms_public_api():
         for path in sorted((PROJECT_DIR / package).rglob("*.py"))
         if "__pycache__" not in path.parts and set(platform_imports(path)) - public
     }
+    assert wrong == {}
+
+
+def test_the_command_line_uses_only_the_platforms_public_api():
+    import embedded_localstack
+
+    public = {"embedded_localstack"} | {f"embedded_localstack.{name}" for name in embedded_localstack.__all__}
+    cli = PROJECT_DIR / "embedded_localstack" / "cli.py"
+    assert set(platform_imports(cli)) - public == set()
+
+
+def test_the_python_runtime_imports_the_standard_library_and_its_own_folder_only():
+    # It runs under the function's interpreter as a package of a private name (runtimes/python/bootstrap.py):
+    # the platform is not importable there, nor anything the function's archive does not bring.
+    import sys
+
+    folder = PROJECT_DIR / "embedded_localstack" / "runtimes" / "python"
+    wrong = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            # coverage and debugpy come from the tools' folder, put on the path when asked for.
+            outside = [n for n in names if n.split(".")[0] not in {*sys.stdlib_module_names, "coverage", "debugpy"}]
+            if outside:
+                wrong.setdefault(path.name, []).extend(outside)
     assert wrong == {}
 
 

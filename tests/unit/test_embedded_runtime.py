@@ -8,10 +8,14 @@ import uuid
 
 import pytest
 
-from embedded_localstack import bootstrap, interpreters, log_events
-from embedded_localstack.cli import load_env_file
-from embedded_localstack.executor import code_signature
-from embedded_localstack.interpreters import UnsupportedRuntime, interpreter_for_runtime
+from embedded_localstack.executor import log_events
+from embedded_localstack.executor.code_watch import code_signature
+from embedded_localstack.executor.invocation_log import read_logs
+from embedded_localstack.lifecycle.instance import load_env_file
+from embedded_localstack.runtimes import interpreters
+from embedded_localstack.runtimes.interpreters import UnsupportedRuntime, interpreter_for_runtime
+from embedded_localstack.runtimes.python import context, errors, log_handler
+from embedded_localstack.runtimes.python.handler import load_handler
 
 
 def test_error_body_has_aws_shape_and_starts_in_function_code():
@@ -21,30 +25,28 @@ def test_error_body_has_aws_shape_and_starts_in_function_code():
     try:
         handler()
     except KeyError as e:
-        body = bootstrap.error_body(e)
+        body = errors.error_body(e)
 
     assert body["errorType"] == "KeyError"
     assert body["errorMessage"] == "'basket'"
-    assert body["stackTrace"] and all("bootstrap.py" not in frame for frame in body["stackTrace"])
+    assert body["stackTrace"] and all("runtimes/python" not in frame for frame in body["stackTrace"])
 
 
 def test_decimals_from_dynamodb_serialise_as_numbers():
-    encoded = json.dumps(
-        {"price": decimal.Decimal("9.99"), "qty": decimal.Decimal("3")}, default=bootstrap._json_default
-    )
+    encoded = json.dumps({"price": decimal.Decimal("9.99"), "qty": decimal.Decimal("3")}, default=context._json_default)
     assert json.loads(encoded) == {"price": 9.99, "qty": 3}
 
 
 def test_unserialisable_result_is_refused():
     with pytest.raises(TypeError, match="not JSON serializable"):
-        json.dumps({"when": object()}, default=bootstrap._json_default)
+        json.dumps({"when": object()}, default=context._json_default)
 
 
 def test_the_host_reads_an_invocations_whole_output(tmp_path):
     log = tmp_path / "output.log"
     log.write_bytes(b"START\n" + b"x" * 2**20 + b"\nREPORT\n")
 
-    logs = bootstrap.read_logs(str(log), 64 * 2**20)
+    logs = read_logs(str(log), 64 * 2**20)
 
     assert logs.startswith("START\n") and logs.endswith("\nREPORT\n")
     assert len(logs) == 2**20 + len("START\n\nREPORT\n")
@@ -63,7 +65,7 @@ def test_output_over_the_cap_keeps_start_and_end_and_says_what_was_dropped(tmp_p
     size, limit = len(text.encode()), 4096
 
     # When the host reads it with a small cap
-    logs = bootstrap.read_logs(str(log), limit=limit)
+    logs = read_logs(str(log), limit=limit)
 
     # Then START, END and REPORT are there, only whole lines around one marker, within the cap
     assert logs.startswith(start) and logs.endswith(end)
@@ -85,8 +87,8 @@ def test_output_at_the_cap_is_read_whole(tmp_path):
     log = tmp_path / "output.log"
     log.write_bytes(b"START\n" + b"x" * 100 + b"\nREPORT\n")
 
-    assert bootstrap.read_logs(str(log), limit=log.stat().st_size) == log.read_text()
-    assert "dropped" in bootstrap.read_logs(str(log), limit=log.stat().st_size - 1)
+    assert read_logs(str(log), limit=log.stat().st_size) == log.read_text()
+    assert "dropped" in read_logs(str(log), limit=log.stat().st_size - 1)
 
 
 @pytest.mark.parametrize(
@@ -100,17 +102,17 @@ def test_output_at_the_cap_is_read_whole(tmp_path):
 )
 def test_responses_are_encoded_as_the_runtime_version_does(execution_env, escaped):
     # awslambdaric's marshaller: ensure_ascii=False from python3.12, so "é" is 2 UTF-8 bytes, not 6
-    ensure_ascii = execution_env not in bootstrap.UNESCAPED_JSON_EXECUTION_ENVS
+    ensure_ascii = execution_env not in context.UNESCAPED_JSON_EXECUTION_ENVS
 
-    body = bootstrap.to_json({"name": "café ☕"}, ensure_ascii)
+    body = context.to_json({"name": "café ☕"}, ensure_ascii)
 
     assert body == ('{"name": "caf\\u00e9 \\u2615"}' if escaped else '{"name": "café ☕"}').encode()
 
 
 def test_a_multi_line_log_record_is_one_line_of_the_log(capsys):
-    handler = bootstrap.LambdaLogHandler()
-    handler.setFormatter(logging.Formatter(bootstrap.LOG_FORMAT, bootstrap.LOG_DATE_FORMAT))
-    handler.addFilter(bootstrap._RequestIdFilter())
+    handler = log_handler.LambdaLogHandler()
+    handler.setFormatter(logging.Formatter(log_handler.LOG_FORMAT, log_handler.LOG_DATE_FORMAT))
+    handler.addFilter(log_handler._RequestIdFilter())
     record = logging.LogRecord("app", logging.WARNING, __file__, 1, "a\nb\n", None, None)
 
     handler.handle(record)
@@ -173,7 +175,7 @@ def test_error_log_line_is_one_line_as_the_aws_runtime_writes_it():
     try:
         handler()
     except ValueError as e:
-        line = bootstrap.error_log_line(bootstrap.error_body(e))
+        line = errors.error_log_line(errors.error_body(e))
 
     assert line.endswith("\n") and line.count("\n") == 1
     head, title, *frames = line.rstrip("\n").split("\r")
@@ -199,7 +201,7 @@ def test_exception_raised_by_the_handler_module_propagates_as_it_is(module_dir):
     name = module_dir("raise LookupError('no table configured')\n")
 
     with pytest.raises(LookupError, match="no table configured"):
-        bootstrap.load_handler(f"{name}.handler")
+        load_handler(f"{name}.handler")
 
 
 @pytest.mark.parametrize(
@@ -225,12 +227,12 @@ def test_exception_raised_by_the_handler_module_propagates_as_it_is(module_dir):
 def test_runtime_faults_have_the_aws_runtime_types(module_dir, source, handler, error_type, message):
     name = module_dir(source)
 
-    with pytest.raises(bootstrap.RuntimeFault) as fault:
-        bootstrap.load_handler(handler.format(m=name))
+    with pytest.raises(errors.RuntimeFault) as fault:
+        load_handler(handler.format(m=name))
 
     assert fault.value.error_type == error_type
     assert str(fault.value).startswith(message.format(m=name))
-    assert bootstrap.error_body(fault.value)["errorType"] == error_type
+    assert errors.error_body(fault.value)["errorType"] == error_type
 
 
 def test_missing_python_version_fails_with_how_to_install_it(monkeypatch):
@@ -275,7 +277,7 @@ def test_code_signature_changes_on_edit_add_and_remove(tmp_path):
 
 
 def test_shared_settings_file_parses_to_fast_feedback_values():
-    from embedded_localstack.cli import SHARED_SETTINGS
+    from embedded_localstack.lifecycle.instance import SHARED_SETTINGS
 
     settings = load_env_file(SHARED_SETTINGS)
     assert settings["LAMBDA_RETRY_BASE_DELAY"] == "1"

@@ -1,4 +1,4 @@
-"""How `make status` reads the init hooks' state in both modes (embedded_localstack/hook_state.py), from
+"""How `make status` reads the init hooks' state in both modes (embedded_localstack/lifecycle/hook_state.py), from
 what LocalStack 4.14.0 serves (/_localstack/init/ready) and logs (localstack/runtime/init.py)."""
 
 import logging
@@ -6,7 +6,7 @@ import logging
 import pytest
 from localstack.runtime.init import InitScriptManager, Stage
 
-from embedded_localstack import hook_state
+from embedded_localstack.lifecycle import hook_state
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import psutil
 import pytest
 
 from embedded_localstack import Instance, eventually
-from embedded_localstack.cli import CREATE_TIME_DRIFT_SECONDS
-from embedded_localstack.reaper import INSTANCE_MARKER
+from embedded_localstack.lifecycle.instance import CREATE_TIME_DRIFT_SECONDS
+from embedded_localstack.lifecycle.reaper import INSTANCE_MARKER
 
 
 @pytest.fixture

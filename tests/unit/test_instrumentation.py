@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from embedded_localstack import instrumentation
-from embedded_localstack.instrumentation import (
+from embedded_localstack.executor import instrumentation
+from embedded_localstack.executor.instrumentation import (
     DEBUG_FIRST_PORT,
     DebugSettingError,
     debug_ports,
@@ -117,7 +117,7 @@ def test_keepalive_is_lifted_only_while_debugging_and_never_over_the_developers_
 
 
 def test_localstack_started_with_lambda_debug_gets_it_and_the_longer_keepalive(monkeypatch, tmp_path):
-    from embedded_localstack.cli import Instance
+    from embedded_localstack.lifecycle.instance import Instance
 
     monkeypatch.delenv("LAMBDA_KEEPALIVE_MS", raising=False)
     shell = {"LAMBDA_DEBUG": "product", "LAMBDA_DEBUG_ATTACH_TIMEOUT": "20", "AWS_SECRET_ACCESS_KEY": "never passed"}

@@ -1,4 +1,4 @@
-"""Which node runs a nodejs*.x function (embedded_localstack/node_runtime.py): exactly the runtime's
+"""Which node runs a nodejs*.x function (embedded_localstack/runtimes/node_runtime.py): exactly the runtime's
 major, found by variable, node<major> on PATH, `make node`'s install or node on PATH; otherwise the
 reason names the fix."""
 
@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from embedded_localstack import node_majors, node_runtime
-from embedded_localstack.interpreters import (
+from embedded_localstack.runtimes import node_majors, node_runtime
+from embedded_localstack.runtimes.interpreters import (
     UnsupportedRuntime,
     bootstrap_command,
     interpreter_for_runtime,
@@ -65,7 +65,7 @@ def test_any_major_is_found_where_make_node_installs_it_before_plain_node(clean)
 
 
 def test_a_missing_major_is_an_invoke_error_not_a_failed_function(clean):
-    from embedded_localstack.interpreters import RuntimeUnavailable, check_at_creation
+    from embedded_localstack.runtimes.interpreters import RuntimeUnavailable, check_at_creation
 
     check_at_creation("nodejs16.x")  # creation passes: the function becomes Active
 
@@ -133,7 +133,7 @@ def test_a_node_function_starts_the_node_bootstrap_with_lambdas_node_path(clean)
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 def test_the_bootstrap_uses_node_built_ins_only():
     # Its own modules beside it, which use built-ins only too
-    modules = ("bootstrap.mjs", "node_esm_paths.mjs", "node_streaming.mjs")
+    modules = sorted(path.name for path in node_runtime.BOOTSTRAP.parent.glob("*.mjs"))
     source = "".join(node_runtime.BOOTSTRAP.with_name(module).read_text() for module in modules)
     imports = {line.split("from")[-1].strip(" ';") for line in source.splitlines() if line.startswith("import ")}
     own = {name for name in imports if name.startswith("./")}

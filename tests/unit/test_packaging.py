@@ -22,7 +22,7 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     # Given a copy of the package's sources (the build writes beside them, never in the source tree)
     source = tmp_path / "source"
     files = tracked_package_files() + [
-        str(path.relative_to(PROJECT_DIR)) for path in (PROJECT_DIR / "embedded_localstack").glob("*.*js")
+        str(path.relative_to(PROJECT_DIR)) for path in (PROJECT_DIR / "embedded_localstack").rglob("*.*js")
     ]
     for name in {*files, "pyproject.toml"}:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -41,5 +41,11 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     shipped = set(zipfile.ZipFile(wheel).namelist())
     missing = sorted({*files} - shipped)
     assert not missing, f"left out of the wheel: {missing}; add them to [tool.setuptools.package-data]"
-    for needed in ("bootstrap.mjs", "node_esm_paths.mjs", "aws_guard.cjs", "node_sdk/package-lock.json"):
+    for needed in (
+        "runtimes/node/bootstrap.mjs",
+        "runtimes/node/esm_paths.mjs",
+        "runtimes/aws_guard.cjs",
+        "runtimes/node_sdk/package-lock.json",
+        "runtimes/python/bootstrap.py",
+    ):
         assert f"embedded_localstack/{needed}" in shipped

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from embedded_localstack import code_watch, eventually, log_events
-from embedded_localstack.memory import tree_rss_mb
+from embedded_localstack import eventually
+from embedded_localstack.executor import code_watch, log_events
+from embedded_localstack.executor.memory import tree_rss_mb
 from embedded_localstack.patches import catalog_cache, lambda_metrics, sqs_wake
 from infra import long_poll
 
@@ -222,7 +223,7 @@ def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
 
     from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
 
-    from embedded_localstack import report_pipe
+    from embedded_localstack.executor import report_pipe
 
     endpoint = ExecutorEndpoint("env-1", container_address="127.0.0.1")
     endpoint.startup_future, endpoint.invocation_future = Future(), Future()

@@ -1,6 +1,6 @@
 """Python processes that a function starts get the function's network guard (aws_guard.py): this
 folder is first on their PYTHONPATH (aws_guard.environment), and Python imports sitecustomize at
-start. The function's runtime itself runs isolated (-I) and installs the guard in bootstrap.py.
+start. The function's runtime itself runs isolated (-I) and installs the guard in python/runtime.py.
 Standard library only; the interpreter may be any Python 3."""
 
 import importlib.machinery

@@ -2,7 +2,7 @@
 once, for both modes. (LocalStack settings with a default live in config/localstack.env, which both
 modes read; a shell value for one of those wins in embedded mode only.)
 
-- Embedded mode (cli.py) passes LocalStack's process these and nothing else of the shell.
+- Embedded mode (instance.py) passes LocalStack's process these and nothing else of the shell.
 - Docker mode passes BOTH_MODES (and DOCKER_ONLY) through docker-compose.yml's `environment:`, each as
   a bare key, which Compose fills from the shell or leaves unset as embedded mode does, or, for the
   two that make up always sets, as `${NAME:?...}`.
@@ -39,7 +39,7 @@ EMBEDDED_ONLY = (
     "APPS",
     "EMBEDDED_TOOLCHAIN_DIR",
     # Where `make node` installs Node.js majors (node_majors.py): Lambda's images bring their own.
-    # EMBEDDED_LAMBDA_NODE<N>, for any N, passes too (cli.py, node_majors.is_location_variable).
+    # EMBEDDED_LAMBDA_NODE<N>, for any N, passes too (instance.py, node_majors.is_location_variable).
     "EMBEDDED_LAMBDA_NODE_INSTALLS",
     # Debugger and coverage in the function processes (instrumentation.py): make up refuses
     # LAMBDA_DEBUG in Docker mode, and coverage is measured in embedded mode.

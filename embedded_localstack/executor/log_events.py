@@ -131,7 +131,7 @@ def ship_straight_to_the_store() -> bool:
     installed = version("localstack-core")
     if installed != PINNED_LOCALSTACK:
         LOG.warning(
-            "Lambda logs shipped through the gateway: embedded_localstack/log_events.py patches LocalStack %s, not %s",
+            "Lambda logs shipped through the gateway: embedded_localstack/executor/log_events.py patches LocalStack %s, not %s",
             PINNED_LOCALSTACK,
             installed,
         )
@@ -143,7 +143,7 @@ def ship_straight_to_the_store() -> bool:
     from localstack.utils.aws.arns import extract_account_id_from_arn
     from localstack.utils.aws.client_types import ServicePrincipal
 
-    from embedded_localstack.log_store import give_back_memory
+    from embedded_localstack.executor.log_store import give_back_memory
 
     original = logs.LogHandler.run_log_loop
 

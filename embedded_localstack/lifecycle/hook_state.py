@@ -9,7 +9,7 @@ itself is only logged, by localstack.runtime.init:
 
 or, with DEBUG=1, that line without ": <error>", followed by the traceback.
 
-Embedded mode also re-runs the ready hooks outside LocalStack (`make up` on a running instance, cli.py),
+Embedded mode also re-runs the ready hooks outside LocalStack (`make up` on a running instance, start.py),
 which LocalStack's state knows nothing of: that run is recorded in the state directory, and its hooks
 take the place of LocalStack's ready hooks in what `status` reports.
 """

@@ -1,5 +1,5 @@
 """Debugger and coverage inside one function environment (runs under the function's interpreter,
-imported by bootstrap.py; standard library only until the tools' folder is on the path).
+imported by runtime.py; standard library only until the tools' folder is on the path).
 
 The host (instrumentation.py) asks for them with private variables, removed here before the function's
 code runs. A debugged environment listens on its port from start-up and waits for the IDE at its first

@@ -9,7 +9,8 @@ import sys
 
 from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
 
-from embedded_localstack import node_runtime, settings
+from embedded_localstack import settings
+from embedded_localstack.runtimes import node_runtime
 
 LOG = logging.getLogger(__name__)
 

@@ -1,11 +1,12 @@
 // One Lambda execution environment for a nodejs*.x function, run as a local process (embedded mode).
 //
-// The Node.js counterpart of bootstrap.py, and the same protocol with the host (executor.py): LocalStack
-// posts invocations to a listener on loopback, and the host points stdout/stderr at the environment's
-// log file, which this process truncates at each START. Unlike bootstrap.py, this process opens the
-// listener itself and reports its port: Node cannot make an inherited descriptor close-on-exec, so a
-// listener passed in would pass on to every process the function starts, which could then accept, and
-// so take, invocations meant for this one. Node opens its own descriptors close-on-exec.
+// The Node.js counterpart of ../python/runtime.py, and the same protocol with the host
+// (executor/local_process.py): LocalStack posts invocations to a listener on loopback, and the host points
+// stdout/stderr at the environment's log file, which this process truncates at each START. Unlike the
+// Python runtime, this process opens the listener itself and reports its port: Node cannot make an
+// inherited descriptor close-on-exec, so a listener passed in would pass on to every process the
+// function starts, which could then accept, and so take, invocations meant for this one. Node opens its
+// own descriptors close-on-exec.
 // This file reports the init outcome and each invocation's response or error over the executor's
 // report pipe (_EMBEDDED_REPORT_FD, report_pipe.py), or to LocalStack's executor endpoint without
 // one. Timeouts and MemorySize are enforced by the host, which kills this process.
@@ -13,23 +14,21 @@
 // What the function's code sees follows AWS's Node.js runtime (aws-lambda-nodejs-runtime-interface-
 // client, "the RIC"): how the handler is found (UserFunction.js), console in Lambda's text format
 // (LogPatch.js), error shapes (Errors.js), callback and callbackWaitsForEmptyEventLoop semantics
-// (CallbackContext.js, Runtime.js). Node built-ins only: this runs before any package is available.
+// (CallbackContext.js, Runtime.js), each in the module of this folder named for it. Node built-ins only:
+// this runs before any package is available.
 
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-// (module.register is new in Node 18.19 and 20.6: not a named import, which would fail to link on older ones)
-import nodeModule from 'node:module';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import util from 'node:util';
 
-import { installAwsLambdaGlobal, invokeStreaming, isStreaming, StreamedResponse } from './node_streaming.mjs';
+import { logError, patchConsole, setRequestId, writeLine } from './console.mjs';
+import { runtimeErrors, toRapidResponse } from './errors.mjs';
+import { loadHandler } from './handler.mjs';
+import { LocalStack, privateReportFd } from './localstack.mjs';
+import { installAwsLambdaGlobal, invokeStreaming, isStreaming, StreamedResponse } from './streaming.mjs';
 
-const require = nodeModule.createRequire(import.meta.url);
-
-// LocalStack's internal variables: read, then removed before the function's code runs (bootstrap.py).
+// LocalStack's internal variables: read, then removed before the function's code runs (../python/runtime.py).
 const LOCALSTACK_INTERNAL_ENV = [
   'LOCALSTACK_RUNTIME_ENDPOINT', 'LOCALSTACK_RUNTIME_ID', 'LOCALSTACK_INTEROP_PORT',
   'LOCALSTACK_RUNTIME_TRACING_PORT', 'LOCALSTACK_USER', 'LOCALSTACK_CODE_ARCHIVES',
@@ -38,222 +37,12 @@ const LOCALSTACK_INTERNAL_ENV = [
   'LOCALSTACK_CHMOD_PATHS',
 ];
 
-// ---- errors, as the RIC's Errors.js shapes them ------------------------------------------------
-class RuntimeError extends Error {}
-const runtimeErrors = {};
-for (const name of ['ImportModuleError', 'HandlerNotFound', 'MalformedHandlerName', 'UserCodeSyntaxError', 'UnhandledPromiseRejection']) {
-  runtimeErrors[name] = class extends RuntimeError {};
-  runtimeErrors[name].prototype.name = `Runtime.${name}`;
-}
-
-function isErrorLike(value) {
-  return Boolean(value && typeof value.name === 'string' && value.name && typeof value.message === 'string'
-    && value.message && typeof value.stack === 'string');
-}
-
-export function toRapidResponse(error) {
-  try {
-    if (util.types.isNativeError(error) || isErrorLike(error)) {
-      return {
-        errorType: error.name?.replaceAll('\x7F', '%7F'),
-        errorMessage: error.message?.replaceAll('\x7F', '%7F'),
-        trace: error.stack.replaceAll('\x7F', '%7F').split('\n'),
-      };
-    }
-    return { errorType: typeof error, errorMessage: String(error), trace: [] };
-  } catch {
-    return {
-      errorType: 'handled',
-      errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
-    };
-  }
-}
-
-// The JSON the RIC logs after "Invoke Error" and friends: the error's own enumerable fields too.
-function toFormatted(error) {
-  const withFields = (value) => {
-    if (!(value instanceof Error)) return value;
-    const fields = Object.assign({ errorType: value.name, errorMessage: value.message, code: value.code }, value);
-    if (typeof value.stack === 'string') fields.stack = value.stack.split('\n');
-    return fields;
-  };
-  try {
-    return '\t' + JSON.stringify(error, (_key, value) => withFields(value));
-  } catch {
-    return '\t' + JSON.stringify(toRapidResponse(error));
-  }
-}
-
-// ---- console, in Lambda's text format ---------------------------------------------------------
-let currentRequestId; // while the handler module loads, AWS's runtime logs 'undefined' here
-const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
-
-function writeLine(text) {
-  fs.writeSync(1, text + '\n'); // synchronous: the host reads the file as soon as the invocation ends
-}
-
-function logText(level, message, ...params) {
-  // One line per call: the record's own newlines become CR, so CloudWatch keeps it as one event.
-  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(message, ...params)}`;
-  writeLine(line.replace(/\n/g, '\r'));
-}
-
-function patchConsole() {
-  const minimum = LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? LEVELS.TRACE;
-  const method = (level) => (LEVELS[level] >= minimum ? (message, ...params) => logText(level, message, ...params) : () => {});
-  console.trace = method('TRACE');
-  console.debug = method('DEBUG');
-  console.info = method('INFO');
-  console.log = console.info;
-  console.warn = method('WARN');
-  console.error = method('ERROR');
-  console.fatal = (message, ...params) => logText('FATAL', message, ...params);
-}
-
-function logError(title, error) {
-  console.error(title, toFormatted(error));
-}
-
-// ---- the handler, found as the RIC's UserFunction.js finds it ----------------------------------
-function hasTypeModule(folder) {
-  if (folder.endsWith('/node_modules')) return false;
-  const manifest = path.join(folder, 'package.json');
-  if (fs.existsSync(manifest)) {
-    try {
-      return JSON.parse(fs.readFileSync(manifest)).type === 'module';
-    } catch (e) {
-      console.warn(`${manifest} cannot be read, it will be ignored for ES module detection purposes.`, e);
-      return false;
-    }
-  }
-  return folder === '/' ? false : hasTypeModule(path.resolve(folder, '..'));
-}
-
-let esmPathsRegistered = false;
-
-async function importFile(file) {
-  if (!fs.existsSync(file)) return undefined;
-  if (!esmPathsRegistered && nodeModule.register && process.env.NODE_PATH) {
-    // As on Lambda, `import '@aws-sdk/...'` from an ES module finds the runtime's SDK; Node's own ES
-    // module resolution ignores NODE_PATH. Only for ES modules: the hook runs on a loader thread.
-    nodeModule.register('./node_esm_paths.mjs', import.meta.url);
-    esmPathsRegistered = true;
-  }
-  return import(pathToFileURL(file).href);
-}
-
-function requireFile(file) {
-  return fs.existsSync(file) ? require(file) : undefined;
-}
-
-async function loadModule(appRoot, moduleRoot, module) {
-  const file = path.resolve(appRoot, moduleRoot, module);
-  const extensionless = requireFile(file);
-  if (extensionless) return extensionless;
-  const typeModule = fs.existsSync(file + '.js') && hasTypeModule(path.dirname(file + '.js'));
-  if (!typeModule) {
-    const loaded = requireFile(file + '.js');
-    if (loaded) return loaded;
-  }
-  const loaded = (typeModule && (await importFile(file + '.js'))) || (await importFile(file + '.mjs')) || requireFile(file + '.cjs');
-  if (loaded) return loaded;
-  return require(require.resolve(module, { paths: [appRoot, moduleRoot] }));
-}
-
-export async function loadHandler(appRoot, fullHandler) {
-  if (fullHandler.includes('..')) {
-    throw new runtimeErrors.MalformedHandlerName(
-      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
-    );
-  }
-  const moduleAndHandler = path.basename(fullHandler);
-  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(moduleAndHandler));
-  const match = moduleAndHandler.match(/^([^.]*)\.(.*)$/);
-  if (!match) throw new runtimeErrors.MalformedHandlerName('Bad handler');
-  const [, module, handlerPath] = match;
-  let app;
-  try {
-    app = await loadModule(appRoot, moduleRoot, module);
-  } catch (e) {
-    if (e instanceof SyntaxError) throw new runtimeErrors.UserCodeSyntaxError(e);
-    if (e?.code === 'MODULE_NOT_FOUND') throw new runtimeErrors.ImportModuleError(e);
-    throw e;
-  }
-  const handler = handlerPath.split('.').reduce((nested, key) => nested && nested[key], app);
-  if (!handler) throw new runtimeErrors.HandlerNotFound(`${fullHandler} is undefined or not exported`);
-  if (typeof handler !== 'function') throw new runtimeErrors.HandlerNotFound(`${fullHandler} is not a function`);
-  return handler;
-}
-
-// ---- LocalStack -------------------------------------------------------------------------------
-class LocalStack {
-  constructor(endpoint, reportFd) {
-    const url = new URL(endpoint);
-    this.host = url.hostname;
-    this.port = Number(url.port) || 80;
-    this.prefix = url.pathname.replace(/\/$/, '');
-    // One kept-alive connection: a new one per report costs more than a warm invocation's own work.
-    // Its idle socket is unref'd by the agent, so it never keeps the event loop alive.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    // The executor's report pipe (report_pipe.py), as the Python runtime uses it: no gateway request.
-    this.reportFd = reportFd;
-  }
-
-  post(route, body) {
-    const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    if (this.reportFd !== undefined) {
-      // Frame: "<path> <body length>\n<body>". Written whole before the promise settles, so a
-      // report made just before process.exit is not lost.
-      const frame = Buffer.concat([Buffer.from(`${route} ${data.length}\n`), data]);
-      let written = 0;
-      while (written < frame.length) {
-        try {
-          written += fs.writeSync(this.reportFd, frame, written);
-        } catch (error) {
-          if (error.code !== 'EAGAIN') return Promise.reject(error);
-        }
-      }
-      return Promise.resolve();
-    }
-    const attempt = () => new Promise((resolve, reject) => {
-      const request = http.request({
-        host: this.host, port: this.port, path: this.prefix + route, method: 'POST', agent: this.agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
-        timeout: 30_000,
-      }, (response) => {
-        response.resume();
-        response.on('end', resolve);
-        response.on('error', reject);
-      });
-      request.on('error', reject);
-      request.on('timeout', () => request.destroy(new Error(`no answer from LocalStack to ${route}`)));
-      request.end(data);
-    });
-    return attempt().catch(attempt); // a kept-alive socket LocalStack closed meanwhile
-  }
-}
-
 function maxMemoryUsedMb() {
   try {
     const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
     return Math.floor(Number(line.split(/\s+/)[1]) / 1024);
   } catch {
     return Math.floor(process.resourceUsage().maxRSS / 1024);
-  }
-}
-
-// The report pipe as a descriptor of this process alone. The inherited one can pass to child processes
-// the function starts (seen when environments start side by side), and a child that wrote to it would
-// break the frames. Node opens files close-on-exec, so: reopen it, close the original.
-function privateReportFd(inherited) {
-  if (!inherited) return undefined;
-  const fd = Number(inherited);
-  try {
-    const own = fs.openSync(`${process.platform === 'linux' ? '/proc/self/fd' : '/dev/fd'}/${fd}`, 'w');
-    fs.closeSync(fd);
-    return own;
-  } catch {
-    return fd; // no /proc or /dev/fd: the inherited descriptor still carries the reports
   }
 }
 
@@ -289,12 +78,13 @@ class Runtime {
       });
     });
     // One connection for the environment's life, however long it idles between invocations: LocalStack
-    // reuses it (executor.py), and Node would otherwise close it after 5 s (keepAliveTimeout's default).
+    // reuses it (executor/invoke_connection.py), and Node would otherwise close it after 5 s (keepAliveTimeout's
+    // default).
     server.keepAliveTimeout = 0;
     server.on('connection', (socket) => {
       // LocalStack's connections and the listener must not keep the loop alive either (see `idle`).
       socket.unref();
-      // LocalStack makes one connection per runtime (executor.py's InvokeConnection), and the listener is
+      // LocalStack makes one connection per runtime (executor/invoke_connection.py), and the listener is
       // for that alone: closed once it is made, it can be handed to no process the function starts, not
       // even on purpose (its descriptor in spawn's stdio). net's close: http's also drops idle connections.
       net.Server.prototype.close.call(server);
@@ -346,7 +136,8 @@ class Runtime {
   }
 
   invoke(invocation) {
-    const requestId = (currentRequestId = invocation['invoke-id']);
+    const requestId = invocation['invoke-id'];
+    setRequestId(requestId);
     process.env._X_AMZN_TRACE_ID = invocation['trace-id'] || '';
     if (this.keepInitOutput) this.keepInitOutput = false;
     else fs.ftruncateSync(1, 0);
@@ -455,7 +246,7 @@ async function main() {
   setInterval(() => process.ppid !== parent && process.exit(0), 500).unref();
   fs.ftruncateSync(1, 0); // a replaced process's log file still holds its predecessor's last invocation
   const runtime = new Runtime();
-  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (bootstrap.py); NODE_PATH is this one's
+  delete process.env._EMBEDDED_RUNTIME_PACKAGES; // the Python runtime's (../python/runtime.py); NODE_PATH is this one's
   delete process.env._EMBEDDED_REPORT_FD; // the runtime (LocalStack above) holds the descriptor
 
   process.on('beforeExit', () => runtime.current?.onEmptyLoop());

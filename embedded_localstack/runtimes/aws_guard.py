@@ -12,7 +12,7 @@ anything else fails at once with an error naming the host, the function and the 
 
 Python: ``socket.getaddrinfo`` (every name lookup of the standard library, urllib3, botocore,
 asyncio), ``socket.socket.connect`` (a name or address given straight to a socket) and
-``ssl.SSLContext`` (the certificate). bootstrap.py installs it before the handler's module is
+``ssl.SSLContext`` (the certificate). python/runtime.py installs it before the handler's module is
 imported; child Python processes get it from ``function_site/sitecustomize.py`` (PYTHONPATH).
 Node.js: ``aws_guard.cjs`` (NODE_OPTIONS=--require), in the runtime and its child node processes.
 A function configured with an HTTP proxy gets the AWS domains in NO_PROXY. Not covered: other

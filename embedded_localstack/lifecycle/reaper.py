@@ -6,11 +6,11 @@ init that was itself killed with SIGKILL (its environment's orphans then go to t
 the LocalStack of an instance whose pid file was lost.
 
 Every function process gets ``_EMBEDDED_ENV_ID=<instance>/<environment>`` in its environment
-(``executor.py``); its children inherit it unless they drop it (``env -i``). ``<instance>`` is derived
+(``executor/local_process.py``); its children inherit it unless they drop it (``env -i``). ``<instance>`` is derived
 from the instance's state directory, so one instance never touches another's processes. LocalStack
-itself carries ``_EMBEDDED_INSTANCE=<instance>`` (``cli.py``).
+itself carries ``_EMBEDDED_INSTANCE=<instance>`` (``instance.py``).
 
-Run as ``python -m embedded_localstack.reaper <pid> <create_time> <instance>`` beside LocalStack, it
+Run as ``python -m embedded_localstack.lifecycle.reaper <pid> <create_time> <instance>`` beside LocalStack, it
 waits for that LocalStack to end, however it ends (SIGKILL included), then kills what carries the
 marker; the environments' inits end their own environments at the same moment (their lifeline closes).
 

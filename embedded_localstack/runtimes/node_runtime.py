@@ -7,9 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from embedded_localstack import node_majors, settings
+from embedded_localstack import settings
+from embedded_localstack.runtimes import node_majors
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.mjs")
+BOOTSTRAP = Path(__file__).parent / "node" / "bootstrap.mjs"
 # What `make up` installs from node_sdk/package-lock.json (scripts/node-runtime.sh): the AWS SDK
 # v3 clients, as Lambda's Node.js runtimes provide them in /var/runtime/node_modules.
 SDK_VARIABLE = settings.NODE_MODULES.name

@@ -10,7 +10,7 @@ which stay registered.
 Frame: ``<path> <body length>\\n<body>``, the path as the callback's (``/invocations/<id>/response``).
 One frame has no callback: ``/exiting``, written just before a report after which the runtime ends
 itself (sys.exit in a handler, an uncaught exception in Node.js, also between invocations, an init
-error), so that the executor waits for the end (executor.EXIT_GRACE_SECONDS, then kills it) instead
+error), so that the executor waits for the end (local_process.EXIT_GRACE_SECONDS, then kills it) instead
 of sending the next invocation to a process on its way out. Nor has ``/listening``: the port of the
 invoke listener a Node.js runtime opens itself, written before its ready report (bootstrap.mjs says why).
 """
@@ -53,7 +53,7 @@ def _read(read_fd: int, endpoint: ExecutorEndpoint, name: str) -> None:
                 body = reports.read(int(length))
                 if not header.endswith(b"\n") or len(body) != int(length):
                     raise ValueError("cut short")
-            except ValueError:  # whatever wrote this was not bootstrap.py (the function's code can reach the fd)
+            except ValueError:  # whatever wrote this was not the runtime (the function's code can reach the fd)
                 LOG.warning("malformed report from execution environment %s: %r", endpoint.executor_id, header[:200])
                 return
             _deliver(endpoint, path, body, name)

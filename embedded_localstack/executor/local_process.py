@@ -1,28 +1,23 @@
 """LocalStack runtime executor that runs each Lambda execution environment as a local process.
 
 LocalStack Community runs functions only in Docker containers. This executor gives the same
-semantics without Docker: one process per execution environment (``bootstrap.py``), warm reuse,
+semantics without Docker: one process per execution environment (``runtimes/python/bootstrap.py``, ``runtimes/node/bootstrap.mjs``), warm reuse,
 the function timeout enforced by killing and replacing the process, and logs with START, END and
 REPORT lines. It is selected with ``LAMBDA_RUNTIME_EXECUTOR=local-process``.
 """
 
 import dataclasses
-import http.client
 import json
 import logging
 import os
-import resource
-import select
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime
 from pathlib import Path
 
 from localstack import config
@@ -30,89 +25,33 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe, settings
-from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
-from embedded_localstack.instrumentation import FunctionInstrumentation
-from embedded_localstack.interpreters import (
-    bootstrap_command,
-    check_at_creation,
-    interpreter_for_runtime,
-    runtime_variables,
-)
-from embedded_localstack.log_store import log_limit
-from embedded_localstack.memory import rss_mb, tree_rss_mb
-from embedded_localstack.node_runtime import major_of as node_major
+from embedded_localstack import settings
+from embedded_localstack.executor import report_pipe
+from embedded_localstack.executor.code_watch import CodeWatch
+from embedded_localstack.executor.function_environment import environment_init_command, gateway_host, lambda_variables
+from embedded_localstack.executor.instrumentation import FunctionInstrumentation
+from embedded_localstack.executor.invocation_log import read_logs
+from embedded_localstack.executor.invoke_connection import InvokeConnection
+from embedded_localstack.executor.killed_invocations import out_of_memory, timed_out
+from embedded_localstack.executor.log_store import log_limit
+from embedded_localstack.executor.memory import rss_mb, tree_rss_mb
+from embedded_localstack.lifecycle import reaper
+from embedded_localstack.runtimes.interpreters import bootstrap_command, check_at_creation, interpreter_for_runtime
+from embedded_localstack.runtimes.node_runtime import major_of as node_major
+from embedded_localstack.runtimes.python import bootstrap
 
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(bootstrap.__file__)
-# Lambda's PATH after the runtime's own bin folder (/var/lang/bin on Lambda: here, the interpreter's).
-LAMBDA_PATH_TAIL = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # How long a runtime that announced its exit (report_pipe.EXITING) may take to end before it is killed.
 EXIT_GRACE_SECONDS = 2
 # How long an environment's init may take to end its processes (environment_init.py) before it is
 # killed itself, and what is left is looked for by marker.
 END_GRACE_SECONDS = 5
-ENVIRONMENT_INIT = Path(environment_init.__file__)
 # How often a running invocation's memory is compared with the function's MemorySize.
 MEMORY_CHECK_SECONDS = 0.1
-# Which instance this LocalStack is (cli.py sets it); function processes carry it in their marker.
+# Which instance this LocalStack is (lifecycle/instance.py sets it); function processes carry it in their marker.
 INSTANCE = settings.INSTANCE_MARKER.read() or f"unmanaged-{os.getpid()}"
-# Lambda's limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): 1,024 file
-# descriptors and 1,024 processes/threads. No core files: a crashing function must not fill the disk.
-FUNCTION_RLIMITS = {resource.RLIMIT_NOFILE: 1024, resource.RLIMIT_NPROC: 1024, resource.RLIMIT_CORE: 0}
-if os.geteuid() == 0:
-    LOG.warning(
-        "embedded runtime runs as root: the kernel does not apply RLIMIT_NPROC to root, so a function "
-        "that forks without end is not stopped at 1,024 processes (see README, Security)"
-    )
-
-
-def gateway_host() -> str:
-    # LocalStack keeps GATEWAY_LISTEN in no particular order (a set per port): prefer IPv4 loopback.
-    hosts = [entry.host for entry in config.GATEWAY_LISTEN]
-    if any(host in ("", "0.0.0.0", "::", "127.0.0.1") for host in hosts):
-        return "127.0.0.1"
-    return f"[{hosts[0]}]" if config.is_ipv6_address(hosts[0]) else hosts[0]
-
-
-class InvokeConnection:
-    """LocalStack's side of an environment's invoke listener: one kept-alive HTTP/1.1 connection.
-    A requests session cost about 1.5 ms of LocalStack's CPU per invocation (adapters, hooks, cookie
-    and proxy handling); http.client does the same POST for a fraction. Never through a proxy: the
-    environment is on this host. No retry: a POST that may have arrived is not sent twice."""
-
-    def __init__(self) -> None:
-        self.connection: http.client.HTTPConnection | None = None
-
-    def post(self, port: int, body: bytes, timeout: float) -> int:
-        connection = self.connection
-        if connection is None or connection.port != port or _closed_by_peer(connection):
-            # Nothing was sent on it yet: a fresh connection cannot deliver this invocation twice.
-            self.close()
-            connection = self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        try:
-            connection.request("POST", "/invoke", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
-            return response.status
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            connection.close()
-
-
-def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
-    """An idle kept-alive socket that is readable has been closed by the other end (or holds
-    something no request asked for): it must not carry the next request."""
-    if connection.sock is None:
-        return False
-    readable, _, _ = select.select([connection.sock], [], [], 0)
-    return bool(readable)
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
@@ -146,40 +85,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         python = Path(interpreter_for_runtime(runtime))
         task_root, runtime_dir = str(code.get_unzipped_code_location()), str(BOOTSTRAP.parent)
         task_root = self.instrumentation.task_root(task_root, code.is_hot_reloading())
-        # Nothing of the host's environment: Lambda's variables only, in Lambda's shape with this
-        # machine's paths (/var/lang -> the interpreter's prefix, /var/task -> the code's folder).
-        # LANG, PATH and LD_LIBRARY_PATH are unreserved on Lambda: the function's own settings win.
-        self.env = {
-            "LANG": "en_US.UTF-8",
-            "PATH": f"{python.parent}:{LAMBDA_PATH_TAIL}",
-            "LD_LIBRARY_PATH": ":".join(
-                (
-                    f"{python.parent.parent}/lib",
-                    "/lib64",
-                    "/usr/lib64",
-                    runtime_dir,
-                    f"{runtime_dir}/lib",
-                    task_root,
-                    f"{task_root}/lib",
-                    "/opt/lib",
-                )
-            ),
-        } | runtime_variables(runtime, task_root, runtime_dir)
-        self.env |= {key: str(value) for key, value in env_vars.items()}
-        self.env |= {
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
-            # Where /var/task and /tmp are in a container. HOME too, so that ~ is scratch space.
-            "LAMBDA_TASK_ROOT": task_root,
-            "LAMBDA_RUNTIME_DIR": runtime_dir,
-            "TMPDIR": str(tmp),
-            "HOME": str(tmp),
-            # boto3 and friends, which the AWS runtime provides (/var/runtime); after the function's own code.
-            "_EMBEDDED_RUNTIME_PACKAGES": settings.RUNTIME_PACKAGES.read(),
-        }
-        self.env |= self.instrumentation.environment()
-        gateway = f"{gateway_host().strip('[]')}:{config.GATEWAY_LISTEN[0].port}"
-        allow_internet = "1" if settings.ALLOW_INTERNET.read() else "0"
-        self.env |= aws_guard.environment(self.env, gateway, allow_internet)
+        self.env = lambda_variables(runtime, env_vars, python, task_root, runtime_dir, tmp, self.instrumentation)
         self._spawn()
         self._wait_for_startup()
 
@@ -255,7 +161,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             _settle(endpoint.startup_future, exception=StatusErrorException(message, payload=payload))
         invocation = endpoint.invocation_future
         if invocation and not invocation.done():
-            logs = bootstrap.read_logs(str(self.log_path), log_limit())
+            logs = read_logs(str(self.log_path), log_limit())
             _settle(invocation, result=InvocationResult("", payload, is_error=True, logs=logs))
 
     def stop(self) -> None:
@@ -360,28 +266,12 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         used = self._memory_used_mb()
         self._kill()
         memory = self.function_version.config.memory_size
-        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
-            f"{message}\nEND RequestId: {request_id}\n"
-            f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-            f"Billed Duration: {int(elapsed * 1000) + 1} ms\tMemory Size: {memory} MB\tMax Memory Used: {used:.0f} MB\n"
-        )
-        payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
-        return InvocationResult(request_id, payload, is_error=True, logs=logs)
+        return out_of_memory(request_id, elapsed, used, memory, read_logs(str(self.log_path), log_limit()))
 
     def _timed_out(self, request_id: str, timeout: float, elapsed: float) -> InvocationResult:
         self._kill()
-        message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        logs = bootstrap.read_logs(str(self.log_path), log_limit()) + (
-            f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds\n"
-            f"END RequestId: {request_id}\n"
-            f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-            f"Billed Duration: {int(timeout * 1000)} ms\t"
-            f"Memory Size: {self.function_version.config.memory_size} MB\tStatus: timeout\n"
-        )
-        payload = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode()
-        return InvocationResult(request_id, payload, is_error=True, logs=logs)
+        memory = self.function_version.config.memory_size
+        return timed_out(request_id, timeout, elapsed, memory, read_logs(str(self.log_path), log_limit()))
 
     # -- addresses --------------------------------------------------------------------------
     def get_address(self) -> str:
@@ -396,7 +286,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
 
     def get_logs(self) -> str:
         try:
-            return bootstrap.read_logs(str(self.log_path), log_limit())
+            return read_logs(str(self.log_path), log_limit())
         except FileNotFoundError:
             return ""
 
@@ -415,26 +305,6 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     @classmethod
     def validate_environment(cls) -> bool:
         return True
-
-
-def environment_init_command(lifeline: int, marker: str, runtime: list[str]) -> list[str]:
-    """The runtime's command under its environment's init, which sets Lambda's limits before it starts
-    the runtime (preexec_fn may deadlock in LocalStack's threaded process). The marker goes to the
-    runtime only: the reaper's sweeps must not kill an init while it ends its environment.
-    LocalStack's own interpreter, isolated and without site-packages: it starts in about 15 ms."""
-    limits = [argument for limit, value in FUNCTION_RLIMITS.items() for argument in ("--limit", f"{limit}={value}")]
-    return [
-        sys.executable,
-        "-I",
-        "-S",
-        str(ENVIRONMENT_INIT),
-        str(lifeline),
-        *limits,
-        "--set",
-        f"{reaper.ENV_MARKER}={marker}",
-        "--",
-        *runtime,
-    ]
 
 
 def _settle(future: Future, result=None, exception: BaseException | None = None) -> None:

@@ -12,7 +12,7 @@ debugpy or coverage.py, on which port, and with which timeouts.
 
 The tools are not in the function archives: they are installed per Python version under
 ``.venv/function-tools/`` from requirements/lambda-debug.txt and lambda-coverage.txt, and put on the
-function's path after its own code, as the runtime packages are (bootstrap.py, instrument_function.py).
+function's path after its own code, as the runtime packages are (runtimes/python/runtime.py, instrument_function.py).
 """
 
 import configparser
@@ -36,7 +36,7 @@ DEFAULT_ATTACH_TIMEOUT_SECONDS = settings.LAMBDA_DEBUG_ATTACH_TIMEOUT.default
 # What LocalStack's own Lambda Debug Mode lifts its waits to (localstack.services.lambda_.ldm, 4.14.0):
 # also the debugged function's timeout and the idle time before its environment is stopped.
 DEBUG_TIMEOUT_SECONDS = 3_600
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 REQUIREMENTS = {
     "debug": PROJECT_DIR / "requirements" / "lambda-debug.txt",
     "coverage": PROJECT_DIR / "requirements" / "lambda-coverage.txt",
@@ -156,7 +156,7 @@ class FunctionInstrumentation:
         return self.debug_port is not None
 
     def environment(self) -> dict[str, str]:
-        """Variables for bootstrap.py (removed before the function's code runs)."""
+        """Variables for the Python runtime (removed before the function's code runs)."""
         env, tools = {}, []
         if self.debugging:
             tools.append(str(tools_path("debug", self.python_version)))
