@@ -5,11 +5,17 @@
   one operation at a time (MOTO_DYNAMODB_LOCK). LocalStack's default DynamoDB is DynamoDB Local,
   which needs Java and downloads on first use.
 - ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
-  answering only Hosts that name this machine (patches/host_check.py).
+  answering only Hosts that name this machine (patches/host_check.py), through a site without an
+  access log or form parsing (patches/twisted_site.py).
+- ``localstack.hooks.on_runtime_create`` ``validate_openapi_on_use``: LocalStack's OpenAPI validation
+  imported only when switched on (patches/openapi_validation.py).
+- ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
+  out of the garbage collector's walk (patches/gc_freeze.py).
 """
 
 import threading
 
+from localstack.runtime import hooks
 from localstack.runtime.server.core import RuntimeServerPlugin
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.plugins import Service, aws_provider
@@ -99,9 +105,11 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
                 from twisted.internet import endpoints, reactor, ssl
 
                 from embedded_localstack.patches.host_check import guard
+                from embedded_localstack.patches.twisted_site import thin
 
                 guard(gateway)  # not part of TwistedRuntimeServer.register: DNS rebinding (patches/host_check.py)
                 site = TwistedGateway(gateway)
+                thin(site)  # nor this: per-request work nothing reads (patches/twisted_site.py)
                 protocol_factory = site
                 if ssl_creds:
                     cert_file_name, key_file_name = ssl_creds
@@ -117,3 +125,20 @@ class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
                     endpoint_type(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
 
         return ListenHostTwistedRuntimeServer()
+
+
+# Before the handler chain is imported (LocalStack runs these hooks before anything else of its runtime).
+@hooks.on_runtime_create()
+def validate_openapi_on_use():
+    from embedded_localstack.patches.openapi_validation import validate_on_use
+
+    validate_on_use()
+
+
+# Before the other ready hooks: the init scripts (ready.d) load services and deploy while they run.
+@hooks.on_infra_ready(priority=100)
+def freeze_what_is_loaded():
+    from embedded_localstack.patches.gc_freeze import freeze_at_start, freeze_loaded_services
+
+    freeze_loaded_services()
+    freeze_at_start()
