@@ -132,3 +132,20 @@ def test_no_test_module_imports_another_test_module():
         if bad := [m for m in modules if m.rsplit(".", 1)[-1].startswith("test_")]:
             offenders[str(path.relative_to(PROJECT_DIR))] = bad
     assert offenders == {}
+
+
+# Modules that do one job stay small enough to read in one sitting. The settings module is a table of
+# declarations, one per variable, and grows with them.
+MODULE_LINES = 320
+LONGER_ON_PURPOSE = {"embedded_localstack/settings.py"}
+
+
+def test_no_platform_module_does_several_jobs_by_its_length():
+    long = {
+        str(path.relative_to(PROJECT_DIR)): len(path.read_text().splitlines())
+        for path in sorted((PROJECT_DIR / "embedded_localstack").rglob("*"))
+        if path.suffix in (".py", ".mjs", ".cjs")
+        and "node_modules" not in path.parts
+        and str(path.relative_to(PROJECT_DIR)) not in LONGER_ON_PURPOSE
+    }
+    assert {name: lines for name, lines in long.items() if lines > MODULE_LINES} == {}
