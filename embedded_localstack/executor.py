@@ -30,7 +30,7 @@ from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEnd
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 
-from embedded_localstack import aws_guard, bootstrap, environment_init, reaper, report_pipe
+from embedded_localstack import aws_guard, bootstrap, dynamodb_process, environment_init, reaper, report_pipe
 from embedded_localstack.code_watch import CodeWatch, code_signature  # noqa: F401 (code_signature: tests)
 from embedded_localstack.instrumentation import FunctionInstrumentation
 from embedded_localstack.interpreters import (
@@ -166,6 +166,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             ),
         } | runtime_variables(runtime, task_root, runtime_dir)
         self.env |= {key: str(value) for key, value in env_vars.items()}
+        # DynamoDB straight from the function, not through LocalStack's gateway (dynamodb_process/).
+        self.env |= dynamodb_process.function_environment(self.function_version.config.environment or {})
         self.env |= {
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
             # Where /var/task and /tmp are in a container. HOME too, so that ~ is scratch space.
