@@ -14,7 +14,7 @@ from localstack.aws.api import CommonServiceException, RequestContext, ServiceRe
 from localstack.aws.skeleton import DispatchTable, create_dispatch_table
 from localstack.http import Response
 
-from embedded_localstack.dynamodb_process.process import THE_PROCESS, Ended
+from embedded_localstack.dynamodb_process.process import FIX, THE_PROCESS, Ended
 
 ACCOUNT_HEADER = "x-moto-account-id"
 # Hop-by-hop, or recomputed for the body as sent.
@@ -37,7 +37,9 @@ class Forwarder:
             answer = pool.urlopen(request.method, path, body=request.get_data(), headers=headers, retries=False)
         except urllib3.exceptions.HTTPError as e:
             raise CommonServiceException(
-                "InternalFailure", f"the DynamoDB process at {pool.host}:{pool.port} did not answer: {e}", status_code=500
+                "InternalFailure",
+                f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
+                status_code=500,
             ) from e
         return Response(
             answer.data,

@@ -2,8 +2,8 @@
 exactly one succeeds. The shop's double-checkout guard (the basket's claim, an UpdateItem) rests on it,
 as Powertools idempotency (the ordering function's records) does. Embedded mode serves DynamoDB with moto,
 which checks a condition and then applies the write with nothing held in between; a long update
-expression widens that gap, so without embedded_localstack/plugins.py's lock every round had several
-winners."""
+expression widens that gap, so without the DynamoDB process's lock (embedded_localstack/dynamodb_process/
+server.py) every round had several winners."""
 
 import threading
 import uuid
@@ -19,9 +19,10 @@ ROUNDS = 5
 WIDE_UPDATE = "SET #claim = :claim, " + ", ".join(f"extra{i} = :claim" for i in range(60))
 
 
-def contend(write) -> int:
-    """Runs write(client, writer index) from WRITERS threads released at once; the number that succeeded."""
-    clients = [client("dynamodb") for _ in range(WRITERS)]
+def contend(write, clients: list | None = None) -> int:
+    """Runs write(client, writer index) from WRITERS threads released at once, each with its own client
+    (through LocalStack unless given); the number that succeeded."""
+    clients = clients or [client("dynamodb") for _ in range(WRITERS)]
     start = threading.Barrier(WRITERS)
 
     def one(index: int) -> int:
