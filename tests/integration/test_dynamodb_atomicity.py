@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.aws import client
+from tests.integration.direct_dynamodb import direct_endpoint
 
 WRITERS = 10
 ROUNDS = 5
@@ -38,6 +39,22 @@ def contend(write, clients: list | None = None) -> int:
         return sum(pool.map(one, range(WRITERS)))
 
 
+def claim_of(table: str, key: dict):
+    """A writer's claim of the item: one wide conditional update, which only the first may make."""
+
+    def claim(dynamodb, index):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=WIDE_UPDATE,
+            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
+            ExpressionAttributeNames={"#claim": "claim", "#key": "userName"},
+            ExpressionAttributeValues={":claim": {"S": str(index)}},
+        )
+
+    return claim
+
+
 @pytest.fixture(scope="module")
 def table() -> str:
     """A table of the test's own, keyed as the baskets are: its items are not baskets any list may show."""
@@ -58,14 +75,16 @@ def test_one_of_concurrent_conditional_updates_of_an_item_wins(round_, table):
     key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
     client("dynamodb").put_item(TableName=table, Item=key | {"items": {"L": []}})
 
-    def claim(dynamodb, index):
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression=WIDE_UPDATE,
-            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
-            ExpressionAttributeNames={"#claim": "claim", "#key": "userName"},
-            ExpressionAttributeValues={":claim": {"S": str(index)}},
-        )
+    assert contend(claim_of(table, key)) == 1
 
-    assert contend(claim) == 1
+
+def test_one_of_concurrent_conditional_updates_through_localstack_and_straight_at_the_process_wins(
+    embedded_only, table
+):
+    # Half the writers go through LocalStack, half straight to the DynamoDB process, as functions do.
+    key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
+    client("dynamodb").put_item(TableName=table, Item=key | {"items": {"L": []}})
+    endpoints = (None, direct_endpoint())
+    clients = [client("dynamodb", endpoint_url=endpoints[index % 2]) for index in range(WRITERS)]
+
+    assert contend(claim_of(table, key), clients) == 1

@@ -15,10 +15,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from embedded_localstack import Instance, eventually
+from embedded_localstack import eventually
 from embedded_localstack.dynamodb_process.process import recorded
 from infra import settings
 from infra.aws import client
+from tests.integration.direct_dynamodb import direct_endpoint
 from tests.integration.embedded_instances import (  # noqa: F401 (instance is a fixture)
     PROJECT,
     alive,
@@ -28,7 +29,6 @@ from tests.integration.embedded_instances import (  # noqa: F401 (instance is a 
     port_is_free,
 )
 from tests.integration.invocations import zip_sources
-from tests.integration.test_dynamodb_atomicity import WIDE_UPDATE, WRITERS, contend
 
 LOCALSTACK_ACCOUNT = "000000000000"
 WRITER = """
@@ -39,14 +39,6 @@ def handler(event, context):
     boto3.client("dynamodb").put_item(TableName=event["table"], Item={"id": {"S": event["id"]}, "by": {"S": "function"}})
     return {"endpoint": os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")}
 """
-
-
-def direct_endpoint() -> str:
-    """The DynamoDB process of the suite's LocalStack, as it recorded it."""
-    instance = Instance.from_env()
-    record = recorded(instance.state_dir, instance.running(remove_stale=False))
-    assert record, "LocalStack has started its DynamoDB process"
-    return record["endpoint"]
 
 
 def new_table(dynamodb, **settings) -> str:
@@ -105,28 +97,6 @@ def test_localstacks_streams_api_reads_what_was_written_straight_at_the_process(
     # Then it holds the write made straight at the process, under LocalStack's account
     assert [r["dynamodb"]["NewImage"]["id"] for r in records] == [{"S": "direct"}]
     assert f":{LOCALSTACK_ACCOUNT}:table/{table}/stream/" in stream_arn
-
-
-def test_of_concurrent_conditional_updates_through_localstack_and_straight_at_the_process_one_wins(table):
-    # Given an item, and writers of whom half go through LocalStack and half, as functions do, straight
-    # to the DynamoDB process
-    key = {"id": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
-    client("dynamodb").put_item(TableName=table, Item=key)
-    endpoints = (None, direct_endpoint())
-    clients = [client("dynamodb", endpoint_url=endpoints[index % 2]) for index in range(WRITERS)]
-
-    def claim(dynamodb, index):
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression=WIDE_UPDATE,
-            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
-            ExpressionAttributeNames={"#claim": "claim", "#key": "id"},
-            ExpressionAttributeValues={":claim": {"S": str(index)}},
-        )
-
-    # When they all claim it at once, then exactly one wins
-    assert contend(claim, clients) == 1
 
 
 def instance_dynamodb(env: dict):
