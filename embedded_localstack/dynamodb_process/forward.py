@@ -23,29 +23,29 @@ NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-lengt
 POOL_SIZE = 32
 
 
-class Forwarder:
-    def __call__(self, context: RequestContext, service_request: ServiceRequest | None = None) -> Response:
-        try:
-            pool = _connections(THE_PROCESS.endpoint())
-        except Ended as e:
-            raise CommonServiceException("InternalFailure", str(e), status_code=500) from e
-        request = context.request
-        headers = {key: value for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED}
-        headers[ACCOUNT_HEADER] = context.account_id
-        path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
-        try:
-            answer = pool.urlopen(request.method, path, body=request.get_data(), headers=headers, retries=False)
-        except urllib3.exceptions.HTTPError as e:
-            raise CommonServiceException(
-                "InternalFailure",
-                f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
-                status_code=500,
-            ) from e
-        return Response(
-            answer.data,
-            status=answer.status,
-            headers=[(key, value) for key, value in answer.headers.items() if key.lower() not in NOT_FORWARDED],
-        )
+def forward(context: RequestContext, service_request: ServiceRequest | None = None) -> Response:
+    """A ServiceRequestHandler for every operation: the request to the process, its answer back."""
+    try:
+        pool = _connections(THE_PROCESS.endpoint())
+    except Ended as e:
+        raise CommonServiceException("InternalFailure", str(e), status_code=500) from e
+    request = context.request
+    headers = {key: value for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED}
+    headers[ACCOUNT_HEADER] = context.account_id
+    path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    try:
+        answer = pool.urlopen(request.method, path, body=request.get_data(), headers=headers, retries=False)
+    except urllib3.exceptions.HTTPError as e:
+        raise CommonServiceException(
+            "InternalFailure",
+            f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
+            status_code=500,
+        ) from e
+    return Response(
+        answer.data,
+        status=answer.status,
+        headers=[(key, value) for key, value in answer.headers.items() if key.lower() not in NOT_FORWARDED],
+    )
 
 
 @functools.cache
@@ -53,9 +53,6 @@ def _connections(endpoint: str) -> urllib3.HTTPConnectionPool:
     return urllib3.connection_from_url(endpoint, maxsize=POOL_SIZE, block=False)
 
 
-FORWARD = Forwarder()
-
-
 def forward_every_operation(provider) -> DispatchTable:
     """A dispatch table (Service.for_provider) sending each operation of the provider's API to the process."""
-    return {operation: FORWARD for operation in create_dispatch_table(provider)}
+    return {operation: forward for operation in create_dispatch_table(provider)}

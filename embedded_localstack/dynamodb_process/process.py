@@ -73,6 +73,7 @@ class DynamodbProcess:
         announced = self._announcement()
         if not announced.startswith("listening "):
             self._popen.kill()
+            self._popen.wait()
             self._ended = f"the DynamoDB process did not start (port {port}, {PORT_SETTING}); LocalStack's log says why"
             LOG.error(self._ended)
             raise Ended(self._ended)
