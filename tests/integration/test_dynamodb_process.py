@@ -99,6 +99,47 @@ def test_localstacks_streams_api_reads_what_was_written_straight_at_the_process(
     assert f":{LOCALSTACK_ACCOUNT}:table/{table}/stream/" in stream_arn
 
 
+STREAM_CONSUMER = """
+import os
+import boto3
+
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("dynamodb").put_item(TableName=os.environ["SINK"], Item={"id": record["dynamodb"]["NewImage"]["id"]})
+"""
+
+
+@pytest.fixture
+def sink(embedded_only):
+    dynamodb = client("dynamodb")
+    name = new_table(dynamodb)
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def test_a_stream_mapping_hands_a_write_to_a_function(table, sink, create_function, lambda_client):
+    # Given a function mapped to the table's stream, which copies each new item's key to the sink table
+    consumer = create_function(
+        code={"ZipFile": zip_sources({"app.py": STREAM_CONSUMER})}, Environment={"Variables": {"SINK": sink}}
+    )
+    stream_arn = client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=consumer, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=1
+    )
+    try:
+        # When an item is written through LocalStack
+        client("dynamodb").put_item(TableName=table, Item={"id": {"S": "streamed"}})
+
+        # Then the function gets it from the stream
+        eventually(
+            lambda: client("dynamodb").get_item(TableName=sink, Key={"id": {"S": "streamed"}}).get("Item"),
+            timeout=60,
+            what="the streamed item in the sink table",
+        )
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
 def instance_dynamodb(env: dict):
     """LocalStack's DynamoDB API of a private instance, without retries: each answer counts."""
     session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
