@@ -1,9 +1,9 @@
 """The two LocalStack plugins of the embedded mode, registered as entry points in pyproject.toml.
 
 - ``localstack.lambda.runtime_executor`` ``local-process``: Lambda environments as local processes.
-- ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto,
-  one operation at a time (MOTO_DYNAMODB_LOCK). LocalStack's default DynamoDB is DynamoDB Local,
-  which needs Java and downloads on first use.
+- ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto
+  in a process of its own, one operation at a time (dynamodb_process/). LocalStack's default DynamoDB
+  is DynamoDB Local, which needs Java and downloads on first use.
 - ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
   answering only Hosts that name this machine (patches/host_check.py), through a site without an
   access log or form parsing (patches/twisted_site.py).
@@ -12,8 +12,6 @@
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
 """
-
-import threading
 
 from localstack.runtime import hooks
 from localstack.runtime.server.core import RuntimeServerPlugin
@@ -25,6 +23,7 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
     name = "local-process"
 
     def load(self, *args, **kwargs):
+        from embedded_localstack.dynamodb_process import THE_PROCESS
         from embedded_localstack.executor.instrumentation import lift_localstack_waits
         from embedded_localstack.executor.local_process import LocalProcessRuntimeExecutor
         from embedded_localstack.executor.log_events import ship_straight_to_the_store, ship_within_cloudwatch_limits
@@ -41,45 +40,26 @@ class LocalProcessRuntimeExecutorPlugin(RuntimeExecutorPlugin):
         lift_localstack_waits()  # while a function is debugged (LAMBDA_DEBUG)
         wake_on_send()  # SQS mappings with no batching window long-poll, as on AWS (patches/sqs_wake.py)
         let_failed_functions_be_deleted()  # a function that never started (patches/failed_functions.py)
+        THE_PROCESS.start_in_background()  # before the first environment, which gets its endpoint (dynamodb_process/)
         return LocalProcessRuntimeExecutor
-
-
-# moto's DynamoDB evaluates a write's condition, then validates and applies the update, with nothing
-# held in between; LocalStack serves requests on many threads, so two conditional writes to one item
-# could both pass the same condition (seen: two checkouts of one basket both claimed it, hence two
-# orders; ten concurrent UpdateItems with a long expression all "won"). DynamoDB makes each write
-# atomic per item; one operation at a time, across both APIs that share moto's tables, is the
-# simple superset. Reentrant: nothing in moto's DynamoDB calls back in, but a wait here must never
-# be on the thread's own lock.
-MOTO_DYNAMODB_LOCK = threading.RLock()
-
-
-def _one_operation_at_a_time(provider):
-    from localstack.services.moto import MotoFallbackDispatcher
-
-    def serialised(handler):
-        def call(context, request):
-            with MOTO_DYNAMODB_LOCK:
-                return handler(context, request)
-
-        return call
-
-    # Every operation of the empty API classes raises NotImplementedError, so all of them go to moto.
-    return {operation: serialised(handler) for operation, handler in MotoFallbackDispatcher(provider).items()}
 
 
 @aws_provider(api="dynamodb", name="moto")
 def dynamodb_moto():
     from localstack.aws.api.dynamodb import DynamodbApi
 
-    return Service.for_provider(DynamodbApi(), dispatch_table_factory=_one_operation_at_a_time)
+    from embedded_localstack.dynamodb_process.forward import forward_every_operation
+
+    return Service.for_provider(DynamodbApi(), dispatch_table_factory=forward_every_operation)
 
 
 @aws_provider(api="dynamodbstreams", name="moto")
 def dynamodbstreams_moto():
     from localstack.aws.api.dynamodbstreams import DynamodbstreamsApi
 
-    return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=_one_operation_at_a_time)
+    from embedded_localstack.dynamodb_process.forward import forward_every_operation
+
+    return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=forward_every_operation)
 
 
 class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):

@@ -65,6 +65,10 @@ class Setting(Generic[T]):  # noqa: UP046 (the Docker-mode hook imports this on 
         except ValueError:
             raise SettingError(f"{self.name}={value!r}: expected {self.accepted}") from None
 
+    def is_set(self, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether environ (os.environ by default) gives a value, rather than leaving the default."""
+        return bool((os.environ if environ is None else environ).get(self.name))
+
     def named(self, **fields: str) -> "Setting[T]":
         """One member of a family of variables (EMBEDDED_LAMBDA_NODE{major}), e.g. named(major="22")."""
         return replace(self, name=self.name.format(**fields))
@@ -86,6 +90,11 @@ def port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ValueError(value)
     return int(value)
+
+
+def port_or_any(value: str) -> int:
+    """A port, or 0 for any free one."""
+    return 0 if value == "0" else port(value)
 
 
 def flag(value: str) -> bool:
@@ -130,6 +139,13 @@ EMBEDDED_STATE_DIR = Setting(
     "embedded mode: pid file, lock, log, LocalStack's filesystem (function work folders included)",
     "a folder",
     "`.state`",
+)
+DYNAMODB_PORT = Setting(
+    "EMBEDDED_DYNAMODB_PORT",
+    port_or_any,
+    0,
+    "embedded mode: port of the DynamoDB process on 127.0.0.1 (functions reach it directly); 0: a free one",
+    "a port number (1-65535), or 0",
 )
 LOCALSTACK_INIT_DIR = Setting(
     "LOCALSTACK_INIT_DIR",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from localstack import config
 
-from embedded_localstack import settings
+from embedded_localstack import dynamodb_process, settings
 from embedded_localstack.executor import environment_init
 from embedded_localstack.executor.instrumentation import FunctionInstrumentation
 from embedded_localstack.lifecycle import reaper
@@ -42,6 +42,7 @@ def gateway_host() -> str:
 def lambda_variables(
     runtime: str,
     env_vars: dict[str, str],
+    own_variables: dict[str, str],
     python: Path,
     task_root: str,
     runtime_dir: str,
@@ -69,6 +70,9 @@ def lambda_variables(
         ),
     } | runtime_variables(runtime, task_root, runtime_dir)
     env |= {key: str(value) for key, value in env_vars.items()}
+    # DynamoDB straight from the function, not through LocalStack's gateway (dynamodb_process/), unless
+    # the function's own configuration (not LocalStack's additions to it) names an endpoint.
+    env |= dynamodb_process.function_environment(own_variables)
     env |= {
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",  # LocalStack's placeholder is AWS_Lambda_rapid
         # Where /var/task and /tmp are in a container. HOME too, so that ~ is scratch space.

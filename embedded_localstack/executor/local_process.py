@@ -85,7 +85,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         python = Path(interpreter_for_runtime(runtime))
         task_root, runtime_dir = str(code.get_unzipped_code_location()), str(BOOTSTRAP.parent)
         task_root = self.instrumentation.task_root(task_root, code.is_hot_reloading())
-        self.env = lambda_variables(runtime, env_vars, python, task_root, runtime_dir, tmp, self.instrumentation)
+        own_variables = self.function_version.config.environment or {}
+        self.env = lambda_variables(
+            runtime, env_vars, own_variables, python, task_root, runtime_dir, tmp, self.instrumentation
+        )
         self._spawn()
         self._wait_for_startup()
 

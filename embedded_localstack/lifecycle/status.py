@@ -1,7 +1,9 @@
 """Whether the embedded LocalStack runs and its init hooks succeeded (``make status``)."""
 
+import sys
 from pathlib import Path
 
+from embedded_localstack import dynamodb_process
 from embedded_localstack.lifecycle import hook_state
 from embedded_localstack.lifecycle.hook_state import failed_hooks
 from embedded_localstack.lifecycle.instance import Instance
@@ -19,12 +21,17 @@ def status(instance: Instance) -> int:
         init = hook_state.with_reapply(instance.init_status(), instance.state_dir, identity, applier_gone=owned)
     # The whole log: a hook that failed at start logged its error near the beginning.
     log = _read(instance.log_file) if failed_hooks(init or {}) else ""
-    return hook_state.show(
+    code = hook_state.show(
         f"embedded LocalStack: {{state}} on {instance.url} (pid {process.pid})",
         init,
         hook_state.logged_errors(log),
         "fix the hook, then `make up` (`make logs` shows LocalStack's log)",
     )
+    dynamodb = dynamodb_process.problem(instance.state_dir, process)
+    if dynamodb:
+        print(dynamodb, file=sys.stderr)
+        return code or hook_state.STATUS_FAILED
+    return code
 
 
 def _read(path: Path) -> str:

@@ -2,8 +2,8 @@
 exactly one succeeds. The shop's double-checkout guard (the basket's claim, an UpdateItem) rests on it,
 as Powertools idempotency (the ordering function's records) does. Embedded mode serves DynamoDB with moto,
 which checks a condition and then applies the write with nothing held in between; a long update
-expression widens that gap, so without embedded_localstack/plugins.py's lock every round had several
-winners."""
+expression widens that gap, so without the DynamoDB process's lock (embedded_localstack/dynamodb_process/
+server.py) every round had several winners."""
 
 import threading
 import uuid
@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.aws import client
+from tests.integration.direct_dynamodb import direct_endpoint
 
 WRITERS = 10
 ROUNDS = 5
@@ -19,9 +20,10 @@ ROUNDS = 5
 WIDE_UPDATE = "SET #claim = :claim, " + ", ".join(f"extra{i} = :claim" for i in range(60))
 
 
-def contend(write) -> int:
-    """Runs write(client, writer index) from WRITERS threads released at once; the number that succeeded."""
-    clients = [client("dynamodb") for _ in range(WRITERS)]
+def contend(write, clients: list | None = None) -> int:
+    """Runs write(client, writer index) from WRITERS threads released at once, each with its own client
+    (through LocalStack unless given); the number that succeeded."""
+    clients = clients or [client("dynamodb") for _ in range(WRITERS)]
     start = threading.Barrier(WRITERS)
 
     def one(index: int) -> int:
@@ -35,6 +37,22 @@ def contend(write) -> int:
 
     with ThreadPoolExecutor(WRITERS) as pool:
         return sum(pool.map(one, range(WRITERS)))
+
+
+def claim_of(table: str, key: dict):
+    """A writer's claim of the item: one wide conditional update, which only the first may make."""
+
+    def claim(dynamodb, index):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=WIDE_UPDATE,
+            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
+            ExpressionAttributeNames={"#claim": "claim", "#key": "userName"},
+            ExpressionAttributeValues={":claim": {"S": str(index)}},
+        )
+
+    return claim
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +75,16 @@ def test_one_of_concurrent_conditional_updates_of_an_item_wins(round_, table):
     key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
     client("dynamodb").put_item(TableName=table, Item=key | {"items": {"L": []}})
 
-    def claim(dynamodb, index):
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression=WIDE_UPDATE,
-            ConditionExpression="attribute_exists(#key) AND attribute_not_exists(#claim)",
-            ExpressionAttributeNames={"#claim": "claim", "#key": "userName"},
-            ExpressionAttributeValues={":claim": {"S": str(index)}},
-        )
+    assert contend(claim_of(table, key)) == 1
 
-    assert contend(claim) == 1
+
+def test_one_of_concurrent_conditional_updates_through_localstack_and_straight_at_the_process_wins(
+    embedded_only, table
+):
+    # Half the writers go through LocalStack, half straight to the DynamoDB process, as functions do.
+    key = {"userName": {"S": f"atomic-{uuid.uuid4().hex[:8]}"}}
+    client("dynamodb").put_item(TableName=table, Item=key | {"items": {"L": []}})
+    endpoints = (None, direct_endpoint())
+    clients = [client("dynamodb", endpoint_url=endpoints[index % 2]) for index in range(WRITERS)]
+
+    assert contend(claim_of(table, key), clients) == 1

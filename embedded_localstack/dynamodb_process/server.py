@@ -1,0 +1,79 @@
+"""The DynamoDB process: moto's DynamoDB and DynamoDB Streams on 127.0.0.1, one operation at a time.
+
+Run by LocalStack (``process.py``) as ``python -m embedded_localstack.dynamodb_process.server <port>``
+(0: a free port). It writes ``listening <port>`` on stdout once it accepts connections, and exits when
+its stdin reaches end of file: LocalStack holds the other end, so the process ends with LocalStack
+however LocalStack ends (SIGKILL too), as an environment's init does (environment_init.py).
+
+One lock around every operation: moto's DynamoDB evaluates a write's condition, then validates and
+applies the update, with nothing held in between, and this server answers on many threads. Two
+conditional writes to one item could both pass the same condition (seen: two checkouts of one basket
+both claimed it, hence two orders; ten concurrent UpdateItems with a long expression all "won").
+DynamoDB makes each write atomic per item; one operation at a time, across both APIs that share
+moto's tables, is the simple superset. LocalStack's requests and the functions' own meet here, so the
+lock covers both.
+
+The account: LocalStack forwards with ``x-moto-account-id`` (its request's account). A function calls
+directly with the credentials LocalStack gave it; their access key names the account by LocalStack's
+own rule (``localstack.aws.accounts``), so ARNs carry 000000000000 as LocalStack's do, not moto's
+123456789012.
+"""
+
+import os
+import re
+import sys
+import threading
+
+from localstack.aws.accounts import get_account_id_from_access_key_id
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from werkzeug import Request, Response
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+HOST = "127.0.0.1"
+ACCOUNT_HEADER = "x-moto-account-id"
+STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+ONE_OPERATION_AT_A_TIME = threading.Lock()
+
+
+def account_of(request: Request) -> str:
+    match = ACCESS_KEY.search(request.headers.get("Authorization", ""))
+    return get_account_id_from_access_key_id(match.group(1) if match else "")
+
+
+def application(environ, start_response):
+    request = Request(environ)
+    if ACCOUNT_HEADER not in request.headers:
+        # werkzeug's request headers are read-only: the account goes in through the WSGI environment.
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_of(request)
+        request = Request(environ)
+    streams = request.headers.get("X-Amz-Target", "").startswith(STREAMS_TARGET_PREFIX)
+    handler = DynamoDBStreamsHandler if streams else DynamoHandler
+    request.get_data()  # read off the socket before the lock is taken
+    with ONE_OPERATION_AT_A_TIME:
+        status, headers, body = handler.dispatch(request, request.url, request.headers)
+    return Response(body, status, headers)(environ, start_response)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No line per request: LocalStack's log would get one for every DynamoDB call."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+def _exit_when_stdin_closes() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)  # not sys.exit: a request in flight must not keep the process alive
+
+
+def main(argv: list[str]) -> None:
+    server = make_server(HOST, int(argv[0]), application, threaded=True, request_handler=QuietRequestHandler)
+    threading.Thread(target=_exit_when_stdin_closes, name="lifeline", daemon=True).start()
+    print(f"listening {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
