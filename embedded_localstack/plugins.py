@@ -6,7 +6,7 @@
   is DynamoDB Local, which needs Java and downloads on first use.
 - ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
   answering only Hosts that name this machine (patches/host_check.py), through a site without an
-  access log or form parsing (patches/twisted_site.py).
+  access log (patches/twisted_site.py).
 - ``localstack.hooks.on_runtime_create`` ``validate_openapi_on_use``: LocalStack's OpenAPI validation
   imported only when switched on (patches/openapi_validation.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
