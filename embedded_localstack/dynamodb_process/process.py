@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from embedded_localstack import settings
+from embedded_localstack.lifecycle import process_start
 
 LOG = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ LOG = logging.getLogger(__name__)
 PORT_SETTING = settings.DYNAMODB_PORT.name
 STATE_FILE = "dynamodb.json"  # in EMBEDDED_STATE_DIR: the process and its LocalStack, for `make status`
 START_TIMEOUT_SECONDS = 60
-# psutil derives start times from the boot time, which moves when the clock is adjusted (cli.py).
-CREATE_TIME_DRIFT_SECONDS = 2
 FIX = "its tables are gone with it: `make down && make up`"
 
 
@@ -112,13 +111,7 @@ def _record(pid: int, endpoint: str) -> None:
     if not settings.EMBEDDED_STATE_DIR.is_set():
         return  # a LocalStack not started by `make up`: no status to serve
     state_dir = settings.EMBEDDED_STATE_DIR.read()
-    me = psutil.Process()
-    record = {
-        "pid": pid,
-        "create_time": psutil.Process(pid).create_time(),
-        "endpoint": endpoint,
-        "localstack": {"pid": me.pid, "create_time": me.create_time()},
-    }
+    record = process_start.identity(pid) | {"endpoint": endpoint, "localstack": process_start.identity(os.getpid())}
     partial = Path(state_dir, STATE_FILE + ".tmp")
     partial.write_text(json.dumps(record))
     partial.replace(Path(state_dir, STATE_FILE))
@@ -131,7 +124,7 @@ def recorded(state_dir: Path, localstack: psutil.Process) -> dict | None:
     except (FileNotFoundError, ValueError):
         return None
     started_by = record.get("localstack", {})
-    if started_by.get("pid") != localstack.pid or not _same_start(started_by.get("create_time"), localstack):
+    if not process_start.is_recorded(started_by, localstack.pid):
         return None  # an earlier LocalStack's
     return record
 
@@ -144,15 +137,11 @@ def problem(state_dir: Path, localstack: psutil.Process) -> str | None:
         return None
     try:
         process = psutil.Process(record["pid"])
-        if _same_start(record["create_time"], process) and process.status() != psutil.STATUS_ZOMBIE:
+        if process_start.is_recorded(record, process.pid) and process.status() != psutil.STATUS_ZOMBIE:
             return None
     except psutil.NoSuchProcess:
         pass
     return f"the DynamoDB process (pid {record['pid']}, {record['endpoint']}) has ended; {FIX}"
-
-
-def _same_start(create_time: float | None, process: psutil.Process) -> bool:
-    return create_time is not None and abs(process.create_time() - create_time) <= CREATE_TIME_DRIFT_SECONDS
 
 
 THE_PROCESS = DynamodbProcess()  # LocalStack's one

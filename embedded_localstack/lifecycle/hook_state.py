@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path
 
+from embedded_localstack.lifecycle import process_start
+
 READY, RUNNING, FAILED = "READY", "RUNNING", "ERROR"
 # Exit codes of `status` (scripts/with-localstack.sh tells them apart): 3 is "not running".
 STATUS_READY, STATUS_STARTING, STATUS_FAILED = 0, 4, 5
@@ -95,7 +97,7 @@ def hook_lines(status: dict | None) -> list[str]:
 
 
 def record_reapply(state_dir: Path, localstack: dict, scripts: list[dict]) -> None:
-    """What the re-apply of the ready hooks on the LocalStack `localstack` ({pid, create_time}) has done so far."""
+    """What the re-apply of the ready hooks on the LocalStack `localstack` (process_start.identity) has done so far."""
     record = state_dir / REAPPLY_RECORD
     partial = record.with_suffix(".tmp")
     partial.write_text(json.dumps({"localstack": localstack, "scripts": scripts}))
@@ -109,7 +111,7 @@ def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier
         record = json.loads((state_dir / REAPPLY_RECORD).read_text())
     except (FileNotFoundError, ValueError):
         return status
-    if not _same_process(record.get("localstack") or {}, localstack):
+    if not process_start.is_recorded(record.get("localstack") or {}, localstack["pid"]):
         return status  # a re-apply on an earlier LocalStack of this instance
     scripts = []
     for script in record["scripts"]:
@@ -124,11 +126,6 @@ def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier
         "completed": all(s["state"] not in (RUNNING, "UNKNOWN") for s in scripts),
         "scripts": others + scripts,
     }
-
-
-def _same_process(recorded: dict, current: dict) -> bool:
-    # psutil derives a start time from the boot time, which the kernel may report a second apart.
-    return recorded.get("pid") == current["pid"] and abs(recorded.get("create_time", 0) - current["create_time"]) < 1.5
 
 
 def show(header: str, init: dict | None, errors: dict[str, str], fix: str) -> int:

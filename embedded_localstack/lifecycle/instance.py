@@ -19,15 +19,11 @@ import psutil
 
 from embedded_localstack import settings
 from embedded_localstack.executor import instrumentation
-from embedded_localstack.lifecycle import reaper, shell_settings
+from embedded_localstack.lifecycle import process_start, reaper, shell_settings
 from embedded_localstack.runtimes.node_majors import is_location_variable
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SHARED_SETTINGS = PROJECT_DIR / "config" / "localstack.env"
-# psutil derives a process's start time from the boot time, which the kernel reports anew on each read
-# and which moves when the clock is adjusted: the same process may read a second apart. A pid reused by
-# another program also needs the same command line and this instance's marker to pass for ours.
-CREATE_TIME_DRIFT_SECONDS = 2
 # The gateway runs code for whoever reaches it (create a function, invoke it): loopback only, unless
 # the developer says, in these words, that the network may do that too.
 LISTEN_ALL_OPT_IN = settings.LISTEN_ALL_INTERFACES.name
@@ -133,7 +129,7 @@ class Instance:
 
     # -- the pid file: identity before signals -----------------------------------------------
     def record(self, process: psutil.Process) -> None:
-        identity = {"pid": process.pid, "create_time": process.create_time(), "cmdline": process.cmdline()}
+        identity = process_start.identity(process.pid) | {"cmdline": process.cmdline()}
         partial = self.pid_file.with_suffix(".tmp")
         partial.write_text(json.dumps(identity))
         partial.replace(self.pid_file)  # readers never see half a file
@@ -144,18 +140,15 @@ class Instance:
         that process is never signalled."""
         try:
             recorded = json.loads(self.pid_file.read_text())
-            pid, create_time, cmdline = recorded["pid"], recorded["create_time"], recorded["cmdline"]
+            pid, started, cmdline = recorded["pid"], recorded["started"], recorded["cmdline"]
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):
             return self._stale("it does not record a process identity", remove_stale)
         try:
             process = psutil.Process(pid)
-            same = (
-                abs(process.create_time() - create_time) <= CREATE_TIME_DRIFT_SECONDS
-                and process.cmdline() == cmdline
-                and self._carries_marker(pid)
-            )
+            # A pid reused by another program also needs this command line and instance marker to pass.
+            same = process_start.is_same(started, pid) and process.cmdline() == cmdline and self._carries_marker(pid)
             if same and process.status() != psutil.STATUS_ZOMBIE:
                 return process
             if same:

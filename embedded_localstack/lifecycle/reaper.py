@@ -10,7 +10,7 @@ Every function process gets ``_EMBEDDED_ENV_ID=<instance>/<environment>`` in its
 from the instance's state directory, so one instance never touches another's processes. LocalStack
 itself carries ``_EMBEDDED_INSTANCE=<instance>`` (``instance.py``).
 
-Run as ``python -m embedded_localstack.lifecycle.reaper <pid> <create_time> <instance>`` beside LocalStack, it
+Run as ``python -m embedded_localstack.lifecycle.reaper <pid> <start stamp> <instance>`` beside LocalStack, it
 waits for that LocalStack to end, however it ends (SIGKILL included), then kills what carries the
 marker; the environments' inits end their own environments at the same moment (their lifeline closes).
 
@@ -83,18 +83,19 @@ def kill_marked(instance: str, environment: str = "", *, localstack: bool = Fals
     return len(killed)
 
 
-def _same_process(pid: int, create_time: float) -> bool:
+def _same_process(pid: int, started: float) -> bool:
     import psutil
 
+    from embedded_localstack.lifecycle import process_start
+
     try:
-        process = psutil.Process(pid)
-        return process.create_time() == create_time and process.status() != psutil.STATUS_ZOMBIE
+        return process_start.is_same(started, pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 
 
-def watch(pid: int, create_time: float, instance: str) -> None:
-    while _same_process(pid, create_time):
+def watch(pid: int, started: float, instance: str) -> None:
+    while _same_process(pid, started):
         time.sleep(WATCH_SECONDS)
     kill_marked(instance)
 

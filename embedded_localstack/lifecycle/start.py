@@ -9,7 +9,7 @@ import psutil
 
 from embedded_localstack import settings
 from embedded_localstack.executor import instrumentation
-from embedded_localstack.lifecycle import hook_state, reaper
+from embedded_localstack.lifecycle import hook_state, process_start, reaper
 from embedded_localstack.lifecycle.hook_state import failed_hooks
 from embedded_localstack.lifecycle.instance import LISTEN_ALL_OPT_IN, PROJECT_DIR, Instance, port_in_use, tail
 from embedded_localstack.lifecycle.stop import stop
@@ -83,7 +83,7 @@ def start(instance: Instance, timeout: float) -> int:
             "-m",
             "embedded_localstack.lifecycle.reaper",
             str(process.pid),
-            repr(process.create_time()),
+            repr(process_start.start_of(process.pid)),
             instance.id,
         ],
         env={"PATH": settings.PATH.read()},
@@ -146,7 +146,7 @@ def reapply_ready_hooks(instance: Instance, localstack: psutil.Process) -> int:
     own hook state cannot tell of this run, so each hook's state is recorded for `status` (hook_state.py)."""
     hooks = sorted(path for path in (instance.init_dir / "ready.d").glob("*") if path.suffix in (".py", ".sh"))
     scripts = [{"stage": hook_state.READY, "name": hook.name, "state": "UNKNOWN"} for hook in hooks]
-    identity = {"pid": localstack.pid, "create_time": localstack.create_time()}
+    identity = process_start.identity(localstack.pid)
     for hook, script in zip(hooks, scripts, strict=True):
         print(f"re-applying {hook.name}")
         script["state"] = hook_state.RUNNING

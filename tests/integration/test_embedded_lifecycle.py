@@ -113,7 +113,7 @@ def test_a_pid_file_naming_an_unrelated_process_is_stale_and_that_process_is_nev
         pid_file.parent.mkdir(parents=True)
         identity = {
             "pid": bystander.pid,
-            "create_time": 1.0,
+            "started": 1.0,
             "cmdline": [sys.executable, "-m", "localstack.runtime.main"],
         }
         pid_file.write_text(str(bystander.pid) if recorded == "plain pid" else json.dumps(identity))

@@ -13,6 +13,7 @@ from werkzeug.test import Client
 
 from embedded_localstack import dynamodb_process
 from embedded_localstack.dynamodb_process import process, server
+from embedded_localstack.lifecycle import process_start
 
 CREATE_TABLE = {
     "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -78,9 +79,9 @@ def record(state_dir, pid: int, localstack: psutil.Process) -> None:
         json.dumps(
             {
                 "pid": pid,
-                "create_time": psutil.Process(pid).create_time() if psutil.pid_exists(pid) else 0,
+                "started": process_start.start_of(pid) if psutil.pid_exists(pid) else 0,
                 "endpoint": "http://127.0.0.1:4999",
-                "localstack": {"pid": localstack.pid, "create_time": localstack.create_time()},
+                "localstack": process_start.identity(localstack.pid),
             }
         )
     )

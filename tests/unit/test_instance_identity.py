@@ -1,6 +1,6 @@
-"""A running instance is recognised by its pid file whatever the start time psutil reads for it that
-moment (it moves with the boot time the kernel reports), and only by its own marker and command line:
-a status that took a live LocalStack for a stale pid file would make the next `up` kill it."""
+"""A running instance is recognised by its pid file whatever the wall clock does (psutil's start times
+move with every adjustment of it), and only by its own start, marker and command line: a status that
+took a live LocalStack for a stale pid file would make the next `up` start a second one."""
 
 import json
 import subprocess
@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 from embedded_localstack import Instance, eventually
-from embedded_localstack.lifecycle.instance import CREATE_TIME_DRIFT_SECONDS
+from embedded_localstack.lifecycle import process_start
 from embedded_localstack.lifecycle.reaper import INSTANCE_MARKER
 
 
@@ -34,29 +34,35 @@ def stand_in(instance):
     process.wait()
 
 
-def record(instance: Instance, process: psutil.Process, create_time: float, cmdline: list[str] | None = None) -> None:
-    identity = {"pid": process.pid, "create_time": create_time, "cmdline": cmdline or process.cmdline()}
+def record(instance: Instance, process: psutil.Process, started: float, cmdline: list[str] | None = None) -> None:
+    identity = {"pid": process.pid, "started": started, "cmdline": cmdline or process.cmdline()}
     Path(instance.pid_file).write_text(json.dumps(identity))
 
 
-@pytest.mark.parametrize("drift", [-CREATE_TIME_DRIFT_SECONDS, -0.5, 0, 0.5, CREATE_TIME_DRIFT_SECONDS])
-def test_the_instance_is_recognised_when_its_start_time_reads_a_little_differently(instance, stand_in, drift):
-    record(instance, stand_in, stand_in.create_time() + drift)
+@pytest.mark.parametrize("clock_moved_by", [-3600, -2.5, 0, 2.5, 3600])
+def test_the_instance_is_recognised_however_far_the_wall_clock_moved(instance, stand_in, monkeypatch, clock_moved_by):
+    # Given the pid file `up` wrote
+    instance.record(stand_in)
+    # When the wall clock is adjusted, which moves the boot time the kernel reports, and so psutil's start times
+    boot_time, read_before = psutil.boot_time(), psutil.Process(stand_in.pid).create_time()
+    monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: boot_time + clock_moved_by)
+    assert psutil.Process(stand_in.pid).create_time() == pytest.approx(read_before + clock_moved_by)
 
+    # Then it is still this instance's LocalStack, and its pid file stays
     assert instance.running() == stand_in
     assert instance.pid_file.exists()
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"create_time": 3600.0}, {"cmdline": ["python", "-m", "something.else"]}],
-    ids=["started-an-hour-apart", "another-command-line"],
+    [{"started": 0.01}, {"cmdline": ["python", "-m", "something.else"]}],
+    ids=["started-a-tick-apart", "another-command-line"],
 )
 def test_a_process_that_is_not_the_recorded_one_is_stale(instance, stand_in, change):
     record(
         instance,
         stand_in,
-        stand_in.create_time() + change.get("create_time", 0),
+        process_start.start_of(stand_in.pid) + change.get("started", 0),
         change.get("cmdline"),
     )
 
