@@ -1,20 +1,21 @@
 """The one way to wait: poll a condition against a deadline, never sleep a fixed time."""
 
 import time
+from collections.abc import Callable
 
 
-def eventually(
-    probe,
+def eventually[T](
+    probe: Callable[[], T],
     timeout: float = 10,
     interval: float = 0.1,
     what: str = "condition",
     fatal: tuple[type[BaseException], ...] = (),
-):
+) -> T:
     """Calls probe() until it returns something truthy, and returns that. On timeout, raises
     TimeoutError naming the last value (or exception) seen. Exceptions of the fatal types are not
     waited out: they end the wait at once."""
     deadline = time.monotonic() + timeout
-    last = None
+    last: T | Exception | None = None
     while True:
         try:
             last = probe()

@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"==> deploying {args.app}", flush=True)
             print(deployment.deploy(args.app, reserved, fix).describe())
         elif args.command == "destroy":
-            stacks = deployment.destroy(args.app)
-            print(f"destroyed {args.app}: {', '.join(stacks) or 'its stacks'} deleted")
+            deleted = deployment.destroy(args.app)
+            print(f"destroyed {args.app}: {', '.join(deleted) or 'its stacks'} deleted")
         elif args.command == "status":
             broken = []
             for owner, (found, total) in _owners(reserved).items():

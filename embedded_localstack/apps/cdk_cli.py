@@ -78,7 +78,8 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
     given = os.environ | stack_env
     endpoint = settings.endpoint_url(given)
     parts = urllib.parse.urlsplit(endpoint)
-    if parts.hostname not in LOCAL_HOSTS and not (parts.hostname or "").startswith("127."):
+    host = parts.hostname or ""
+    if host not in LOCAL_HOSTS and not host.startswith("127."):
         raise AppError(
             f"refusing to deploy to {endpoint}: it is not a local LocalStack endpoint. "
             "Unset AWS_ENDPOINT_URL, or set LOCALSTACK_PORT to the port of the running environment."
@@ -92,7 +93,7 @@ def tool_environment(stack_env: dict[str, str], app_dir: Path) -> dict[str, str]
         # (s3.localhost.localstack.cloud) that does not resolve offline: path-style S3 on the same port.
         "AWS_ENDPOINT_URL_S3": endpoint,
         "AWS_S3_FORCE_PATH_STYLE": "1",
-        "LOCALSTACK_HOSTNAME": parts.hostname,
+        "LOCALSTACK_HOSTNAME": host,
         "EDGE_PORT": str(parts.port or 80),
         "AWS_ACCESS_KEY_ID": given.get("AWS_ACCESS_KEY_ID") or "test",
         "AWS_SECRET_ACCESS_KEY": given.get("AWS_SECRET_ACCESS_KEY") or "test",

@@ -96,6 +96,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
         _check_node_modules(app)
         stacks = _cdk().deploy(app.folder, clients.environment(), reserved or {}, fix)
     else:
+        assert app.template is not None  # detect() finds the template of every app but a CDK one
         template = templates.load(app.template)
         templates.check_resources(template, app.template)
         sam.check_http_apis(template, app.template)
@@ -103,7 +104,7 @@ def deploy(path: str | Path, reserved: collisions.Reserved | None = None, fix: s
         owner = records.owner_of(name)
         if owner and owner != str(app.folder):
             raise AppError(f"stack {name} already holds the app in {owner}; rename the folder of {app.folder}")
-        own = frozenset()
+        own: frozenset[str] = frozenset()
         if cloudformation.stack_status(cfn, name):
             own = frozenset(
                 r.get("PhysicalResourceId", "").rsplit("/", 1)[-1] for r in cloudformation.resources(cfn, name)

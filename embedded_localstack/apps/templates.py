@@ -111,7 +111,7 @@ UNRESOLVED = None
 _VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
-def resolve(value, variables: dict[str, str]) -> str | None:
+def resolve(value: object, variables: dict[str, str]) -> str | None:
     """The text a name property comes to when CloudFormation deploys it: a literal, a Ref to a parameter or
     a pseudo parameter, or Fn::Sub / Fn::Join of those; None when it depends on anything else."""
     if isinstance(value, str):
@@ -122,6 +122,7 @@ def resolve(value, variables: dict[str, str]) -> str | None:
     if function == "Ref" and isinstance(argument, str):
         return variables.get(argument)
     if function == "Fn::Sub":
+        own: object
         if isinstance(argument, str):
             text, own = argument, {}
         elif isinstance(argument, list) and argument:
@@ -137,9 +138,10 @@ def resolve(value, variables: dict[str, str]) -> str | None:
         return _VARIABLE.sub(lambda m: known[m.group(1)], text)
     if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
         parts = [resolve(part, variables) for part in argument[1]]
-        if not isinstance(argument[0], str) or any(part is None for part in parts):
+        resolved = [part for part in parts if part is not None]
+        if not isinstance(argument[0], str) or len(resolved) != len(parts):
             return UNRESOLVED
-        return argument[0].join(parts)  # type: ignore[arg-type]
+        return argument[0].join(resolved)
     return UNRESOLVED
 
 
@@ -163,9 +165,9 @@ def declared_names(template: dict, variables: dict[str, str] | None = None) -> l
     template's `variables`: None when the deploy cannot tell what it will be."""
     found = []
     for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, dict):
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             continue
-        kind = resource.get("Type")
+        kind = resource["Type"]
         properties = resource.get("Properties") or {}
         key = NAME_PROPERTIES.get(kind, "")
         if isinstance(properties, dict) and key in properties:

@@ -11,6 +11,7 @@ import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,18 +145,23 @@ class Instance:
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):
-            return self._stale("it does not record a process identity", remove_stale)
+            self._stale("it does not record a process identity", remove_stale)
+            return None
         try:
             process = psutil.Process(pid)
             # A pid reused by another program also needs this command line and instance marker to pass.
             same = process_start.is_same(started, pid) and process.cmdline() == cmdline and self._carries_marker(pid)
             if same and process.status() != psutil.STATUS_ZOMBIE:
                 return process
-            if same:
-                return self._stale(f"pid {pid} has exited", remove_stale)
-            return self._stale(f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r})", remove_stale)
+            why = (
+                f"pid {pid} has exited"
+                if same
+                else f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r})"
+            )
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return self._stale(f"pid {pid} is gone", remove_stale)
+            why = f"pid {pid} is gone"
+        self._stale(why, remove_stale)
+        return None
 
     def _carries_marker(self, pid: int) -> bool:
         """Another instance's LocalStack has the same command line: its marker tells them apart."""
@@ -174,10 +180,9 @@ class Instance:
         )
         if remove:
             self.pid_file.unlink(missing_ok=True)
-        return None
 
     @contextmanager
-    def locked(self, wait: bool = True):
+    def locked(self, wait: bool = True) -> Iterator[bool]:
         """Serialises `up` and `down` of this instance. Yields False when wait=False and it is taken."""
         with open(self.state_dir / "lifecycle.lock", "a") as lock:
             try:

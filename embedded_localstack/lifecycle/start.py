@@ -181,6 +181,7 @@ def _run_showing_output(command: list[str], instance: Instance) -> tuple[int, st
         text=True,
         errors="replace",
     ) as process:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             sys.stdout.write(line)
             sys.stdout.flush()

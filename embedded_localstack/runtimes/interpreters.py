@@ -80,7 +80,7 @@ def interpreter_for_runtime(runtime: str | None) -> str:
     NN: node_runtime.py). Without one the function
     cannot run (LocalStack sets its State to Failed with this error as the reason, and 4.14 can then
     neither update nor delete it until it restarts), unless the fallback is asked for."""
-    if node_runtime.major_of(runtime):
+    if runtime is not None and node_runtime.major_of(runtime):
         try:
             return node_runtime.node_for_runtime(runtime)
         except node_runtime.NodeUnavailable as e:

@@ -59,6 +59,8 @@ def sdk_folder() -> Path:
 
 def node_for_runtime(runtime: str) -> str:
     major = major_of(runtime)
+    if major is None:
+        raise ValueError(f"{runtime!r} is not a nodejs runtime")
     node = find_node(major)
     if node is None:
         on_path = shutil.which("node")
