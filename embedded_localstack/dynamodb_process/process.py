@@ -59,7 +59,7 @@ class DynamodbProcess:
     def _start(self) -> None:
         port = str(settings.DYNAMODB_PORT.read())
         try:
-            self._popen = subprocess.Popen(
+            popen = self._popen = subprocess.Popen(
                 [sys.executable, "-m", "embedded_localstack.dynamodb_process.server", port],
                 env=_without_instance_marker(os.environ.copy()),
                 stdin=subprocess.PIPE,  # the lifeline: never written, closed only by LocalStack's exit
@@ -69,29 +69,22 @@ class DynamodbProcess:
         except OSError as e:
             self._ended = f"the DynamoDB process could not start: {e}"
             raise Ended(self._ended) from e
-        announced = self._announcement()
+        announced = _announcement(popen)
         if not announced.startswith("listening "):
-            self._popen.kill()
-            self._popen.wait()
+            popen.kill()
+            popen.wait()
             self._ended = f"the DynamoDB process did not start (port {port}, {PORT_SETTING}); LocalStack's log says why"
             LOG.error(self._ended)
             raise Ended(self._ended)
         self._endpoint = f"http://127.0.0.1:{announced.split()[1]}"
-        LOG.info("DynamoDB and DynamoDB Streams: %s (pid %s)", self._endpoint, self._popen.pid)
-        _record(self._popen.pid, self._endpoint)
-        threading.Thread(target=self._watch, name="dynamodb-process", daemon=True).start()
+        LOG.info("DynamoDB and DynamoDB Streams: %s (pid %s)", self._endpoint, popen.pid)
+        _record(popen.pid, self._endpoint)
+        threading.Thread(target=self._watch, args=(popen,), name="dynamodb-process", daemon=True).start()
 
-    def _announcement(self) -> str:
-        stdout = self._popen.stdout
-        readable, _, _ = select.select([stdout], [], [], START_TIMEOUT_SECONDS)
-        line = stdout.readline().decode(errors="replace").strip() if readable else ""
-        stdout.close()  # nothing more is said on it
-        return line
-
-    def _watch(self) -> None:
-        code = self._popen.wait()
+    def _watch(self, popen: subprocess.Popen) -> None:
+        code = popen.wait()
         with self._lock:
-            self._ended = f"the DynamoDB process (pid {self._popen.pid}) ended (exit {code}); {FIX}"
+            self._ended = f"the DynamoDB process (pid {popen.pid}) ended (exit {code}); {FIX}"
         LOG.error(self._ended)
 
     def start_in_background(self) -> None:
@@ -105,6 +98,16 @@ class DynamodbProcess:
                 pass  # logged; asked for again by whoever needs it
 
         threading.Thread(target=start, name="dynamodb-process-start", daemon=True).start()
+
+
+def _announcement(popen: subprocess.Popen) -> str:
+    """The process's first line: "listening <port>", or nothing if it did not start in time."""
+    stdout = popen.stdout
+    assert stdout is not None  # stdout=PIPE
+    readable, _, _ = select.select([stdout], [], [], START_TIMEOUT_SECONDS)
+    line = stdout.readline().decode(errors="replace").strip() if readable else ""
+    stdout.close()  # nothing more is said on it
+    return line
 
 
 def _record(pid: int, endpoint: str) -> None:
