@@ -21,9 +21,8 @@ and tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalSt
 import gc
 import inspect
 import logging
-from importlib.metadata import version
 
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
 
 LOG = logging.getLogger(__name__)
 
@@ -38,21 +37,16 @@ def freeze_at_start() -> None:
 
 def freeze_loaded_services() -> bool:
     """After each service starts, what it loaded out of every collection's walk. True if it patched."""
-    installed = version("localstack-core")
-    if installed != PINNED_LOCALSTACK:
-        LOG.warning(
-            "loaded services stay in the garbage collector's walk: embedded_localstack/patches/gc_freeze.py "
-            "patches LocalStack %s, not %s",
-            PINNED_LOCALSTACK,
-            installed,
-        )
+    if not is_pinned(
+        "embedded_localstack/patches/gc_freeze.py", "loaded services stay in the garbage collector's walk"
+    ):
         return False
     from localstack.services.plugins import ServiceContainer
 
     if getattr(ServiceContainer, "_freezes_on_start", False):
         return True
     if SERVICE_STARTS not in inspect.getsource(ServiceContainer.start):
-        raise RuntimeError(f"LocalStack {installed}'s ServiceContainer.start no longer calls {SERVICE_STARTS}")
+        raise RuntimeError(f"LocalStack {PINNED_LOCALSTACK}'s ServiceContainer.start no longer calls {SERVICE_STARTS}")
     start = ServiceContainer.start
 
     def start_and_freeze(self) -> bool:

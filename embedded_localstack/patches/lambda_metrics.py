@@ -14,10 +14,9 @@ upgrades LocalStack looks at this again.
 """
 
 import logging
-from importlib.metadata import version
 
 from embedded_localstack import settings
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import is_pinned
 
 LOG = logging.getLogger(__name__)
 
@@ -37,13 +36,7 @@ def switch_off() -> bool:
     """Stops the per-invocation metrics unless the setting asks for them. True if it patched."""
     if wanted():
         return False
-    installed = version("localstack-core")
-    if installed != PINNED_LOCALSTACK:
-        LOG.warning(
-            "Lambda CloudWatch metrics left on: embedded_localstack/lambda_metrics.py patches LocalStack %s, not %s",
-            PINNED_LOCALSTACK,
-            installed,
-        )
+    if not is_pinned("embedded_localstack/patches/lambda_metrics.py", "Lambda CloudWatch metrics left on"):
         return False
     from localstack.services.lambda_.invocation import version_manager
 

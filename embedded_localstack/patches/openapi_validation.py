@@ -20,9 +20,8 @@ import os
 import sys
 import threading
 import types
-from importlib.metadata import version
 
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
 
 LOG = logging.getLogger(__name__)
 
@@ -38,14 +37,7 @@ _loading = threading.Lock()
 
 def validate_on_use() -> bool:
     """Before LocalStack's handler chain is imported: the stand-ins. True if it put them in place."""
-    installed = version("localstack-core")
-    if installed != PINNED_LOCALSTACK:
-        LOG.warning(
-            "OpenAPI validation is imported at start: embedded_localstack/patches/openapi_validation.py "
-            "patches LocalStack %s, not %s",
-            PINNED_LOCALSTACK,
-            installed,
-        )
+    if not is_pinned("embedded_localstack/patches/openapi_validation.py", "OpenAPI validation is imported at start"):
         return False
     if MODULE in sys.modules:
         return isinstance(sys.modules[MODULE], _StandIns)
@@ -59,7 +51,9 @@ def validate_on_use() -> bool:
     source = spec.loader.get_source(MODULE)
     for name, first_lines in FIRST_LINES.items():
         if f"class {name}(" not in source or first_lines not in source:
-            raise RuntimeError(f"LocalStack {installed}'s {MODULE}.{name} no longer begins with {first_lines!r}")
+            raise RuntimeError(
+                f"LocalStack {PINNED_LOCALSTACK}'s {MODULE}.{name} no longer begins with {first_lines!r}"
+            )
     sys.modules[MODULE] = _StandIns(spec)
     return True
 

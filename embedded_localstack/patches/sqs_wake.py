@@ -18,9 +18,8 @@ tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack 
 
 import inspect
 import logging
-from importlib.metadata import version
 
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
 
 LOG = logging.getLogger(__name__)
 
@@ -30,13 +29,7 @@ RECEIVE_WAIT = "WaitTimeSeconds=min(self.maximum_batching_window, DEFAULT_MAX_WA
 
 def wake_on_send() -> bool:
     """Makes every SQS poller with a batching window of 0 long-poll. True if it patched."""
-    installed = version("localstack-core")
-    if installed != PINNED_LOCALSTACK:
-        LOG.warning(
-            "SQS event source mappings short-poll: embedded_localstack/sqs_wake.py patches LocalStack %s, not %s",
-            PINNED_LOCALSTACK,
-            installed,
-        )
+    if not is_pinned("embedded_localstack/patches/sqs_wake.py", "SQS event source mappings short-poll"):
         return False
     from localstack.services.lambda_.event_source_mapping.pollers import sqs_poller
 
@@ -44,7 +37,9 @@ def wake_on_send() -> bool:
     if getattr(poller, "_wakes_on_send", False):
         return True
     if RECEIVE_WAIT not in inspect.getsource(poller.poll_events):
-        raise RuntimeError(f"LocalStack {installed}'s SqsPoller.poll_events no longer receives with {RECEIVE_WAIT}")
+        raise RuntimeError(
+            f"LocalStack {PINNED_LOCALSTACK}'s SqsPoller.poll_events no longer receives with {RECEIVE_WAIT}"
+        )
     constructor = poller.__init__
 
     def __init__(self, *args, **kwargs):

@@ -18,9 +18,8 @@ LocalStack reads this again.
 
 import inspect
 import logging
-from importlib.metadata import version
 
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
+from embedded_localstack.patches.localstack_pin import is_pinned
 
 LOG = logging.getLogger(__name__)
 
@@ -30,14 +29,7 @@ ACCESS_LOG_CALL = "self.channel.factory.log(self)"
 
 def thin(site) -> bool:
     """Switches off the site's access log. True if it did."""
-    installed = version("localstack-core")
-    if installed != PINNED_LOCALSTACK:
-        LOG.warning(
-            "the gateway's site formats an access log: embedded_localstack/patches/"
-            "twisted_site.py patches LocalStack %s, not %s",
-            PINNED_LOCALSTACK,
-            installed,
-        )
+    if not is_pinned("embedded_localstack/patches/twisted_site.py", "the gateway's site formats an access log"):
         return False
     from twisted.web import http
 

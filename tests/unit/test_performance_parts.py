@@ -14,6 +14,7 @@ from embedded_localstack import eventually
 from embedded_localstack.executor import code_watch, log_events
 from embedded_localstack.executor.memory import tree_rss_mb
 from embedded_localstack.patches import catalog_cache, lambda_metrics, sqs_wake
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 from infra import long_poll
 
 
@@ -111,7 +112,7 @@ def test_tree_memory_counts_children_and_grandchildren():
 def test_lambda_metrics_patch_is_pinned_to_the_installed_localstack():
     # Fails on a LocalStack upgrade on purpose: read version_manager.py of the new release, check that
     # the two names are still what sends AWS/Lambda metrics, then move the pin.
-    assert version("localstack-core") == lambda_metrics.PINNED_LOCALSTACK
+    assert version("localstack-core") == PINNED_LOCALSTACK
     from localstack.services.lambda_.invocation import metrics, version_manager
 
     for name in lambda_metrics.PATCHED_NAMES:
@@ -297,7 +298,7 @@ def test_sqs_wake_patch_is_pinned_to_the_installed_localstack():
 
     from localstack.services.lambda_.event_source_mapping.pollers.sqs_poller import SqsPoller
 
-    assert version("localstack-core") == sqs_wake.PINNED_LOCALSTACK
+    assert version("localstack-core") == PINNED_LOCALSTACK
     assert sqs_wake.RECEIVE_WAIT in inspect.getsource(SqsPoller.poll_events)
 
 

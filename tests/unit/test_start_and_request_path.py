@@ -5,15 +5,17 @@ the new release, then move the pin."""
 
 import gc
 import inspect
+import logging
 import subprocess
 import sys
 from importlib.metadata import entry_points, version
 
+import pytest
 from twisted.internet.address import IPv4Address
 from twisted.web import http, resource, server
 
 from embedded_localstack import plugins
-from embedded_localstack.patches import gc_freeze, openapi_validation, twisted_site
+from embedded_localstack.patches import gc_freeze, localstack_pin, openapi_validation, twisted_site
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 
@@ -186,3 +188,21 @@ def test_what_a_service_loads_is_frozen_once_it_started(monkeypatch):
         assert not any(gc.is_tracked(obj) and obj in gc.get_objects() for obj in service.loaded[:3])
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        lambda: openapi_validation.validate_on_use(),
+        lambda: gc_freeze.freeze_loaded_services(),
+        lambda: twisted_site.thin(server.Site(resource.Resource())),
+    ],
+    ids=["openapi_validation", "gc_freeze", "twisted_site"],
+)
+def test_on_another_localstack_a_patch_changes_nothing_and_says_so(patch, monkeypatch, caplog):
+    monkeypatch.setattr(localstack_pin, "version", lambda package: "99.0.0")
+
+    with caplog.at_level(logging.WARNING, logger=localstack_pin.__name__):
+        assert patch() is False
+
+    assert "patches LocalStack 4.14.0, not 99.0.0" in caplog.text
