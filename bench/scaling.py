@@ -15,18 +15,17 @@ CONCURRENCY = (1, 4, 8, 16)
 BATCH_SIZES = (1, 10)
 
 LIMIT = """\
-**The limit.** Everything a checkout does on the platform's side (API Gateway, the invokes, DynamoDB,
-EventBridge, SQS, SES, CloudWatch Logs) runs in one LocalStack process, and a Python process runs its
-code on one core at a time (the GIL): orders/s levels off at about 1000 ms / (LocalStack CPU per
-checkout, in the main table), whatever the client concurrency, and more client threads only queue in
-front of it (the p99 grows). Larger batches help a little: one invoke and one DeleteMessageBatch for
+**The limit.** Everything a checkout does on the platform's side apart from DynamoDB (API Gateway,
+the invokes, EventBridge, SQS, SES, CloudWatch Logs) runs in one LocalStack process, and a Python
+process runs its code on one core at a time (the GIL): orders/s levels off at about 1000 ms /
+(LocalStack CPU per checkout, in the main table), whatever the client concurrency, and more client
+threads only queue in front of it (the p99 grows). DynamoDB runs in a process of its own on the other
+core, which the functions call directly (embedded mode; docs/embedded-runtime.md): that halved
+LocalStack's CPU per checkout. Larger batches help a little: one invoke and one DeleteMessageBatch for
 up to ten orders instead of each.
-**What would lift it:** less LocalStack CPU per checkout. Every request costs its gateway about 2.5 ms
-(boto3's GetQueueUrl or GetItem, measured), a checkout makes about 20 of them plus 5 invokes, and
-moto (DynamoDB's expression parsing and validation on every call, SES) is about a third of
-LocalStack's CPU in a checkout (profiled with yappi). Beyond that: a free-threaded Python for LocalStack, more than one LocalStack
-process (not something LocalStack Community offers: one process serves all services), or a real AWS
-account.
+**What would lift it further:** less LocalStack CPU per checkout. Every request costs its gateway
+about 2 ms (boto3's GetQueueUrl, measured), and a checkout still makes about a dozen of them plus 5
+invokes. Beyond that: a free-threaded Python for LocalStack, or a real AWS account.
 """
 
 
