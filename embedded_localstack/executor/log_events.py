@@ -31,9 +31,12 @@ from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 LOG = logging.getLogger(__name__)
 
 # Once this much output has been stored and no more came for a second, the memory its copies took on
-# the way (the invocation's text, its lines, the events) goes back to the system (log_store.py).
+# the way (the invocation's text, its lines, the events) goes back to the system (log_store.py), and
+# again at each of the next quiet seconds: other threads (the executor, LocalStack's invocation record)
+# let go of their copies when they get to it, which on a loaded machine may be after the first.
 GIVE_BACK_AFTER_BYTES = 8 * 2**20
 GIVE_BACK_AFTER_SECONDS = 1
+GIVE_BACK_QUIET_SECONDS = 5
 
 MAX_EVENT_BYTES = 256 * 1024
 MAX_BATCH_BYTES = 1024 * 1024
@@ -163,16 +166,14 @@ def ship_straight_to_the_store() -> bool:
             )
             client.put_log_events(logGroupName=log_group, logStreamName=log_stream, logEvents=events)
 
-        shipped = 0
+        shipped = 0  # bytes since the last large output
+        give_backs = 0  # quiet seconds left at which memory goes back
         while not self._shutdown_event.is_set():
             try:
-                # After a large output, a quiet second: its invocation has ended, and its copies are free.
-                log_item = self.log_queue.get(
-                    timeout=GIVE_BACK_AFTER_SECONDS if shipped >= GIVE_BACK_AFTER_BYTES else None
-                )
+                log_item = self.log_queue.get(timeout=GIVE_BACK_AFTER_SECONDS if give_backs else None)
             except queue.Empty:
                 give_back_memory()
-                shipped = 0
+                give_backs -= 1
                 continue
             if log_item is logs.QUEUE_SHUTDOWN:
                 return
@@ -180,6 +181,8 @@ def ship_straight_to_the_store() -> bool:
             timestamp = int(time.time() * 1000)
             events = [{"timestamp": timestamp, "message": line + "\n"} for line in log_item.logs.split("\n") if line]
             shipped += len(log_item.logs)
+            if shipped >= GIVE_BACK_AFTER_BYTES:
+                shipped, give_backs = 0, GIVE_BACK_QUIET_SECONDS
             try:
                 if backend is None:
                     # At the first lines, as the shipper's first PutLogEvents would load the service (not
@@ -190,6 +193,7 @@ def ship_straight_to_the_store() -> bool:
                 deliver(backend, log_item.log_group, log_item.log_stream, events, put_through_api)
             except Exception as e:
                 LOG.warning("Error saving logs to group %s in region %s: %s", log_item.log_group, self.region, e)
+            log_item = events = None  # not held while the loop waits: the next give-back frees them too
 
     run_log_loop.original = original  # tests read what it replaced
     logs.LogHandler.run_log_loop = run_log_loop
