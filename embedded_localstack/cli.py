@@ -6,8 +6,9 @@ state directory, so several instances can run side by side on different ports.
 """
 
 import argparse
+import sys
 
-from embedded_localstack import Instance, start, status, stop
+from embedded_localstack import Instance, settings, start, status, stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,11 +24,15 @@ def main(argv: list[str] | None = None) -> int:
 
     instance = Instance.from_env()
     instance.state_dir.mkdir(parents=True, exist_ok=True)
-    if args.command == "up":
-        return start(instance, args.timeout)
-    if args.command == "down":
-        return stop(instance)
-    if args.command == "status":
-        return status(instance)
+    try:
+        if args.command == "up":
+            return start(instance, args.timeout)
+        if args.command == "down":
+            return stop(instance)
+        if args.command == "status":
+            return status(instance)
+    except settings.SettingError as e:
+        print(e, file=sys.stderr)  # names the variable, its value and what it takes
+        return 2
     print(instance.log_tail(args.lines))
     return 0

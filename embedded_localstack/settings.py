@@ -359,6 +359,9 @@ def markdown(settings: Iterable[Setting]) -> str:
 
 
 SETTINGS = declared(dict(globals()))
+# What LocalStack's process reads, from the environment `make up` gives it: checked before it starts,
+# so that a bad value is an error at `make up`, not at a function's first start.
+READ_BY_LOCALSTACK = (DYNAMODB_PORT, MAX_LOG_BYTES, ALLOW_INTERNET, PYTHON_FALLBACK, CLOUDWATCH_METRICS)
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--markdown"]:

@@ -19,6 +19,9 @@ from embedded_localstack.dynamodb_process.process import FIX, THE_PROCESS, Ended
 ACCOUNT_HEADER = "x-moto-account-id"
 # Hop-by-hop, or recomputed for the body as sent.
 NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", ACCOUNT_HEADER}
+# The answer when the process is not running: a client error, because SDKs retry 5xx answers (boto3's
+# DynamoDB client ten times, about 26 s) and a function would time out before the reason reached it.
+NOT_RUNNING = {"code": "DynamoDBProcessNotRunning", "status_code": 400}
 # Connections kept open to the process; more are opened when more requests are in flight (block=False).
 POOL_SIZE = 32
 
@@ -28,7 +31,7 @@ def forward(context: RequestContext, service_request: ServiceRequest | None = No
     try:
         pool = _connections(THE_PROCESS.endpoint())
     except Ended as e:
-        raise CommonServiceException("InternalFailure", str(e), status_code=500) from e
+        raise CommonServiceException(message=str(e), **NOT_RUNNING) from e
     request = context.request
     headers = {key: value for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED}
     headers[ACCOUNT_HEADER] = context.account_id
@@ -37,9 +40,8 @@ def forward(context: RequestContext, service_request: ServiceRequest | None = No
         answer = pool.urlopen(request.method, path, body=request.get_data(), headers=headers, retries=False)
     except urllib3.exceptions.HTTPError as e:
         raise CommonServiceException(
-            "InternalFailure",
-            f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
-            status_code=500,
+            message=f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
+            **NOT_RUNNING,
         ) from e
     return Response(
         answer.data,

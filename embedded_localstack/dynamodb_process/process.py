@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 import psutil
 
@@ -57,7 +58,10 @@ class DynamodbProcess:
             return self._endpoint
 
     def _start(self) -> None:
-        port = str(settings.DYNAMODB_PORT.read())
+        try:
+            port = str(settings.DYNAMODB_PORT.read())
+        except settings.SettingError as e:  # `make up` checks it; LocalStack started otherwise may not have
+            self._failed(str(e))
         try:
             popen = self._popen = subprocess.Popen(
                 [sys.executable, "-m", "embedded_localstack.dynamodb_process.server", port],
@@ -67,19 +71,23 @@ class DynamodbProcess:
                 stderr=None,  # LocalStack's log
             )
         except OSError as e:
-            self._ended = f"the DynamoDB process could not start: {e}"
-            raise Ended(self._ended) from e
+            self._failed(f"the DynamoDB process could not start: {e}")
         announced = _announcement(popen)
         if not announced.startswith("listening "):
             popen.kill()
             popen.wait()
-            self._ended = f"the DynamoDB process did not start (port {port}, {PORT_SETTING}); LocalStack's log says why"
-            LOG.error(self._ended)
-            raise Ended(self._ended)
+            self._failed(f"the DynamoDB process did not start (port {port}, {PORT_SETTING}); LocalStack's log says why")
         self._endpoint = f"http://127.0.0.1:{announced.split()[1]}"
         LOG.info("DynamoDB and DynamoDB Streams: %s (pid %s)", self._endpoint, popen.pid)
         _record(popen.pid, self._endpoint)
         threading.Thread(target=self._watch, args=(popen,), name="dynamodb-process", daemon=True).start()
+
+    def _failed(self, why: str) -> NoReturn:
+        """It will not run: every caller is told why, and so is `make status` (problem)."""
+        self._ended = why
+        LOG.error(why)
+        _record_failure(why)
+        raise Ended(why)
 
     def _watch(self, popen: subprocess.Popen) -> None:
         code = popen.wait()
@@ -111,10 +119,19 @@ def _announcement(popen: subprocess.Popen) -> str:
 
 
 def _record(pid: int, endpoint: str) -> None:
+    _write(process_start.identity(pid) | {"endpoint": endpoint})
+
+
+def _record_failure(why: str) -> None:
+    _write({"failed": why})
+
+
+def _write(record: dict) -> None:
+    """What `make status` reads of this LocalStack's DynamoDB process (``problem``)."""
     if not settings.EMBEDDED_STATE_DIR.is_set():
         return  # a LocalStack not started by `make up`: no status to serve
     state_dir = settings.EMBEDDED_STATE_DIR.read()
-    record = process_start.identity(pid) | {"endpoint": endpoint, "localstack": process_start.identity(os.getpid())}
+    record |= {"localstack": process_start.identity(os.getpid())}
     partial = Path(state_dir, STATE_FILE + ".tmp")
     partial.write_text(json.dumps(record))
     partial.replace(Path(state_dir, STATE_FILE))
@@ -138,6 +155,8 @@ def problem(state_dir: Path, localstack: psutil.Process) -> str | None:
     record = recorded(state_dir, localstack)
     if record is None:
         return None
+    if "failed" in record:
+        return record["failed"]
     try:
         process = psutil.Process(record["pid"])
         if process_start.is_recorded(record, process.pid) and process.status() != psutil.STATUS_ZOMBIE:

@@ -142,6 +142,8 @@ class Instance:
         try:
             recorded = json.loads(self.pid_file.read_text())
             pid, started, cmdline = recorded["pid"], recorded["started"], recorded["cmdline"]
+            if type(pid) is not int or pid <= 0:  # a bool is no pid either
+                raise TypeError(pid)
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError):

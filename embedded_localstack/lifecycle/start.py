@@ -57,6 +57,8 @@ def start(instance: Instance, timeout: float) -> int:
     catalog_cache.seed(instance.state_dir / "filesystem")
 
     environment = instance.environment()
+    for setting in settings.READ_BY_LOCALSTACK:  # a bad one fails here, not at a function's first start
+        setting.read(environment)
     if environment["GATEWAY_LISTEN"].startswith("0.0.0.0"):
         print(
             f"WARNING: {LISTEN_ALL_OPT_IN}=1: LocalStack listens on every interface. Anyone who can reach "

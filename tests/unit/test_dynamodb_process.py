@@ -3,6 +3,7 @@ environment gets, and what `make status` makes of the process LocalStack recorde
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -11,7 +12,7 @@ import psutil
 import pytest
 from werkzeug.test import Client
 
-from embedded_localstack import dynamodb_process
+from embedded_localstack import dynamodb_process, settings
 from embedded_localstack.dynamodb_process import process, server
 from embedded_localstack.lifecycle import process_start
 
@@ -105,3 +106,27 @@ def test_status_ignores_the_record_of_an_earlier_localstack(tmp_path):
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     record(tmp_path, int(child.stdout), psutil.Process(os.getppid()))  # another "LocalStack"
     assert dynamodb_process.problem(tmp_path, psutil.Process()) is None
+
+
+@pytest.mark.parametrize("port", ["abc", "in use"])
+def test_a_process_that_cannot_start_is_named_to_every_caller_and_to_status(tmp_path, monkeypatch, port):
+    # Given a LocalStack whose DynamoDB process cannot start: a bad port setting, or a port in use
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        value = port if port == "abc" else str(taken.getsockname()[1])
+        monkeypatch.setenv(process.PORT_SETTING, value)
+        monkeypatch.setenv(settings.EMBEDDED_STATE_DIR.name, str(tmp_path))
+        monkeypatch.setattr(process, "START_TIMEOUT_SECONDS", 30)
+        unstarted = process.DynamodbProcess()
+
+        # When it is asked for, twice
+        with pytest.raises(process.Ended) as first:
+            unstarted.endpoint()
+        with pytest.raises(process.Ended) as second:
+            unstarted.endpoint()
+
+    # Then both callers are told why, and so is make status (the setting's name, or the port)
+    assert str(first.value) == str(second.value)
+    assert process.PORT_SETTING in str(first.value)
+    assert dynamodb_process.problem(tmp_path, psutil.Process()) == str(first.value)

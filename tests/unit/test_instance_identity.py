@@ -69,3 +69,15 @@ def test_a_process_that_is_not_the_recorded_one_is_stale(instance, stand_in, cha
     assert instance.running() is None
     assert not instance.pid_file.exists()
     assert stand_in.is_running(), "never signalled"
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [{"pid": -1}, {"pid": "7327"}, {"pid": True}, {"pid": 0}, {"pid": 1.5}],
+    ids=["negative", "text", "bool", "zero", "float"],
+)
+def test_a_pid_file_with_a_pid_that_is_no_pid_is_stale(instance, identity):
+    instance.pid_file.write_text(json.dumps(identity | {"started": 1, "cmdline": []}))
+
+    assert instance.running() is None
+    assert not instance.pid_file.exists()
