@@ -19,6 +19,7 @@ own rule (``localstack.aws.accounts``), so ARNs carry 000000000000 as LocalStack
 123456789012.
 """
 
+import json
 import os
 import re
 import sys
@@ -35,6 +36,8 @@ ACCOUNT_HEADER = "x-moto-account-id"
 STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 ONE_OPERATION_AT_A_TIME = threading.Lock()
+# DynamoDB's largest request (BatchWriteItem) is 16 MB; anything larger is refused before it is read.
+MAX_REQUEST_BYTES = 16 * 2**20
 
 
 def account_of(request: Request) -> str:
@@ -50,10 +53,23 @@ def application(environ, start_response):
         request = Request(environ)
     streams = request.headers.get("X-Amz-Target", "").startswith(STREAMS_TARGET_PREFIX)
     handler = DynamoDBStreamsHandler if streams else DynamoHandler
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        return _error(413, "RequestEntityTooLarge", f"a request of at most {MAX_REQUEST_BYTES} bytes")(
+            environ, start_response
+        )
     request.get_data()  # read off the socket before the lock is taken
-    with ONE_OPERATION_AT_A_TIME:
-        status, headers, body = handler.dispatch(request, request.url, request.headers)
+    try:
+        with ONE_OPERATION_AT_A_TIME:
+            status, headers, body = handler.dispatch(request, request.url, request.headers)
+    except Exception as e:  # moto's own errors are answers already: this is input it could not take at all
+        return _error(500, "InternalFailure", f"{type(e).__name__}: {e}")(environ, start_response)
     return Response(body, status, headers)(environ, start_response)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    """An error as DynamoDB's JSON protocol says it, not werkzeug's HTML page."""
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
+    return Response(body, status, {"Content-Type": "application/x-amz-json-1.0"})
 
 
 class QuietRequestHandler(WSGIRequestHandler):

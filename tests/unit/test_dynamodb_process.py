@@ -130,3 +130,23 @@ def test_a_process_that_cannot_start_is_named_to_every_caller_and_to_status(tmp_
     assert str(first.value) == str(second.value)
     assert process.PORT_SETTING in str(first.value)
     assert dynamodb_process.problem(tmp_path, psutil.Process()) == str(first.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "target", "status"),
+    [
+        (b"not json", "DynamoDB_20120810.ListTables", 500),
+        (json.dumps({"TableName": "t", "Key": None}).encode(), "DynamoDB_20120810.GetItem", 400),
+        (b"{}", "", 500),
+        (b"x" * (server.MAX_REQUEST_BYTES + 1), "DynamoDB_20120810.ListTables", 413),
+    ],
+    ids=["garbage", "null-key", "no-target", "too-large"],
+)
+def test_input_the_server_cannot_take_gets_a_dynamodb_json_error_and_it_keeps_serving(body, target, status):
+    client = Client(server.application)
+    answer = client.post("/", data=body, headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+
+    assert answer.status_code == status
+    assert "json" in answer.headers["Content-Type"]
+    assert json.loads(answer.text)["__type"].startswith("com.amazonaws.dynamodb.v20120810#")
+    assert ":table/" in create_table("test"), "and the next request is served"
