@@ -22,7 +22,8 @@ NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-lengt
 # The answer when the process is not running: a client error, because SDKs retry 5xx answers (boto3's
 # DynamoDB client ten times, about 26 s) and a function would time out before the reason reached it.
 NOT_RUNNING = {"code": "DynamoDBProcessNotRunning", "status_code": 400}
-# Connections kept open to the process; more are opened when more requests are in flight (block=False).
+# At most this many idle connections are kept; werkzeug's server closes each one after its answer, so in practice
+# each request opens its own (keeping them open would need another server than werkzeug's).
 POOL_SIZE = 32
 
 
