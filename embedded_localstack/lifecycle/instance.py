@@ -129,8 +129,12 @@ class Instance:
         }
 
     # -- the pid file: identity before signals -----------------------------------------------
-    def record(self, process: psutil.Process) -> None:
-        identity = process_start.identity(process.pid) | {"cmdline": process.cmdline()}
+    def record(self, pid: int, command: list[str]) -> None:
+        """The pid file of a process just started with command. The command as started, not as read back:
+        the kernel lets the parent go on during exec before it has set the new command line, so on a busy
+        machine /proc/<pid>/cmdline may still read empty, and the running LocalStack would later pass for
+        another program."""
+        identity = process_start.identity(pid) | {"cmdline": command}
         partial = self.pid_file.with_suffix(".tmp")
         partial.write_text(json.dumps(identity))
         partial.replace(self.pid_file)  # readers never see half a file
@@ -152,13 +156,22 @@ class Instance:
         try:
             process = psutil.Process(pid)
             # A pid reused by another program also needs this command line and instance marker to pass.
-            same = process_start.is_same(started, pid) and process.cmdline() == cmdline and self._carries_marker(pid)
-            if same and process.status() != psutil.STATUS_ZOMBIE:
+            differs = [
+                what
+                for what, same in (
+                    ("start", process_start.is_same(started, pid)),
+                    ("command line", process.cmdline() == cmdline),
+                    ("instance marker", self._carries_marker(pid)),
+                )
+                if not same
+            ]
+            if not differs and process.status() != psutil.STATUS_ZOMBIE:
                 return process
             why = (
                 f"pid {pid} has exited"
-                if same
-                else f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r})"
+                if not differs
+                else f"pid {pid} is now another program ({' '.join(process.cmdline())[:80]!r}; "
+                f"its {', '.join(differs)} differ)"
             )
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             why = f"pid {pid} is gone"

@@ -67,8 +67,9 @@ def start(instance: Instance, timeout: float) -> int:
         )
     print(f"starting embedded LocalStack on {instance.url} (log: {instance.log_file})")
     with open(instance.log_file, "wb") as log:
+        command = [sys.executable, "-m", "localstack.runtime.main"]
         popen = subprocess.Popen(
-            [sys.executable, "-m", "localstack.runtime.main"],
+            command,
             env=environment,
             cwd=instance.state_dir,
             stdin=subprocess.DEVNULL,
@@ -77,7 +78,7 @@ def start(instance: Instance, timeout: float) -> int:
             start_new_session=True,  # not in the group of the shell that ran `make up`
         )
     process = psutil.Process(popen.pid)
-    instance.record(process)
+    instance.record(process.pid, command)
     # Kills the function processes if LocalStack dies without `make down` (SIGKILL, OOM killer).
     subprocess.Popen(
         [

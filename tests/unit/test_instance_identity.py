@@ -42,7 +42,7 @@ def record(instance: Instance, process: psutil.Process, started: float, cmdline:
 @pytest.mark.parametrize("clock_moved_by", [-3600, -2.5, 0, 2.5, 3600])
 def test_the_instance_is_recognised_however_far_the_wall_clock_moved(instance, stand_in, monkeypatch, clock_moved_by):
     # Given the pid file `up` wrote
-    instance.record(stand_in)
+    instance.record(stand_in.pid, stand_in.cmdline())
     # When the wall clock is adjusted, which moves the boot time the kernel reports, and so psutil's start times
     boot_time, read_before = psutil.boot_time(), psutil.Process(stand_in.pid).create_time()
     monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: boot_time + clock_moved_by)
