@@ -172,7 +172,9 @@ def ship_straight_to_the_store() -> bool:
             try:
                 log_item = self.log_queue.get(timeout=GIVE_BACK_AFTER_SECONDS if give_backs else None)
             except queue.Empty:
-                give_back_memory()
+                # The first time with a collection: an invocation's copies may be held by a reference cycle
+                # (a settled future, a traceback), which an idle LocalStack would not collect for a long time.
+                give_back_memory(collect=give_backs == GIVE_BACK_QUIET_SECONDS)
                 give_backs -= 1
                 continue
             if log_item is logs.QUEUE_SHUTDOWN:

@@ -118,6 +118,11 @@ class Instance:
             # CI runners are often containers themselves; LocalStack would then take this for its own
             # image and use /etc/localstack, /var/lib/localstack instead of FILESYSTEM_ROOT.
             "OVERRIDE_IN_DOCKER": "0",
+            # glibc serves a large block from mmap, and gives it back on free, only above a threshold that
+            # it raises to the largest block freed so far (up to 32 MiB): after a function's first large
+            # output, its copies came from the heaps and stayed there, fragmented, tens of MB at a time.
+            # A fixed threshold keeps every block of 1 MiB or more in its own mapping.
+            "MALLOC_MMAP_THRESHOLD_": str(2**20),
             "LAMBDA_RUNTIME_EXECUTOR": "local-process",
             settings.RUNTIME_PACKAGES.name: str(Path(sys.prefix) / "lambda-runtime"),
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
