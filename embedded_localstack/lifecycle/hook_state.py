@@ -104,14 +104,14 @@ def record_reapply(state_dir: Path, localstack: dict, scripts: list[dict]) -> No
     partial.replace(record)  # readers never see half a file
 
 
-def with_reapply(status: dict | None, state_dir: Path, localstack: dict, applier_gone: bool) -> dict | None:
+def with_reapply(status: dict | None, state_dir: Path, localstack_pid: int, applier_gone: bool) -> dict | None:
     """LocalStack's status with its ready hooks replaced by those of the last re-apply on this same
-    LocalStack, if there was one. A hook still RUNNING when its applier is gone was interrupted."""
+    LocalStack (localstack_pid), if there was one. A hook still RUNNING when its applier is gone was interrupted."""
     try:
         record = json.loads((state_dir / REAPPLY_RECORD).read_text())
     except (FileNotFoundError, ValueError):
         return status
-    if not process_start.is_recorded(record.get("localstack") or {}, localstack["pid"]):
+    if not process_start.is_recorded(record.get("localstack") or {}, localstack_pid):
         return status  # a re-apply on an earlier LocalStack of this instance
     scripts = []
     for script in record["scripts"]:

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from embedded_localstack import dynamodb_process
-from embedded_localstack.lifecycle import hook_state, process_start
+from embedded_localstack.lifecycle import hook_state
 from embedded_localstack.lifecycle.hook_state import failed_hooks
 from embedded_localstack.lifecycle.instance import Instance
 
@@ -17,8 +17,7 @@ def status(instance: Instance) -> int:
         if process is None:
             print("embedded LocalStack: not running")
             return 3
-        identity = process_start.identity(process.pid)
-        init = hook_state.with_reapply(instance.init_status(), instance.state_dir, identity, applier_gone=owned)
+        init = hook_state.with_reapply(instance.init_status(), instance.state_dir, process.pid, applier_gone=owned)
     # The whole log: a hook that failed at start logged its error near the beginning.
     log = _read(instance.log_file) if failed_hooks(init or {}) else ""
     code = hook_state.show(
