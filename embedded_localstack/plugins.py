@@ -4,14 +4,17 @@
 - ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto
   in a process of its own, one operation at a time (dynamodb_process/). LocalStack's default DynamoDB
   is DynamoDB Local, which needs Java and downloads on first use.
-- ``localstack.runtime.server`` ``twisted-listen-host``: the gateway on the configured address only,
-  answering only Hosts that name this machine (patches/host_check.py), through a site without an
-  access log (patches/twisted_site.py).
+- ``localstack.runtime.server`` ``loopback-http``: the gateway on the configured address only,
+  answering only Hosts that name this machine (patches/host_check.py), through a plain HTTP/1.1
+  server (serving/).
 - ``localstack.hooks.on_runtime_create`` ``validate_openapi_on_use``: LocalStack's OpenAPI validation
   imported only when switched on (patches/openapi_validation.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
 """
+
+import ssl
+import threading
 
 from localstack.runtime import hooks
 from localstack.runtime.server.core import RuntimeServerPlugin
@@ -62,49 +65,53 @@ def dynamodbstreams_moto():
     return Service.for_provider(DynamodbstreamsApi(), dispatch_table_factory=forward_every_operation)
 
 
-class LoopbackTwistedRuntimeServerPlugin(RuntimeServerPlugin):
-    """LocalStack's twisted gateway, but listening on the host of each GATEWAY_LISTEN entry.
+class LoopbackRuntimeServerPlugin(RuntimeServerPlugin):
+    """LocalStack's gateway served by serving/server.py, on the host of each GATEWAY_LISTEN entry only.
 
-    LocalStack 4.14.0's twisted server binds IPv4 entries to every interface (its own
-    ``# TODO: interface = host?`` in localstack/runtime/server/twisted.py), so 127.0.0.1:4566 would
-    listen on 0.0.0.0:4566: anyone on the network could create and run functions as the developer.
-    Selected by GATEWAY_SERVER=twisted-listen-host (lifecycle/instance.py); LocalStack's default server otherwise.
+    Selected by GATEWAY_SERVER=loopback-http (lifecycle/instance.py). LocalStack's default server,
+    twisted, costs a trivial call about 60 % more CPU (serving/server.py says where), and 4.14.0's binds
+    IPv4 entries to every interface (its own ``# TODO: interface = host?`` in
+    localstack/runtime/server/twisted.py), so 127.0.0.1:4566 would listen on 0.0.0.0:4566: anyone on the
+    network could create and run functions as the developer. HTTPS is served on the same port with
+    LocalStack's certificate, as twisted did (functions whose SDK insists on the real AWS endpoint).
     """
 
-    name = "twisted-listen-host"
+    name = "loopback-http"
 
     def load(self, *args, **kwargs):
-        from localstack import config
-        from localstack.runtime.server.twisted import TwistedRuntimeServer
+        from localstack.runtime.server.core import RuntimeServer
+        from rolo.gateway.wsgi import WsgiGateway
 
-        class ListenHostTwistedRuntimeServer(TwistedRuntimeServer):
-            # TwistedRuntimeServer.register of 4.14.0, with the one change: IPv4 endpoints get an interface.
+        from embedded_localstack.dynamodb_process.forward import pass_through
+        from embedded_localstack.patches.host_check import guard
+        from embedded_localstack.serving.server import Listener
+
+        class LoopbackRuntimeServer(RuntimeServer):
+            def __init__(self):
+                self.listeners: list[Listener] = []
+                self.stopped = threading.Event()
+
             def register(self, gateway, listen, ssl_creds=None):
-                from localstack.aws.serving.twisted import TLSMultiplexerFactory
-                from rolo.serving.twisted import TwistedGateway
-                from twisted.internet import endpoints, reactor, ssl
+                guard(gateway)  # DNS rebinding (patches/host_check.py)
+                pass_through(gateway)  # DynamoDB straight to its process (dynamodb_process/forward.py)
+                app = WsgiGateway(gateway)
+                tls = None
+                if ssl_creds:  # LocalStack's certificate, for HTTPS on the same port (as twisted served it)
+                    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    tls.load_cert_chain(certfile=ssl_creds[0], keyfile=ssl_creds[1])
+                self.listeners.append(Listener(app, [(entry.host, entry.port) for entry in listen], tls))
 
-                from embedded_localstack.patches.host_check import guard
-                from embedded_localstack.patches.twisted_site import thin
+            def run(self):
+                for listener in self.listeners:
+                    listener.start()
+                self.stopped.wait()
 
-                guard(gateway)  # not part of TwistedRuntimeServer.register: DNS rebinding (patches/host_check.py)
-                site = TwistedGateway(gateway)
-                thin(site)  # nor this: per-request work nothing reads (patches/twisted_site.py)
-                protocol_factory = site
-                if ssl_creds:
-                    cert_file_name, key_file_name = ssl_creds
-                    context_factory = ssl.DefaultOpenSSLContextFactory(key_file_name, cert_file_name)
-                    context_factory.getContext().use_certificate_chain_file(cert_file_name)
-                    protocol_factory = TLSMultiplexerFactory(context_factory, False, site)
-                for host_and_port in listen:
-                    endpoint_type = (
-                        endpoints.TCP6ServerEndpoint
-                        if config.is_ipv6_address(host_and_port.host)
-                        else endpoints.TCP4ServerEndpoint
-                    )
-                    endpoint_type(reactor, host_and_port.port, interface=host_and_port.host).listen(protocol_factory)
+            def shutdown(self):
+                for listener in self.listeners:
+                    listener.stop()
+                self.stopped.set()
 
-        return ListenHostTwistedRuntimeServer()
+        return LoopbackRuntimeServer()
 
 
 # Before the handler chain is imported (LocalStack runs these hooks before anything else of its runtime).

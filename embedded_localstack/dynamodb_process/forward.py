@@ -2,60 +2,104 @@
 DynamoDB process (process.py), so that LocalStack (CloudFormation, awslocal, event source mappings)
 and the functions, which call that process directly, see one store.
 
-The request goes as it came, with the account of LocalStack's request context in ``x-moto-account-id``
-(moto's way to be told the account): ARNs name LocalStack's account. The answer comes back as it is,
-neither parsed nor serialised again: LocalStack's own CPU is what the process exists to save.
+Forwarded early: a request handler placed right after LocalStack has named the service and the account
+(``pass_through``) sends the request on before LocalStack parses it into a service request, and the
+answer goes back as the process wrote it, neither parsed nor serialised again (LocalStack would parse
+a forwarded answer back into a service response: ``ServiceResponseParser``). LocalStack's own CPU is
+what the process exists to save. The providers' dispatch tables (``forward_every_operation``) forward
+the same way, for a request that reaches them some other way.
+
+The request goes with the account of LocalStack's request context in ``x-moto-account-id`` (moto's
+way to be told the account): ARNs name LocalStack's account.
 """
 
 import functools
+from urllib.parse import urlsplit
 
-import urllib3
 from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest
 from localstack.aws.skeleton import DispatchTable, create_dispatch_table
 from localstack.http import Response
 
 from embedded_localstack.dynamodb_process.process import FIX, THE_PROCESS, Ended
+from embedded_localstack.serving.relay import Relay, RelayError
 
+SERVICES = {"dynamodb", "dynamodbstreams"}
 ACCOUNT_HEADER = "x-moto-account-id"
 # Hop-by-hop, or recomputed for the body as sent.
 NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", ACCOUNT_HEADER}
 # The answer when the process is not running: a client error, because SDKs retry 5xx answers (boto3's
 # DynamoDB client ten times, about 26 s) and a function would time out before the reason reached it.
 NOT_RUNNING = {"code": "DynamoDBProcessNotRunning", "status_code": 400}
-# At most this many idle connections are kept; werkzeug's server closes each one after its answer, so in practice
-# each request opens its own (keeping them open would need another server than werkzeug's).
-POOL_SIZE = 32
+# What a forwarded success leaves as the service response: nothing downstream reads DynamoDB's (LocalStack's
+# own DynamoDB provider, which would, is not loaded).
+FORWARDED = {"Forwarded": "the DynamoDB process's answer, passed on unparsed"}
 
 
 def forward(context: RequestContext, service_request: ServiceRequest | None = None) -> Response:
     """A ServiceRequestHandler for every operation: the request to the process, its answer back."""
+    response = Response()
+    _answer(context, response)
+    return response
+
+
+def _answer(context: RequestContext, response: Response) -> None:
+    """The request to the process; its answer into ``response``."""
     try:
-        pool = _connections(THE_PROCESS.endpoint())
+        relay = _relay(THE_PROCESS.endpoint())
     except Ended as e:
         raise CommonServiceException(message=str(e), **NOT_RUNNING) from e
     request = context.request
-    headers = {key: value for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED}
-    headers[ACCOUNT_HEADER] = context.account_id
+    headers = [(key, value) for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED]
+    headers.append((ACCOUNT_HEADER, context.account_id))
     path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
     try:
-        answer = pool.urlopen(request.method, path, body=request.get_data(), headers=headers, retries=False)
-    except urllib3.exceptions.HTTPError as e:
+        status, answer_headers, body = relay.request(request.method, path, headers, request.get_data())
+    except RelayError as e:
         raise CommonServiceException(
-            message=f"the DynamoDB process at {pool.host}:{pool.port} did not answer ({e}); if it has ended, {FIX}",
-            **NOT_RUNNING,
+            message=f"the DynamoDB process did not answer ({e}); if it has ended, {FIX}", **NOT_RUNNING
         ) from e
-    return Response(
-        answer.data,
-        status=answer.status,
-        headers=[(key, value) for key, value in answer.headers.items() if key.lower() not in NOT_FORWARDED],
-    )
+    response.status_code = status
+    for key, value in answer_headers:
+        name = key.decode("latin-1")
+        if name.lower() not in NOT_FORWARDED:
+            response.headers[name] = value.decode("latin-1")
+    response.set_data(body)  # and its Content-Length
 
 
 @functools.cache
-def _connections(endpoint: str) -> urllib3.HTTPConnectionPool:
-    return urllib3.connection_from_url(endpoint, maxsize=POOL_SIZE, block=False)
+def _relay(endpoint: str) -> Relay:
+    address = urlsplit(endpoint)
+    return Relay(address.hostname, address.port)
 
 
 def forward_every_operation(provider) -> DispatchTable:
     """A dispatch table (Service.for_provider) sending each operation of the provider's API to the process."""
     return {operation: forward for operation in create_dispatch_table(provider)}
+
+
+def forward_early(chain, context: RequestContext, response: Response) -> None:
+    """A gateway request handler: a DynamoDB or DynamoDB Streams request answered by the process."""
+    if context.service is None or context.service.service_name not in SERVICES:
+        return
+    # The operation, from X-Amz-Target ("DynamoDB_20120810.GetItem"), for LocalStack's log line and
+    # its CORS and error handlers; nothing parses the body.
+    target = context.request.headers.get("X-Amz-Target", "")
+    name = target.rpartition(".")[2]
+    if name in context.service.operation_names:
+        context.operation = context.service.operation_model(name)
+    _answer(context, response)
+    if response.status_code < 300:
+        # The answer stands as the process wrote it: LocalStack is not to parse it into a service response
+        # (``ServiceResponseParser`` skips a context that has one). An error it does parse, as before, so that
+        # its log line names the error's code.
+        context.service_response = FORWARDED
+    chain.stop()
+
+
+def pass_through(gateway) -> None:
+    """Puts ``forward_early`` in the gateway's request handlers, right after LocalStack's account handler
+    (the request's account goes with it), so before LocalStack parses the request."""
+    from localstack.aws import handlers
+
+    position = gateway.request_handlers.index(handlers.add_account_id) + 1
+    gateway.request_handlers.insert(position, forward_early)

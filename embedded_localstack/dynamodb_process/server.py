@@ -29,14 +29,15 @@ from localstack.aws.accounts import get_account_id_from_access_key_id
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from werkzeug import Request, Response
-from werkzeug.serving import WSGIRequestHandler, make_server
+
+from embedded_localstack.serving.server import Listener
 
 HOST = "127.0.0.1"
 ACCOUNT_HEADER = "x-moto-account-id"
 STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 ONE_OPERATION_AT_A_TIME = threading.Lock()
-# DynamoDB's largest request (BatchWriteItem) is 16 MB; anything larger is refused before it is read.
+# DynamoDB's largest request (BatchWriteItem) is 16 MB; anything larger is refused before moto parses it.
 MAX_REQUEST_BYTES = 16 * 2**20
 
 
@@ -72,22 +73,17 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(body, status, {"Content-Type": "application/x-amz-json-1.0"})
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No line per request: LocalStack's log would get one for every DynamoDB call."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 def _exit_when_stdin_closes() -> None:
     sys.stdin.buffer.read()
     os._exit(0)  # not sys.exit: a request in flight must not keep the process alive
 
 
 def main(argv: list[str]) -> None:
-    server = make_server(HOST, int(argv[0]), application, threaded=True, request_handler=QuietRequestHandler)
+    # serving/'s, as LocalStack's gateway: kept-alive connections, so LocalStack's forwarding and each
+    # function's SDK reuse theirs (werkzeug's server closed each one after its answer); no access log.
+    server = Listener(application, [(HOST, int(argv[0]))])
     threading.Thread(target=_exit_when_stdin_closes, name="lifeline", daemon=True).start()
-    print(f"listening {server.server_port}", flush=True)
+    print(f"listening {server.port}", flush=True)
     server.serve_forever()
 
 

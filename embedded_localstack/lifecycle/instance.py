@@ -110,7 +110,7 @@ class Instance:
             "HOME": str(home),
             "PYENV_ROOT": str(settings.PYENV_ROOT.read(shell)),  # interpreters.py looks there
             "GATEWAY_LISTEN": self.listen(shell),
-            "GATEWAY_SERVER": "twisted-listen-host",  # plugins.py: the default server ignores the host
+            "GATEWAY_SERVER": "loopback-http",  # plugins.py: a thinner server, bound to the host
             "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
             "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
             # Where the ready hook records the apps it deploys (embedded_localstack/apps/records.py).

@@ -1,7 +1,7 @@
-"""The patches that make LocalStack start and answer sooner: OpenAPI validation loaded on use, the
-gateway's twisted site without per-request work nothing reads, loaded services out of the garbage
-collector's walk. Each pinned test fails on a LocalStack upgrade on purpose: read the code it names in
-the new release, then move the pin."""
+"""The patches that make LocalStack start and answer sooner: OpenAPI validation loaded on use, loaded
+services out of the garbage collector's walk (the gateway's own server: test_http_server.py). Each
+pinned test fails on a LocalStack upgrade on purpose: read the code it names in the new release, then
+move the pin."""
 
 import gc
 import inspect
@@ -11,11 +11,9 @@ import sys
 from importlib.metadata import entry_points, version
 
 import pytest
-from twisted.internet.address import IPv4Address
-from twisted.web import http, resource, server
 
 from embedded_localstack import plugins
-from embedded_localstack.patches import gc_freeze, localstack_pin, openapi_validation, twisted_site
+from embedded_localstack.patches import gc_freeze, localstack_pin, openapi_validation
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 
@@ -69,86 +67,6 @@ def test_openapi_validation_is_imported_only_when_switched_on():
     assert done.stdout.strip() == "ok"
 
 
-def test_twisted_site_patch_is_pinned_to_the_installed_localstack():
-    assert version("localstack-core") == PINNED_LOCALSTACK
-    from rolo.serving.twisted import TwistedGateway
-
-    assert twisted_site.ACCESS_LOG_CALL in inspect.getsource(http.Request.finish)
-    assert issubclass(TwistedGateway, server.Site)
-    assert TwistedGateway.log is http.HTTPFactory.log, "rolo's site logs as twisted's does"
-
-
-class Recording(resource.Resource):
-    isLeaf = True
-
-    def __init__(self):
-        super().__init__()
-        self.seen = []
-
-    def render(self, request):
-        self.seen.append((request.args, request.content.read()))
-        return b"done"
-
-
-class Transport:
-    """What an HTTP channel writes to (twisted's own test transports need twisted.trial, which
-    LocalStack's twisted does not ship)."""
-
-    disconnecting = False
-
-    def __init__(self):
-        self.written = b""
-
-    def write(self, data):
-        self.written += data
-
-    def writeSequence(self, data):
-        self.written += b"".join(data)
-
-    def getPeer(self):
-        return IPv4Address("TCP", "127.0.0.1", 50000)
-
-    def getHost(self):
-        return IPv4Address("TCP", "127.0.0.1", 4566)
-
-    def registerProducer(self, producer, streaming):
-        pass
-
-    def unregisterProducer(self):
-        pass
-
-    def loseConnection(self):
-        pass
-
-
-def post_form(site) -> bytes:
-    site.timeOut = None  # no idle timer left on the reactor, which no test runs
-    protocol = site.buildProtocol(None)
-    transport = Transport()
-    protocol.makeConnection(transport)
-    protocol.dataReceived(
-        b"POST /path?q=1 HTTP/1.1\r\nHost: localhost\r\n"
-        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nAction="
-    )
-    return transport.written
-
-
-def test_a_thinned_site_logs_no_access_and_answers_the_same(monkeypatch):
-    logged = []
-    monkeypatch.setattr(server.Site, "log", lambda site, request: logged.append(request))
-    plain, thinned = Recording(), Recording()
-    plain_answer = post_form(server.Site(plain))
-    site = server.Site(thinned)
-    assert twisted_site.thin(site)
-    thinned_answer = post_form(site)
-
-    assert plain.seen == [({b"q": [b"1"], b"Action": [b""]}, b"Action=")]
-    assert len(logged) == 1, "only the plain site logged"
-    assert thinned.seen == plain.seen, "forms are still parsed: a bad multipart body is twisted's 400"
-    without_date = [line for line in thinned_answer.split(b"\r\n") if not line.startswith(b"Date:")]
-    assert without_date == [line for line in plain_answer.split(b"\r\n") if not line.startswith(b"Date:")]
-
-
 def test_gc_freeze_patch_is_pinned_to_the_installed_localstack():
     assert version("localstack-core") == PINNED_LOCALSTACK
     from localstack.services.plugins import ServiceContainer
@@ -195,9 +113,8 @@ def test_what_a_service_loads_is_frozen_once_it_started(monkeypatch):
     [
         lambda: openapi_validation.validate_on_use(),
         lambda: gc_freeze.freeze_loaded_services(),
-        lambda: twisted_site.thin(server.Site(resource.Resource())),
     ],
-    ids=["openapi_validation", "gc_freeze", "twisted_site"],
+    ids=["openapi_validation", "gc_freeze"],
 )
 def test_on_another_localstack_a_patch_changes_nothing_and_says_so(patch, monkeypatch, caplog):
     monkeypatch.setattr(localstack_pin, "version", lambda package: "99.0.0")

@@ -1,0 +1,128 @@
+"""The client LocalStack forwards DynamoDB requests with (embedded_localstack/serving/relay.py), against
+the embedded mode's own server: connections reused, a request never sent twice to a server that read
+it, and a server that is gone or breaks off named, not waited on."""
+
+import select
+import socket
+import threading
+
+import pytest
+
+from embedded_localstack.serving import relay as relaying
+from embedded_localstack.serving import server as serving
+from embedded_localstack.serving.relay import Relay, RelayError
+from embedded_localstack.serving.server import Listener
+
+DEADLINE_SECONDS = 10
+
+
+class Counting:
+    """A WSGI application that counts the requests it acted on."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, bytes, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        body = environ["wsgi.input"].read()
+        with self.lock:
+            self.calls.append((environ["PATH_INFO"], body, environ["REMOTE_PORT"]))
+        answer = b"seen " + body
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(answer)))])
+        return [answer]
+
+
+@pytest.fixture
+def app():
+    return Counting()
+
+
+@pytest.fixture
+def listener(app):
+    server = Listener(app, [("127.0.0.1", 0)])
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_answers_come_back_and_the_connection_is_reused(listener, app):
+    relay = Relay("127.0.0.1", listener.port)
+    for i in range(20):
+        status, headers, body = relay.request("POST", f"/r{i}", [("X-Test", "1")], f"b{i}".encode())
+        assert (status, body) == (200, f"seen b{i}".encode())
+        assert (b"Content-Type", b"text/plain") in headers
+    assert len({peer for _, _, peer in app.calls}) == 1
+    assert [body for _, body, _ in app.calls] == [f"b{i}".encode() for i in range(20)]
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_and_the_request_acted_on_once(monkeypatch, app):
+    monkeypatch.setattr(serving, "IDLE_SECONDS", 0.2)
+    server = Listener(app, [("127.0.0.1", 0)])
+    server.start()
+    try:
+        relay = Relay("127.0.0.1", server.port)
+        relay.request("POST", "/first", [], b"1")
+        (idle, _) = relay._idle[0]
+        ready, _, _ = select.select([idle], [], [], DEADLINE_SECONDS)  # the server closes it
+        assert ready, "the server did not close the idle connection"
+
+        status, _, body = relay.request("POST", "/second", [], b"2")
+
+        assert (status, body) == (200, b"seen 2")
+        assert [path for path, _, _ in app.calls] == ["/first", "/second"]
+    finally:
+        server.stop()
+
+
+def test_no_server_is_a_relay_error_naming_it():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(RelayError, match=f"127.0.0.1:{port}"):
+        Relay("127.0.0.1", port).request("GET", "/", [], b"")
+
+
+def test_a_server_that_breaks_off_within_its_answer_is_an_error_and_not_asked_again():
+    asked = []
+    with socket.socket() as raw:
+        raw.bind(("127.0.0.1", 0))
+        raw.listen()
+
+        def half_answer():
+            while True:
+                try:
+                    conn, _ = raw.accept()
+                except OSError:
+                    return
+                with conn:
+                    asked.append(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+
+        threading.Thread(target=half_answer, daemon=True).start()
+        with pytest.raises(RelayError, match="closed the connection within its answer"):
+            Relay("127.0.0.1", raw.getsockname()[1]).request("PUT", "/once", [], b"x")
+    assert len(asked) == 1, "a request the server read is never sent again"
+
+
+def test_a_connection_idle_too_long_is_not_reused(monkeypatch, listener, app):
+    relay = Relay("127.0.0.1", listener.port)
+    relay.request("GET", "/a", [], b"")
+    monkeypatch.setattr(relaying, "IDLE_SECONDS", 0)
+    relay.request("GET", "/b", [], b"")
+    assert len({peer for _, _, peer in app.calls}) == 2
+
+
+def test_many_threads_share_one_relay(listener, app):
+    relay = Relay("127.0.0.1", listener.port)
+
+    def client(n: int) -> list[bytes]:
+        return [relay.request("POST", "/t", [], f"{n}-{i}".encode())[2] for i in range(30)]
+
+    results: dict[int, list[bytes]] = {}
+    threads = [threading.Thread(target=lambda n=n: results.update({n: client(n)})) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE_SECONDS)
+    assert results == {n: [f"seen {n}-{i}".encode() for i in range(30)] for n in range(16)}
+    assert len(app.calls) == 16 * 30
