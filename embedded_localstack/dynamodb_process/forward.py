@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest
 from localstack.aws.skeleton import DispatchTable, create_dispatch_table
 from localstack.http import Response
+from rolo.request import get_full_raw_path
 
 from embedded_localstack.dynamodb_process.process import FIX, THE_PROCESS, Ended
 from embedded_localstack.serving.relay import Relay, RelayError
@@ -51,9 +52,12 @@ def _answer(context: RequestContext, response: Response) -> None:
     request = context.request
     headers = [(key, value) for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED]
     headers.append((ACCOUNT_HEADER, context.account_id))
-    path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
     try:
-        status, answer_headers, body = relay.request(request.method, path, headers, request.get_data())
+        # As the client sent it, still percent-encoded: werkzeug's decoded path could hold a line break.
+        target = get_full_raw_path(request)
+        status, answer_headers, body = relay.request(request.method, target, headers, request.get_data())
+    except ValueError as e:
+        raise CommonServiceException(code="BadRequest", message=str(e), status_code=400) from e
     except RelayError as e:
         raise CommonServiceException(
             message=f"the DynamoDB process did not answer ({e}); if it has ended, {FIX}", **NOT_RUNNING

@@ -23,14 +23,17 @@ class Writer:
         self.sent = 0
         self.keep_alive = request.version != "1.0"
         lines = [f"HTTP/1.1 {status_line}"]
+        dated = False
         for name, value in headers:
             lower = name.lower()
             if lower == "content-length":
                 self.length = int(value)
-            elif lower == "connection" and "close" in str(value).lower():
-                self.keep_alive = False
+            elif lower == "connection":
+                self.keep_alive = self.keep_alive and "close" not in str(value).lower()
+                continue  # written below, once, from what this writer does
             elif lower == "transfer-encoding":
                 continue  # this writer frames the body itself
+            dated = dated or lower == "date"
             lines.append(f"{name}: {value}")
         self.chunked = not self.head_only and self.length is None and self.keep_alive
         if self.chunked:
@@ -39,7 +42,8 @@ class Writer:
             self.keep_alive = False  # an HTTP/1.0 client: the body ends with the connection
         if not self.keep_alive:
             lines.append("Connection: close")
-        lines.append(f"Date: {_date()}")
+        if not dated:  # the application's own (the DynamoDB process's, a function URL's) stands
+            lines.append(f"Date: {_date()}")
         self.head: bytes | None = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def write(self, chunk: bytes) -> None:

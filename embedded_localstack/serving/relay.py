@@ -17,6 +17,10 @@ from collections import deque
 import httptools
 
 IDLE_SECONDS = 60
+POOL_SIZE = 32  # idle connections kept, at most
+# What may not appear in a request line or a header: it would end the line early and let the rest be read
+# as another header, or another request (request smuggling). Non-ASCII is refused in the target too.
+LINE_BREAKERS = ("\r", "\n", "\0")
 RECEIVE_BYTES = 64 * 1024
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -33,7 +37,11 @@ class _Answer:
         self.body = bytearray()
         self.complete = False
         self.keep_alive = False
+        self.messages = 0
         self.parser = httptools.HttpResponseParser(self)
+
+    def on_message_begin(self) -> None:
+        self.messages += 1
 
     def on_headers_complete(self) -> None:
         self.keep_alive = self.parser.should_keep_alive()  # llhttp knows it only until the message completes
@@ -56,7 +64,9 @@ class Relay:
     def request(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Sends the request; returns the answer's status, headers and body."""
+        """Sends the request; returns the answer's status, headers and body. ValueError for a request line or
+        header that cannot be sent as it is (a line break in it, or a target that is not ASCII)."""
+        _check_line(method, target, headers)
         lines = [f"{method} {target} HTTP/1.1", f"Content-Length: {len(body)}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if not any(name.lower() == "host" for name, _ in headers):
@@ -74,11 +84,11 @@ class Relay:
                 answer, parser = self._exchange(sock, data)
             except (_NotRead, OSError, httptools.HttpParserError) as again:
                 sock.close()
-                raise RelayError(f"{self.host}:{self.port} did not answer: {again}") from again
+                raise RelayError(f"{self.host}:{self.port} did not answer: {again!r}") from again
         except (OSError, httptools.HttpParserError) as e:
             sock.close()
             raise RelayError(f"{self.host}:{self.port} did not answer: {e}") from e
-        if answer.keep_alive:
+        if answer.keep_alive and answer.messages == 1 and len(self._idle) < POOL_SIZE:
             self._idle.append((sock, time.monotonic()))
         else:
             sock.close()
@@ -127,6 +137,16 @@ class Relay:
     def close(self) -> None:
         while self._idle:
             self._idle.pop()[0].close()
+
+
+def _check_line(method: str, target: str, headers: list[tuple[str, str]]) -> None:
+    if not target.isascii() or " " in target or any(c in target for c in LINE_BREAKERS):
+        raise ValueError(f"a request target that cannot be forwarded as it is: {target!r}")
+    if not method.isalpha():
+        raise ValueError(f"not a method: {method!r}")
+    for name, value in headers:
+        if any(c in name or c in value for c in LINE_BREAKERS) or ":" in name:
+            raise ValueError(f"a header that cannot be forwarded as it is: {name!r}")
 
 
 class _NotRead(Exception):

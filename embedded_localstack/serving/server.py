@@ -17,7 +17,6 @@ headers over MAX_HEADER_BYTES) and the connection closed. A connection idle for 
 requests is closed; SDKs reconnect.
 """
 
-import io
 import socket
 import ssl
 import sys
@@ -27,11 +26,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import NoReturn
-from urllib.parse import unquote_to_bytes, urlsplit
 
 import httptools
 
 from embedded_localstack.serving.answer import Closed, Writer
+from embedded_localstack.serving.request import Request, form_without_boundary, wsgi_environ
 
 TLS_HANDSHAKE = b"\x16"  # a TLS record's first byte, when it carries a handshake (ClientHello)
 # An idle keep-alive connection holds a thread; SDKs reconnect when the server has closed one.
@@ -45,16 +44,6 @@ BODY_IN_MEMORY = 1024 * 1024
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-class _Request:
-    __slots__ = ("body", "header_bytes", "headers", "keep_alive", "method", "target", "version")
-
-    def __init__(self) -> None:
-        self.target = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: io.BytesIO | tempfile.SpooledTemporaryFile = io.BytesIO()
-        self.header_bytes = 0
-
-
 class _Connection:
     """One client connection: httptools calls the on_* methods while it parses what arrives."""
 
@@ -62,22 +51,25 @@ class _Connection:
         self.sock, self.peer, self.app, self.server, self.tls = sock, peer, app, server, tls
         self.scheme = "http"
         self.parser = httptools.HttpRequestParser(self)
-        self.parsing = _Request()
-        self.complete: deque[_Request] = deque()  # parsed, not yet answered (pipelined requests)
+        self.parsing = Request()
+        self.complete: deque[Request] = deque()  # parsed, not yet answered (pipelined requests)
+        # Bytes received while a request line and headers are still incomplete: httptools holds a header
+        # until it is whole, so the limit is kept here, on what arrives, not on what it hands over.
+        self.head_bytes = 0
+        self.in_head = True
 
     # httptools' callbacks
     def on_message_begin(self) -> None:
-        self.parsing = _Request()
+        self.parsing = Request()
 
     def on_url(self, url: bytes) -> None:
         self.parsing.target += url
-        self._count(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.parsing.headers.append((name, value))
-        self._count(len(name) + len(value) + 4)
 
     def on_headers_complete(self) -> None:
+        self.in_head, self.head_bytes = False, 0
         request = self.parsing
         request.method = self.parser.get_method()
         request.version = self.parser.get_http_version()
@@ -87,7 +79,12 @@ class _Connection:
             if lower == b"transfer-encoding" or (lower == b"content-length" and int(value or 0) > BODY_IN_MEMORY):
                 # closed once answered (_answer)
                 request.body = tempfile.SpooledTemporaryFile(max_size=BODY_IN_MEMORY)  # noqa: SIM115
-            elif lower == b"expect" and value.lower() == b"100-continue" and not self.complete:
+            elif (
+                lower == b"expect"
+                and value.lower() == b"100-continue"
+                and request.version == "1.1"
+                and not self.complete
+            ):
                 self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, data: bytes) -> None:
@@ -95,11 +92,7 @@ class _Connection:
 
     def on_message_complete(self) -> None:
         self.complete.append(self.parsing)
-
-    def _count(self, size: int) -> None:
-        self.parsing.header_bytes += size
-        if self.parsing.header_bytes > MAX_HEADER_BYTES:
-            raise _TooLarge()
+        self.in_head = True  # what comes next is the next request's head
 
     # the exchange
     def serve(self) -> None:
@@ -142,6 +135,8 @@ class _Connection:
             raise Closed() from e
         if not data:
             raise Closed()
+        if self.in_head:
+            self.head_bytes += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -151,12 +146,13 @@ class _Connection:
             for request in self.complete:
                 request.keep_alive = False
         except httptools.HttpParserError as e:
-            # An exception in a callback above comes wrapped (HttpParserCallbackError), the original as its context.
-            if isinstance(e.__context__, _TooLarge):
-                self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"headers over {MAX_HEADER_BYTES} bytes")
             self._refuse(HTTPStatus.BAD_REQUEST, str(e) or type(e).__name__)
+        if self.in_head and self.head_bytes > MAX_HEADER_BYTES:
+            self._refuse(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"request line and headers over {MAX_HEADER_BYTES} bytes"
+            )
 
-    def _answer(self, request: _Request) -> bool:
+    def _answer(self, request: Request) -> bool:
         """Runs the application and writes its answer; whether the connection can carry another request."""
         status: list = []
         started = False
@@ -166,11 +162,11 @@ class _Connection:
                 raise exc_info[1].with_traceback(exc_info[2])
             status[:] = [status_line, headers]
 
-        if _form_without_boundary(request):
+        if form_without_boundary(request):
             # A multipart form with no boundary has no parts to find: LocalStack's API Gateway failed on it
             # with a 500; twisted, LocalStack's server, answers such a form 400 before the application.
             self._refuse(HTTPStatus.BAD_REQUEST, "a multipart/form-data body needs a boundary parameter")
-        environ = self._environ(request)
+        environ = wsgi_environ(request, self.server, self.peer, self.scheme)
         request.body.seek(0)
         writer = None
         result: Iterable[bytes] = ()
@@ -196,47 +192,6 @@ class _Connection:
                 result.close()
             request.body.close()
 
-    def _environ(self, request: _Request) -> dict:
-        target = request.target.decode("latin-1")
-        if target.startswith("/") or target == "*":
-            path, _, query = target.partition("?")
-        else:  # an absolute-form target ("http://host/path", as sent to a proxy) names its path inside
-            parts = urlsplit(target)
-            path, query = parts.path or "/", parts.query
-        environ = {
-            "REQUEST_METHOD": request.method.decode("latin-1"),
-            "SCRIPT_NAME": "",
-            # The "WSGI decoding dance": the path's bytes, percent-decoded, as latin-1.
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query,
-            "RAW_URI": target,
-            "REQUEST_URI": target,
-            "SERVER_NAME": self.server[0],
-            "SERVER_PORT": str(self.server[1]),
-            "SERVER_PROTOCOL": f"HTTP/{request.version}",
-            "REMOTE_ADDR": self.peer[0],
-            "REMOTE_PORT": str(self.peer[1]),
-            "CONTENT_LENGTH": str(request.body.tell()),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": self.scheme,
-            "wsgi.input": request.body,
-            "wsgi.input_terminated": True,
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            # As the client wrote them (rolo's WsgiGateway keeps their casing).
-            "rolo.headers": request.headers,
-        }
-        for name, value in request.headers:
-            key = name.decode("latin-1").upper().replace("-", "_")
-            if key == "CONTENT_LENGTH" or key == "TRANSFER_ENCODING":
-                continue  # the body is whole: its length is the one above
-            key = key if key == "CONTENT_TYPE" else f"HTTP_{key}"
-            text = value.decode("latin-1")
-            environ[key] = f"{environ[key]},{text}" if key in environ else text
-        return environ
-
     def write(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
@@ -253,18 +208,6 @@ class _Connection:
         except Closed:
             pass
         raise Closed()
-
-
-class _TooLarge(Exception):
-    """The request's line and headers are over MAX_HEADER_BYTES."""
-
-
-def _form_without_boundary(request: _Request) -> bool:
-    for name, value in request.headers:
-        if name.lower() == b"content-type":
-            media_type, _, parameters = value.lower().partition(b";")
-            return media_type.strip() == b"multipart/form-data" and b"boundary=" not in parameters
-    return False
 
 
 class Listener:
@@ -317,7 +260,11 @@ class Listener:
                 if self._stopped.wait(0.05):  # e.g. too many open files: a moment, then accept again
                     return
                 continue
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(IDLE_SECONDS)
-            connection = _Connection(sock, peer[:2], self.app, server, self.tls)
-            threading.Thread(target=connection.serve, name="http-connection", daemon=True).start()
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.settimeout(IDLE_SECONDS)
+                connection = _Connection(sock, peer[:2], self.app, server, self.tls)
+                threading.Thread(target=connection.serve, name="http-connection", daemon=True).start()
+            except (OSError, RuntimeError) as e:  # a peer gone already, or no thread to be had: that one only
+                print(f"serving: dropped a connection from {peer[:2]}: {e!r}", file=sys.stderr)
+                sock.close()

@@ -126,3 +126,45 @@ def test_many_threads_share_one_relay(listener, app):
         thread.join(DEADLINE_SECONDS)
     assert results == {n: [f"seen {n}-{i}".encode() for i in range(30)] for n in range(16)}
     assert len(app.calls) == 16 * 30
+
+
+@pytest.mark.parametrize(
+    ("target", "headers"),
+    [
+        ("/ HTTP/1.1\r\nX-Amz-Target: DynamoDB_20120810.DeleteTable\r\n\r\n", []),
+        ("/\u20ac", []),
+        ("/", [("X-Split", "a\r\nX-Amz-Target: DynamoDB_20120810.DeleteTable")]),
+        ("/", [("X-Bad:Name", "v")]),
+    ],
+    ids=["crlf-in-target", "non-ascii-target", "crlf-in-header", "colon-in-name"],
+)
+def test_a_request_that_would_smuggle_another_is_refused_before_it_is_sent(listener, app, target, headers):
+    relay = Relay("127.0.0.1", listener.port)
+    with pytest.raises(ValueError, match="cannot be forwarded"):
+        relay.request("POST", target, headers, b"{}")
+    assert relay.request("POST", "/after", [], b"x")[2] == b"seen x"
+    assert [path for path, _, _ in app.calls] == ["/after"], "nothing of the refused request reached the server"
+
+
+def test_a_connection_with_more_than_one_answer_on_it_is_not_reused():
+    with socket.socket() as raw:
+        raw.bind(("127.0.0.1", 0))
+        raw.listen()
+        peers = []
+
+        def two_answers():
+            while True:
+                try:
+                    conn, peer = raw.accept()
+                except OSError:
+                    return
+                peers.append(peer)
+                conn.recv(65536)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
+                )
+
+        threading.Thread(target=two_answers, daemon=True).start()
+        relay = Relay("127.0.0.1", raw.getsockname()[1])
+        relay.request("GET", "/", [], b"")
+        assert not relay._idle, "a connection out of step is closed, not pooled"

@@ -390,3 +390,72 @@ def test_a_client_that_rejects_the_certificate_costs_nothing(tls_listener):
     with pytest.raises(ssl.SSLError):
         strict.request("GET", "/")
     assert_still_serving(server)
+
+
+def test_one_header_line_over_the_limit_is_refused_while_it_arrives(listener):
+    with connect(listener) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        sent = 0
+        try:
+            while sent < 16 * serving.MAX_HEADER_BYTES:  # never ends the line: the server must not wait for it
+                sock.sendall(b"a" * 4096)
+                sent += 4096
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        ((status, _, _),) = read_answers(sock, 1)
+    assert status == 431
+    assert sent < 16 * serving.MAX_HEADER_BYTES, "refused before the line was over"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\n\r\n",
+        b"PUT /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\nContent-Length: 1\r\n\r\nx",
+        b"POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\nContent-Length: 0\r\n\r\n",
+    ],
+    ids=["get", "put", "empty-post"],
+)
+def test_only_a_post_with_a_body_is_refused_for_a_form_without_boundary(listener, request_bytes):
+    with connect(listener) as sock:
+        sock.sendall(request_bytes)
+        ((status, _, _),) = read_answers(sock, 1)
+    assert status == 200, "as twisted: only a POST with a body is parsed as a form"
+
+
+def dated(environ, start_response):
+    start_response(
+        "200 OK", [("Date", "Mon, 01 Jan 2024 00:00:00 GMT"), ("Connection", "close"), ("Content-Length", "2")]
+    )
+    return [b"ok"]
+
+
+def test_the_applications_date_and_connection_headers_are_written_once():
+    server = Listener(dated, [("127.0.0.1", 0)])
+    server.start()
+    try:
+        with connect(server) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = sock.makefile("rb").read().split(b"\r\n\r\n")[0].lower()
+    finally:
+        server.stop()
+    assert head.count(b"date:") == 1
+    assert b"date: mon, 01 jan 2024" in head
+    assert head.count(b"connection: close") == 1
+
+
+def test_a_connection_without_a_thread_is_dropped_and_accepting_goes_on(monkeypatch, listener):
+    real_thread = serving.threading.Thread
+    refused = []
+
+    def no_thread_once(*args, **kwargs):
+        if kwargs.get("name") == "http-connection" and not refused:
+            refused.append(True)
+            raise RuntimeError("can't start new thread")
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(serving.threading, "Thread", no_thread_once)
+    with connect(listener) as sock:
+        assert closed_by_server(sock)
+    assert refused
+    assert_still_serving(listener)
