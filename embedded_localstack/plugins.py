@@ -83,6 +83,7 @@ class LoopbackRuntimeServerPlugin(RuntimeServerPlugin):
         from rolo.gateway.wsgi import WsgiGateway
 
         from embedded_localstack.dynamodb_process.forward import pass_through
+        from embedded_localstack.dynamodb_process.shortcut import straight_through
         from embedded_localstack.patches.host_check import guard
         from embedded_localstack.serving.server import Listener
 
@@ -94,7 +95,8 @@ class LoopbackRuntimeServerPlugin(RuntimeServerPlugin):
             def register(self, gateway, listen, ssl_creds=None):
                 guard(gateway)  # DNS rebinding (patches/host_check.py)
                 pass_through(gateway)  # DynamoDB straight to its process (dynamodb_process/forward.py)
-                app = WsgiGateway(gateway)
+                # plain DynamoDB requests around the chain (dynamodb_process/shortcut.py)
+                app = straight_through(WsgiGateway(gateway))
                 tls = None
                 if ssl_creds:  # LocalStack's certificate, for HTTPS on the same port (as twisted served it)
                     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

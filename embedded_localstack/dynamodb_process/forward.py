@@ -34,6 +34,9 @@ NOT_RUNNING = {"code": "DynamoDBProcessNotRunning", "status_code": 400}
 # What a forwarded success leaves as the service response: nothing downstream reads DynamoDB's (LocalStack's
 # own DynamoDB provider, which would, is not loaded).
 FORWARDED = {"Forwarded": "the DynamoDB process's answer, passed on unparsed"}
+# In the WSGI environment: the reason a request sent straight to the process (shortcut.py) got no answer.
+# It may have been acted on, so the chain answers with the error instead of sending it again.
+RELAY_FAILED = "embedded.dynamodb_relay_failed"
 
 
 def forward(context: RequestContext, service_request: ServiceRequest | None = None) -> Response:
@@ -45,23 +48,23 @@ def forward(context: RequestContext, service_request: ServiceRequest | None = No
 
 def _answer(context: RequestContext, response: Response) -> None:
     """The request to the process; its answer into ``response``."""
+    request = context.request
+    if failed := request.environ.get(RELAY_FAILED):
+        raise CommonServiceException(message=_not_answered(failed), **NOT_RUNNING)
     try:
-        relay = _relay(THE_PROCESS.endpoint())
+        to_the_process = relay(THE_PROCESS.endpoint())
     except Ended as e:
         raise CommonServiceException(message=str(e), **NOT_RUNNING) from e
-    request = context.request
     headers = [(key, value) for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED]
     headers.append((ACCOUNT_HEADER, context.account_id))
     try:
         # As the client sent it, still percent-encoded: werkzeug's decoded path could hold a line break.
         target = get_full_raw_path(request)
-        status, answer_headers, body = relay.request(request.method, target, headers, request.get_data())
+        status, answer_headers, body = to_the_process.request(request.method, target, headers, request.get_data())
     except ValueError as e:
         raise CommonServiceException(code="BadRequest", message=str(e), status_code=400) from e
     except RelayError as e:
-        raise CommonServiceException(
-            message=f"the DynamoDB process did not answer ({e}); if it has ended, {FIX}", **NOT_RUNNING
-        ) from e
+        raise CommonServiceException(message=_not_answered(str(e)), **NOT_RUNNING) from e
     response.status_code = status
     for key, value in answer_headers:
         name = key.decode("latin-1")
@@ -70,8 +73,12 @@ def _answer(context: RequestContext, response: Response) -> None:
     response.set_data(body)  # and its Content-Length
 
 
+def _not_answered(reason: str) -> str:
+    return f"the DynamoDB process did not answer ({reason}); if it has ended, {FIX}"
+
+
 @functools.cache
-def _relay(endpoint: str) -> Relay:
+def relay(endpoint: str) -> Relay:
     address = urlsplit(endpoint)
     return Relay(address.hostname, address.port)
 

@@ -203,3 +203,50 @@ def test_a_killed_dynamodb_process_fails_status_and_every_request_names_the_fix(
     with pytest.raises(ClientError) as error:
         instance_dynamodb(instance).list_tables()
     assert "make down && make up" in str(error.value)
+
+
+def test_a_browsers_request_goes_through_localstacks_cors_and_a_plain_one_straight_to_the_process_sees_the_same_item(
+    table,
+):
+    # Given an item written with a plain SDK call (the gateway sends it straight to the process:
+    # dynamodb_process/shortcut.py)
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "plain"}, "n": {"N": "1"}})
+
+    # When browsers read it, from a page LocalStack allows (its web app) and from one it does not, and a
+    # plain call repeats a conditional write that must now fail
+    allowed, seen = browser("https://app.localstack.cloud"), {}
+    allowed.meta.events.register(
+        "after-call.dynamodb.GetItem", lambda http_response, **_: seen.update(http_response.headers)
+    )
+    item = allowed.get_item(TableName=table, Key={"id": {"S": "plain"}})["Item"]
+    with pytest.raises(ClientError) as cors:
+        browser("http://attacker.example").get_item(TableName=table, Key={"id": {"S": "plain"}})
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(
+            TableName=table,
+            Item={"id": {"S": "plain"}, "n": {"N": "2"}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
+
+    # Then the browsers' requests went through LocalStack's CORS (allowed: the item and CORS headers;
+    # the other page: 403), and the refusal is DynamoDB's own error, with the item unchanged
+    assert item["n"] == {"N": "1"}
+    assert seen.get("Access-Control-Allow-Origin") == "https://app.localstack.cloud"
+    assert cors.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert dynamodb.get_item(TableName=table, Key={"id": {"S": "plain"}})["Item"]["n"] == {"N": "1"}
+
+
+def browser(origin: str):
+    """A DynamoDB client whose requests carry the Origin header of a page at ``origin``."""
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=settings.REGION)
+    dynamodb = session.client(
+        "dynamodb", endpoint_url=settings.ENDPOINT_URL, config=Config(retries={"max_attempts": 1})
+    )
+
+    def with_origin(request, **_):
+        request.headers["Origin"] = origin
+
+    dynamodb.meta.events.register("before-sign.dynamodb.*", with_origin)
+    return dynamodb
