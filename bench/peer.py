@@ -36,25 +36,36 @@ CHAINED = settings.BENCH_PEER_CHAINED  # samples of the paths that cross service
 START_TIMEOUT = 120
 RUNTIME = "python3.12"
 
-# figure -> (what it is, unit, issue 28's target for ours, how to read the target)
+# figure -> (what it is, unit, issue 28's target for ours, whether ours meets it: (ours, peer) -> bool,
+# each a (p50, p99) pair). The trivial calls are to be at or below the peer at p50 and p99 alike.
 FIGURES = {
-    "start": ("server start -> health answers", "s", "<= 1 s", lambda ours, peer: ours <= 1),
-    "idle_memory": ("idle memory, process tree", "MB", "<= 150 MB", lambda ours, peer: ours <= 150),
-    "stop": ("stop, until the port is free", "s", "<= 1 s", lambda ours, peer: ours <= 1),
-    "floor": ("sqs.GetQueueUrl (trivial call)", "ms", "<= peer", lambda ours, peer: ours <= peer),
-    "dynamodb_get": ("dynamodb.GetItem", "ms", "<= peer", lambda ours, peer: ours <= peer),
-    "dynamodb_put": ("dynamodb.PutItem", "ms", "<= peer", lambda ours, peer: ours <= peer),
-    "create_function": ("CreateFunction -> Active", "ms", "< peer", lambda ours, peer: ours < peer),
-    "cold_invoke": ("first invoke (cold start)", "ms", "< peer", lambda ours, peer: ours < peer),
-    "warm_invoke": ("warm invoke", "ms", "< peer", lambda ours, peer: ours < peer),
+    "start": ("server start -> health answers", "s", "<= 1 s", lambda ours, peer: ours[0] <= 1),
+    "idle_memory": ("idle memory, process tree", "MB", "<= 150 MB", lambda ours, peer: ours[0] <= 150),
+    "stop": ("stop, until the port is free", "s", "<= 1 s", lambda ours, peer: ours[0] <= 1),
+    "floor": (
+        "sqs.GetQueueUrl (trivial call)",
+        "ms",
+        "<= peer, p50 and p99",
+        lambda ours, peer: _at_or_below(ours, peer),
+    ),
+    "dynamodb_get": ("dynamodb.GetItem", "ms", "<= peer, p50 and p99", lambda ours, peer: _at_or_below(ours, peer)),
+    "dynamodb_put": ("dynamodb.PutItem", "ms", "<= peer, p50 and p99", lambda ours, peer: _at_or_below(ours, peer)),
+    "create_function": ("CreateFunction -> Active", "ms", "< peer", lambda ours, peer: ours[0] < peer[0]),
+    "cold_invoke": ("first invoke (cold start)", "ms", "< peer", lambda ours, peer: ours[0] < peer[0]),
+    "warm_invoke": ("warm invoke", "ms", "< peer", lambda ours, peer: ours[0] < peer[0]),
     "sqs_to_function": (
         "SendMessage -> mapping -> function -> SendMessage seen",
         "ms",
         "<= 30 ms",
-        lambda ours, peer: ours <= 30,
+        lambda ours, peer: ours[0] <= 30,
     ),
-    "events_to_sqs": ("PutEvents -> rule -> SQS message seen", "ms", "<= 6 ms", lambda ours, peer: ours <= 6),
+    "events_to_sqs": ("PutEvents -> rule -> SQS message seen", "ms", "<= 6 ms", lambda ours, peer: ours[0] <= 6),
 }
+
+
+def _at_or_below(ours: tuple[float, float], peer: tuple[float, float]) -> bool:
+    return ours[0] <= peer[0] and ours[1] <= peer[1]
+
 
 HANDLER = "def handler(event, context):\n    return {'ok': True}\n"
 FORWARDER = (
@@ -204,13 +215,15 @@ def wait_active(lam, name: str) -> None:
         time.sleep(0.005)
 
 
-def receive_one(sqs, url: str) -> None:
+def received_at(sqs, url: str) -> float:
+    """When one message was received from ``url`` (time.perf_counter); deleted after that, off the clock."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MaxNumberOfMessages=1).get("Messages", [])
         if messages:
+            seen = time.perf_counter()
             sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
-            return
+            return seen
     raise TimeoutError(f"nothing arrived on {url}")
 
 
@@ -271,9 +284,9 @@ def measure(endpoint: str) -> dict[str, list[float]]:
     for i in range(CHAINED + 2):
         started = time.perf_counter()
         sqs.send_message(QueueUrl=source, MessageBody=f"m{i}")
-        receive_one(sqs, results)
+        seen = received_at(sqs, results)
         if i >= 2:  # the first deliveries start the function
-            out["sqs_to_function"].append((time.perf_counter() - started) * 1000)
+            out["sqs_to_function"].append((seen - started) * 1000)
 
     # EventBridge rule -> SQS
     target = sqs.create_queue(QueueName=f"peer-evt-{suffix}")["QueueUrl"]
@@ -286,9 +299,9 @@ def measure(endpoint: str) -> dict[str, list[float]]:
     for i in range(CHAINED + 2):
         started = time.perf_counter()
         events.put_events(Entries=[entry])
-        receive_one(sqs, target)
+        seen = received_at(sqs, target)
         if i >= 2:
-            out["events_to_sqs"].append((time.perf_counter() - started) * 1000)
+            out["events_to_sqs"].append((seen - started) * 1000)
     return out
 
 
@@ -308,7 +321,8 @@ def table(samples: Samples) -> str:
         "## Beside MiniStack",
         "",
         f"MiniStack {peer_version()} and this environment, fresh servers, interleaved in one run; ratio = ours / MiniStack "
-        "(p50), below 1 is ahead. Single figures (start, memory, stop) are the median of the rounds.",
+        "(p50), below 1 is ahead. Single figures (start, memory, stop) are the median of the rounds. A message is "
+        "seen when ReceiveMessage returns it (its DeleteMessage is off the clock, on both sides).",
         "",
         "| figure | unit | ours p50 / p99 | MiniStack p50 / p99 | ratio | target (ours) | met |",
         "|---|---|---:|---:|---:|---|---|",
@@ -318,10 +332,10 @@ def table(samples: Samples) -> str:
         if not mine or not theirs:
             lines.append(f"| {what} | {unit} | {_cell(mine)} | {_cell(theirs)} | | {target} | not measured |")
             continue
-        ours_p50, peer_p50 = percentile(mine, 50), percentile(theirs, 50)
-        ratio = ours_p50 / peer_p50 if peer_p50 else float("inf")
+        ours, peer = (percentile(mine, 50), percentile(mine, 99)), (percentile(theirs, 50), percentile(theirs, 99))
+        ratio = ours[0] / peer[0] if peer[0] else float("inf")
         lines.append(
-            f"| {what} | {unit} | {_cell(mine)} | {_cell(theirs)} | {ratio:.2f}x | {target} | {'yes' if met(ours_p50, peer_p50) else 'no'} |"
+            f"| {what} | {unit} | {_cell(mine)} | {_cell(theirs)} | {ratio:.2f}x | {target} | {'yes' if met(ours, peer) else 'no'} |"
         )
     return "\n".join(lines)
 

@@ -34,6 +34,16 @@ def test_a_figure_behind_the_peer_or_its_target_is_marked_not_met():
     assert {what: cells[-1] for what, cells in rows.items()} == dict.fromkeys(rows, "no")
 
 
+def test_a_trivial_call_ahead_at_p50_but_behind_at_p99_is_not_met():
+    samples = peer.Samples()
+    samples.add("ours", "floor", [1.0] * 90 + [9.0] * 10)
+    samples.add("peer", "floor", [2.0] * 90 + [3.0] * 10)
+
+    rows = rows_of(peer.table(samples))
+
+    assert rows[peer.FIGURES["floor"][0]][-1] == "no"
+
+
 def test_a_figure_only_one_side_could_serve_is_said_to_be_not_measured():
     samples = samples_where_ours_is(1.0, 1.0)
     del samples.by_target["peer"]["warm_invoke"]
