@@ -210,6 +210,31 @@ def test_catalog_index_kept_once_and_seeded_into_fresh_instances(tmp_path):
     assert seeded.read_bytes() == b"index"
 
 
+def test_certificate_kept_once_copied_into_fresh_instances_and_renewed_when_a_year_old(tmp_path):
+    kept = tmp_path / "kept"
+    built = tmp_path / "first" / "var" / "lib" / "localstack" / "cache" / catalog_cache.CERTIFICATE
+    built.parent.mkdir(parents=True)
+    built.write_bytes(b"key and certificate")
+    catalog_cache.keep(tmp_path / "first", kept)
+    assert (kept / catalog_cache.CERTIFICATE).read_bytes() == b"key and certificate"
+
+    catalog_cache.seed(tmp_path / "second", kept)
+    seeded = tmp_path / "second" / "var" / "lib" / "localstack" / "cache" / catalog_cache.CERTIFICATE
+    assert seeded.read_bytes() == b"key and certificate"
+    assert seeded.stat().st_mode & 0o077 == 0  # the private key: for its owner only
+
+    # A year on: not seeded (LocalStack makes a new one), and the new one is kept
+    year_ago = time.time() - catalog_cache.CERTIFICATE_KEPT_SECONDS - 60
+    os.utime(kept / catalog_cache.CERTIFICATE, (year_ago, year_ago))
+    catalog_cache.seed(tmp_path / "third", kept)
+    third = tmp_path / "third" / "var" / "lib" / "localstack" / "cache" / catalog_cache.CERTIFICATE
+    assert not third.exists()
+    third.parent.mkdir(parents=True)
+    third.write_bytes(b"new key and certificate")
+    catalog_cache.keep(tmp_path / "third", kept)
+    assert (kept / catalog_cache.CERTIFICATE).read_bytes() == b"new key and certificate"
+
+
 def test_catalog_cache_paths_are_localstacks(tmp_path, monkeypatch):
     monkeypatch.setenv("FILESYSTEM_ROOT", str(tmp_path))
     from localstack.config import Directories
@@ -217,6 +242,9 @@ def test_catalog_cache_paths_are_localstacks(tmp_path, monkeypatch):
     directories = Directories.for_host()
     assert directories.static_libs == str(catalog_cache._static_libs(tmp_path))
     assert directories.cache == str(catalog_cache._cache(tmp_path))
+    from localstack.utils import ssl
+
+    assert ssl._SERVER_CERT_PEM_FILE == catalog_cache.CERTIFICATE
 
 
 def test_report_pipe_settles_what_the_gateway_callbacks_would(tmp_path):
