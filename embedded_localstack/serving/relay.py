@@ -53,6 +53,12 @@ class _Answer:
         self.body += data
 
     def on_message_complete(self) -> None:
+        if 100 <= self.parser.get_status_code() < 200:
+            # An interim answer (100 Continue to an Expect header): the answer follows on the connection.
+            self.headers.clear()
+            self.body.clear()
+            self.messages -= 1
+            return
         self.complete = True
 
 
@@ -68,7 +74,8 @@ class Relay:
         header that cannot be sent as it is (a line break in it, or a target that is not ASCII)."""
         _check_line(method, target, headers)
         lines = [f"{method} {target} HTTP/1.1", f"Content-Length: {len(body)}"]
-        lines += [f"{name}: {value}" for name, value in headers]
+        # The body goes with the request at once: nothing to wait for a 100 Continue for.
+        lines += [f"{name}: {value}" for name, value in headers if name.lower() != "expect"]
         if not any(name.lower() == "host" for name, _ in headers):
             lines.append(f"Host: {self.host}:{self.port}")
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

@@ -168,3 +168,42 @@ def test_a_connection_with_more_than_one_answer_on_it_is_not_reused():
         relay = Relay("127.0.0.1", raw.getsockname()[1])
         relay.request("GET", "/", [], b"")
         assert not relay._idle, "a connection out of step is closed, not pooled"
+
+
+def test_a_request_that_expects_100_continue_gets_its_own_answer_and_the_next_one_too(listener, app):
+    # The server answers "Expect: 100-continue" with an interim 100 before the answer: read as the answer,
+    # the real one would stay on the kept-alive connection and be handed to the next request.
+    relay = Relay("127.0.0.1", listener.port)
+    for i in range(3):
+        status, _, body = relay.request("POST", "/", [("Expect", "100-continue")], f"b{i}".encode())
+        assert (status, body) == (200, f"seen b{i}".encode())
+    status, _, body = relay.request("POST", "/", [], b"last")
+    assert (status, body) == (200, b"seen last")
+
+
+def test_interim_answers_are_passed_over_and_the_connection_stays_in_step():
+    # A server may send 1xx answers unasked (103 Early Hints; 100 Continue): each request still gets its
+    # own final answer, and the next request on the kept-alive connection gets its own.
+    listening = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        sock, _ = listening.accept()
+        with sock:
+            for i in range(3):
+                data = b""
+                while not data.endswith(f"r{i}".encode()):
+                    data += sock.recv(65536)
+                sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+                body = f"answer {i}".encode()
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-N: %d\r\n\r\n%s" % (len(body), i, body))
+
+    threading.Thread(target=serve, daemon=True).start()
+    relay = Relay("127.0.0.1", listening.getsockname()[1], timeout=DEADLINE_SECONDS)
+    try:
+        for i in range(3):
+            status, headers, body = relay.request("POST", "/", [], f"r{i}".encode())
+            assert (status, body) == (200, f"answer {i}".encode())
+            assert headers == [(b"Content-Length", str(len(body)).encode()), (b"X-N", str(i).encode())]
+    finally:
+        listening.close()
