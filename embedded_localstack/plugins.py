@@ -11,6 +11,8 @@
   imported only when switched on (patches/openapi_validation.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
+- ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
+  call the SQS provider, not two internal requests (patches/events_to_sqs.py).
 """
 
 import ssl
@@ -131,3 +133,11 @@ def freeze_what_is_loaded():
 
     freeze_loaded_services()
     freeze_at_start()
+
+
+# Before the ready hooks, whose deploys may start the events service.
+@hooks.on_infra_ready(priority=100)
+def deliver_events_to_sqs_in_process():
+    from embedded_localstack.patches.events_to_sqs import on_import
+
+    on_import()

@@ -13,7 +13,7 @@ import pytest
 from embedded_localstack import eventually
 from embedded_localstack.executor import code_watch, log_events
 from embedded_localstack.executor.memory import tree_rss_mb
-from embedded_localstack.patches import catalog_cache, lambda_metrics, sqs_wake
+from embedded_localstack.patches import catalog_cache, events_to_sqs, lambda_metrics, sqs_wake
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 from infra import long_poll
 
@@ -328,6 +328,35 @@ def test_sqs_wake_patch_is_pinned_to_the_installed_localstack():
 
     assert version("localstack-core") == PINNED_LOCALSTACK
     assert sqs_wake.RECEIVE_WAIT in inspect.getsource(SqsPoller.poll_events)
+
+
+def test_events_to_sqs_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read SqsTargetSender.send_event of the new release (how it
+    # finds the queue and what it sends), then move the pin.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(events_to_sqs.MODULE).origin).read_text()
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert all(step in source for step in events_to_sqs.ORIGINAL_STEPS)
+
+
+def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_applies():
+    # In a fresh interpreter: installing the patch imports nothing of EventBridge (nothing at start),
+    # and LocalStack's own import of its target senders leaves SqsTargetSender patched.
+    script = (
+        "import sys\n"
+        "from embedded_localstack.patches import events_to_sqs\n"
+        "events_to_sqs.on_import(); events_to_sqs.on_import()\n"
+        "assert events_to_sqs.MODULE not in sys.modules, 'imported at install'\n"
+        "from localstack.services.events.provider import EventsProvider\n"
+        "from localstack.services.events.target import SqsTargetSender\n"
+        "assert SqsTargetSender._delivers_in_process\n"
+        "assert events_to_sqs.deliver_in_process()\n"
+        "print('patched once')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "patched once"
 
 
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):

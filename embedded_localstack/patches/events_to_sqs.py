@@ -1,0 +1,120 @@
+"""EventBridge hands an event to an SQS target by calling LocalStack's SQS provider, not by two requests.
+
+LocalStack 4.14.0's SqsTargetSender (services/events/target.py, ``send_event``) makes two internal
+requests per event and target: GetQueueUrl (``sqs_queue_url_for_arn``) and SendMessage, each through
+botocore and LocalStack's whole handler chain in memory. That was a third of LocalStack's CPU in an
+EventBridge -> SQS round trip, on the gateway's only core, and it delays the PutEvents answer, which
+shares that core with it (the rules run on a thread started before the answer is written).
+
+Here the sender calls the SQS provider's ``send_message`` with the context the internal request would
+have had: the rule's account (the message's SenderId) and the queue named by the target's ARN. What the
+provider does is unchanged (FIFO checks, size limits, waking receivers and mappings), and so are its
+errors, which the rule logs as TargetDeliveryFailure, as before. A target with a RoleArn (another
+account's queue, through an assumed role) still goes as LocalStack sends it.
+
+Applied when LocalStack imports the target senders (``on_import``), so that an instance that never uses
+EventBridge does not import them at start.
+
+Pinned to LocalStack's version: on another one ``deliver_in_process`` patches nothing and says so, and
+tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack reads this again.
+"""
+
+import importlib
+import importlib.abc
+import inspect
+import sys
+
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
+
+MODULE = "localstack.services.events.target"
+# What SqsTargetSender.send_event must still do for the patch to do the same (4.14.0's lines, verbatim).
+ORIGINAL_STEPS = (
+    'queue_url = sqs_queue_url_for_arn(self.target["Arn"])',
+    'msg_group_id = self.target.get("SqsParameters", {}).get("MessageGroupId", None)',
+    "MessageBody=to_json_str(event),",
+)
+
+
+def on_import() -> None:
+    """Patches once LocalStack's events service imports its target senders (at once if it has)."""
+    if MODULE in sys.modules:
+        deliver_in_process()
+    elif not any(isinstance(finder, _PatchAfterImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchAfterImport())
+
+
+class _PatchAfterImport(importlib.abc.MetaPathFinder):
+    """Finds MODULE with the other finders, and has its loader patch right after it ran the module."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != MODULE:
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and (spec := finder.find_spec(fullname, path, target)) is not None:
+                spec.loader = _ThenPatch(spec.loader)
+                return spec
+        return None
+
+
+class _ThenPatch(importlib.abc.Loader):
+    def __init__(self, loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        deliver_in_process()
+
+    def __getattr__(self, name: str):  # get_source, get_filename, ... as the real loader answers
+        return getattr(self.loader, name)
+
+
+def deliver_in_process() -> bool:
+    """Makes EventBridge's SQS targets call the SQS provider in process. True if it patched."""
+    if not is_pinned("embedded_localstack/patches/events_to_sqs.py", "EventBridge sends to SQS by request"):
+        return False
+    from localstack.aws.api import RequestContext
+    from localstack.aws.spec import load_service
+    from localstack.services.events.utils import to_json_str
+    from localstack.services.plugins import SERVICE_PLUGINS
+    from localstack.utils.aws.arns import InvalidArnException, parse_arn
+    from rolo import Request
+
+    sender = importlib.import_module(MODULE).SqsTargetSender  # (in sys.modules once on_import's loader ran it)
+    if getattr(sender, "_delivers_in_process", False):
+        return True
+    source = inspect.getsource(sender.send_event)
+    if not all(step in source for step in ORIGINAL_STEPS):
+        raise RuntimeError(
+            f"LocalStack {PINNED_LOCALSTACK}'s SqsTargetSender.send_event no longer does {ORIGINAL_STEPS}"
+        )
+    by_request = sender.send_event
+    sqs = load_service("sqs")
+
+    def send_event(self, event, trace_header):
+        try:
+            queue = parse_arn(self.target["Arn"])
+        except InvalidArnException:
+            queue = None
+        provider = getattr(SERVICE_PLUGINS.require("sqs"), "_provider", None)
+        if self.target.get("RoleArn") or queue is None or provider is None:
+            return by_request(self, event, trace_header)
+        # As the internal client's request would arrive: signed with the rule's account as access key.
+        context = RequestContext(Request("POST", "/"))
+        context.service, context.operation = sqs, sqs.operation_model("SendMessage")
+        context.protocol = sqs.protocol
+        context.account_id, context.region, context.partition = self.account_id, queue["region"], queue["partition"]
+        group = self.target.get("SqsParameters", {}).get("MessageGroupId", None)
+        provider.send_message(
+            context,
+            # The path form of a queue URL names its region too (localstack/services/sqs/utils.py, parse_queue_url).
+            queue_url=f"http://sqs.internal/queue/{queue['region']}/{queue['account']}/{queue['resource']}",
+            message_body=to_json_str(event),
+            message_group_id=group,
+        )
+
+    sender.send_event = send_event
+    sender._delivers_in_process = True
+    return True

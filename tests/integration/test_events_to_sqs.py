@@ -1,0 +1,148 @@
+"""EventBridge rules with SQS targets, as a user's app declares them: every event arrives once, whole,
+on every matching queue (embedded mode hands it to the SQS provider in process: patches/events_to_sqs.py)."""
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from client import deadlines
+from infra.aws import client
+
+HOSTILE = "é\u202e\u0000'\"<script>{}\\\n\t🙂" + "x" * 2000
+
+
+@pytest.fixture
+def bus():
+    events, name = client("events"), f"test-bus-{uuid.uuid4().hex[:8]}"
+    events.create_event_bus(Name=name)
+    rules: list[tuple[str, list[str]]] = []
+    yield name, rules
+    for rule, ids in rules:
+        events.remove_targets(Rule=rule, EventBusName=name, Ids=ids)
+        events.delete_rule(Name=rule, EventBusName=name)
+    events.delete_event_bus(Name=name)
+
+
+@pytest.fixture
+def new_queue():
+    sqs, urls = client("sqs"), []
+
+    def make(fifo: bool = False) -> tuple[str, str]:
+        name = f"test-evt-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
+        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        urls.append(url)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    yield make
+    for url in urls:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except sqs.exceptions.QueueDoesNotExist:
+            pass
+
+
+def rule(bus, targets: list[dict], source: str) -> None:
+    name, rules = bus
+    events, rule_name = client("events"), f"test-rule-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule_name, EventBusName=name, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule_name, EventBusName=name, Targets=targets)
+    rules.append((rule_name, [target["Id"] for target in targets]))
+
+
+def put(bus, source: str, detail: dict) -> str:
+    answer = client("events").put_events(
+        Entries=[{"EventBusName": bus[0], "Source": source, "DetailType": "test", "Detail": json.dumps(detail)}]
+    )
+    assert answer["FailedEntryCount"] == 0, answer
+    return answer["Entries"][0]["EventId"]
+
+
+def receive_all(url: str, expected: int) -> list[dict]:
+    """Every message on the queue once `expected` arrived, plus any that would follow within the deadline."""
+    sqs, messages = client("sqs"), []
+    while True:
+        wait = deadlines.EVENT_TO_QUEUE if len(messages) < expected else 1
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not batch:
+            return messages
+        messages += batch
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
+
+
+def test_an_event_arrives_once_and_whole_on_every_matching_queue(bus, new_queue):
+    # Given a rule with two queue targets
+    (first, first_arn), (second, second_arn) = new_queue(), new_queue()
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    rule(bus, [{"Id": "a", "Arn": first_arn}, {"Id": "b", "Arn": second_arn}], source)
+
+    # When an event with a hostile detail is put
+    event_id = put(bus, source, {"text": HOSTILE, "n": 1})
+
+    # Then each queue holds exactly that event, as EventBridge formats it, sent by the bus's account
+    for url in (first, second):
+        (message,) = receive_all(url, 1)
+        event = json.loads(message["Body"])
+        assert event["id"] == event_id and event["source"] == source and event["detail-type"] == "test"
+        assert event["detail"] == {"text": HOSTILE, "n": 1}
+        assert event["account"] == "000000000000" and event["region"] == client("sqs").meta.region_name
+        assert message["Attributes"]["SenderId"] == "000000000000"
+
+
+def test_concurrent_events_each_arrive_once(bus, new_queue):
+    url, arn = new_queue()
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    rule(bus, [{"Id": "q", "Arn": arn}], source)
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda i: put(bus, source, {"i": i}), range(60)))
+
+    received = [json.loads(m["Body"]) for m in receive_all(url, len(ids))]
+    assert sorted(event["id"] for event in received) == sorted(ids), "none lost, none twice"
+    assert sorted(event["detail"]["i"] for event in received) == list(range(60))
+
+
+def test_a_fifo_target_gets_its_message_group_and_an_input_path_target_its_part(bus, new_queue):
+    (fifo, fifo_arn), (part, part_arn) = new_queue(fifo=True), new_queue()
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    targets = [
+        {"Id": "fifo", "Arn": fifo_arn, "SqsParameters": {"MessageGroupId": "group-1"}},
+        {"Id": "part", "Arn": part_arn, "InputPath": "$.detail.inner"},
+    ]
+    rule(bus, targets, source)
+
+    put(bus, source, {"inner": {"k": HOSTILE}, "seq": 1})
+    put(bus, source, {"inner": {"k": "second"}, "seq": 2})
+
+    in_order = receive_all(fifo, 2)
+    assert [json.loads(m["Body"])["detail"]["seq"] for m in in_order] == [1, 2]
+    assert {m["Attributes"]["MessageGroupId"] for m in in_order} == {"group-1"}
+    assert sorted(json.loads(m["Body"])["k"] for m in receive_all(part, 2)) == sorted([HOSTILE, "second"])
+
+
+def test_a_deleted_target_queue_does_not_stop_the_others_or_fail_the_put(bus, new_queue):
+    # Given a rule whose first target's queue is gone, and a FIFO target without a message group
+    (gone, gone_arn), (fifo, fifo_arn), (kept, kept_arn) = new_queue(), new_queue(fifo=True), new_queue()
+    client("sqs").delete_queue(QueueUrl=gone)
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    rule(
+        bus, [{"Id": "gone", "Arn": gone_arn}, {"Id": "fifo", "Arn": fifo_arn}, {"Id": "kept", "Arn": kept_arn}], source
+    )
+
+    # When events are put, the put succeeds (AWS answers before delivery) and the third target gets each
+    put(bus, source, {"seq": 1})
+    put(bus, source, {"seq": 2})
+    assert sorted(json.loads(m["Body"])["detail"]["seq"] for m in receive_all(kept, 2)) == [1, 2]
+    # A FIFO queue refuses a message without a group, as it would from any sender
+    assert receive_all(fifo, 0) == []
