@@ -21,39 +21,49 @@ tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack 
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import inspect
+import logging
+import re
 import sys
 
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
 
+LOG = logging.getLogger(__name__)
+
 MODULE = "localstack.services.events.target"
+# A queue that the path form of its URL names exactly (SQS's own naming rules); any other ARN goes by
+# request, whose GetQueueUrl refuses it as LocalStack does.
+QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}(\.fifo)?")
+ACCOUNT = re.compile(r"[0-9]{12}")
+REGION = re.compile(r"[a-z0-9-]{1,32}")
 # What SqsTargetSender.send_event must still do for the patch to do the same (4.14.0's lines, verbatim).
 ORIGINAL_STEPS = (
     'queue_url = sqs_queue_url_for_arn(self.target["Arn"])',
     'msg_group_id = self.target.get("SqsParameters", {}).get("MessageGroupId", None)',
+    'kwargs = {"MessageGroupId": msg_group_id} if msg_group_id else {}',
     "MessageBody=to_json_str(event),",
 )
 
 
 def on_import() -> None:
     """Patches once LocalStack's events service imports its target senders (at once if it has)."""
-    if MODULE in sys.modules:
-        deliver_in_process()
-    elif not any(isinstance(finder, _PatchAfterImport) for finder in sys.meta_path):
+    if not any(type(finder).__name__ == _PatchAfterImport.__name__ for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchAfterImport())
+    if MODULE in sys.modules:
+        _patch_or_log()
 
 
 class _PatchAfterImport(importlib.abc.MetaPathFinder):
-    """Finds MODULE with the other finders, and has its loader patch right after it ran the module."""
+    """Finds MODULE as the path finder does, and has its loader patch right after it ran the module."""
 
     def find_spec(self, fullname, path, target=None):
         if fullname != MODULE:
             return None
-        for finder in sys.meta_path:
-            if finder is not self and (spec := finder.find_spec(fullname, path, target)) is not None:
-                spec.loader = _ThenPatch(spec.loader)
-                return spec
-        return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenPatch(spec.loader)
+        return spec
 
 
 class _ThenPatch(importlib.abc.Loader):
@@ -65,10 +75,20 @@ class _ThenPatch(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
-        deliver_in_process()
+        _patch_or_log()
 
     def __getattr__(self, name: str):  # get_source, get_filename, ... as the real loader answers
+        if name == "loader" or name.startswith("__"):  # (copy and pickle build one without __init__)
+            raise AttributeError(name)
         return getattr(self.loader, name)
+
+
+def _patch_or_log() -> None:
+    # EventBridge as LocalStack ships it rather than none at all.
+    try:
+        deliver_in_process()
+    except Exception:
+        LOG.exception("EventBridge sends to SQS by request: patches/events_to_sqs.py did not apply")
 
 
 def deliver_in_process() -> bool:
@@ -99,14 +119,14 @@ def deliver_in_process() -> bool:
         except InvalidArnException:
             queue = None
         provider = getattr(SERVICE_PLUGINS.require("sqs"), "_provider", None)
-        if self.target.get("RoleArn") or queue is None or provider is None:
+        if self.target.get("RoleArn") or not _plain(queue) or provider is None:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account as access key.
         context = RequestContext(Request("POST", "/"))
         context.service, context.operation = sqs, sqs.operation_model("SendMessage")
         context.protocol = sqs.protocol
         context.account_id, context.region, context.partition = self.account_id, queue["region"], queue["partition"]
-        group = self.target.get("SqsParameters", {}).get("MessageGroupId", None)
+        group = self.target.get("SqsParameters", {}).get("MessageGroupId", None) or None  # "" as none
         provider.send_message(
             context,
             # The path form of a queue URL names its region too (localstack/services/sqs/utils.py, parse_queue_url).
@@ -118,3 +138,13 @@ def deliver_in_process() -> bool:
     sender.send_event = send_event
     sender._delivers_in_process = True
     return True
+
+
+def _plain(queue) -> bool:
+    return (
+        queue is not None
+        and queue["service"] == "sqs"
+        and bool(ACCOUNT.fullmatch(queue["account"]))
+        and bool(REGION.fullmatch(queue["region"]))
+        and bool(QUEUE_NAME.fullmatch(queue["resource"]))
+    )

@@ -131,6 +131,20 @@ def test_a_fifo_target_gets_its_message_group_and_an_input_path_target_its_part(
     assert sorted(json.loads(m["Body"])["k"] for m in receive_all(part, 2)) == sorted([HOSTILE, "second"])
 
 
+def test_an_empty_message_group_is_none_and_an_arn_that_is_not_the_queues_delivers_nowhere(bus, new_queue):
+    # Given a standard queue targeted with an empty MessageGroupId, and a queue named like a prefix of
+    # another target's ARN (the ARN is not that queue's: "q#x", "q/" and "q?x" name no queue)
+    (plain, plain_arn), (near, near_arn) = new_queue(), new_queue()
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    odd = [{"Id": f"odd{i}", "Arn": near_arn + suffix} for i, suffix in enumerate(("#x", "/", "?x=1", ";p"))]
+    rule(bus, [{"Id": "plain", "Arn": plain_arn, "SqsParameters": {"MessageGroupId": ""}}, *odd], source)
+
+    put(bus, source, {"seq": 1})
+
+    assert [json.loads(m["Body"])["detail"]["seq"] for m in receive_all(plain, 1)] == [1]
+    assert receive_all(near, 0) == []
+
+
 def test_a_deleted_target_queue_does_not_stop_the_others_or_fail_the_put(bus, new_queue):
     # Given a rule whose first target's queue is gone, and a FIFO target without a message group
     (gone, gone_arn), (fifo, fifo_arn), (kept, kept_arn) = new_queue(), new_queue(fifo=True), new_queue()

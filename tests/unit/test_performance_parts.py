@@ -344,10 +344,12 @@ def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_ap
     # In a fresh interpreter: installing the patch imports nothing of EventBridge (nothing at start),
     # and LocalStack's own import of its target senders leaves SqsTargetSender patched.
     script = (
-        "import sys\n"
+        "import copy, importlib, sys\n"
         "from embedded_localstack.patches import events_to_sqs\n"
         "events_to_sqs.on_import(); events_to_sqs.on_import()\n"
+        "importlib.reload(events_to_sqs).on_import()  # a second copy of the module: one finder still\n"
         "assert events_to_sqs.MODULE not in sys.modules, 'imported at install'\n"
+        "copy.deepcopy(importlib.util.find_spec(events_to_sqs.MODULE))\n"
         "from localstack.services.events.provider import EventsProvider\n"
         "from localstack.services.events.target import SqsTargetSender\n"
         "assert SqsTargetSender._delivers_in_process\n"
