@@ -14,6 +14,7 @@ way to be told the account): ARNs name LocalStack's account.
 """
 
 import functools
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest
@@ -55,8 +56,9 @@ def _answer(context: RequestContext, response: Response) -> None:
         to_the_process = relay(THE_PROCESS.endpoint())
     except Ended as e:
         raise CommonServiceException(message=str(e), **NOT_RUNNING) from e
-    headers = [(key, value) for key, value in request.headers.items() if key.lower() not in NOT_FORWARDED]
-    headers.append((ACCOUNT_HEADER, context.account_id))
+    if request.method == "HEAD":  # answered with a Content-Length and no body, which the relay would wait for
+        raise CommonServiceException(code="BadRequest", message="DynamoDB answers POST requests", status_code=400)
+    headers = forwarded_headers(request.headers.items(), context.account_id)
     try:
         # As the client sent it, still percent-encoded: werkzeug's decoded path could hold a line break.
         target = get_full_raw_path(request)
@@ -71,6 +73,22 @@ def _answer(context: RequestContext, response: Response) -> None:
         if name.lower() not in NOT_FORWARDED:
             response.headers[name] = value.decode("latin-1")
     response.set_data(body)  # and its Content-Length
+
+
+def forwarded_headers(headers: Iterable[tuple[str, str]], account: str) -> list[tuple[str, str]]:
+    """What the process gets of a request's headers, with ``account`` as the account: each name once, with
+    its first value (the one LocalStack read: two X-Amz-Target headers would reach moto joined, and
+    it would run the last); no hop-by-hop ones or the client's own account header; no name with an
+    underscore, which the process's WSGI server would merge with the dashed name (X_Moto_Account_Id
+    into x-moto-account-id). DynamoDB's protocol uses neither repeated nor underscored headers."""
+    seen, kept = set(), []
+    for name, value in headers:
+        key = name.lower()
+        if key not in NOT_FORWARDED and "_" not in key and key not in seen:
+            seen.add(key)
+            kept.append((name, value))
+    kept.append((ACCOUNT_HEADER, account))
+    return kept
 
 
 def _not_answered(reason: str) -> str:

@@ -14,16 +14,20 @@ which only LocalStack's DEBUG trace prints. What of the chain still applies is d
 Everything else goes through the chain as before (``forward.forward_early``): a browser's request (an
 Origin or a Referer: LocalStack enforces CORS on either), a compressed body, no SigV4 credentials, another Host (an execute-api
 or S3 virtual host, an AWS name reached over HTTPS), a path or query, an operation the API does not
-have, and every request while LocalStack logs at DEBUG (its trace prints the parsed request).
+have, a region LocalStack rewrites (DynamoDB Local's "local", another partition's), two credentials,
+every request while LocalStack logs at DEBUG (its trace prints the parsed request) or stops.
 """
 
 import json
 import logging
+import re
 from http import HTTPStatus
 
 from localstack import config
+from localstack.aws import handlers
 from localstack.aws.accounts import get_account_id_from_access_key_id
 from localstack.aws.spec import load_service
+from localstack.runtime import events
 from localstack.utils.aws.request_context import extract_access_key_id_from_auth_header
 
 from embedded_localstack.dynamodb_process import forward
@@ -34,6 +38,8 @@ from embedded_localstack.serving.relay import RelayError
 # X-Amz-Target's prefix -> the service LocalStack names in its log line.
 SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
 LOCAL_NAMES = {"127.0.0.1", "::1", "localhost", "localhost.localstack.cloud"}
+# The region in a SigV4 credential: Credential=<key>/<date>/<region>/<service>/aws4_request.
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]*/[^/,]*/([^/,]*)/")
 # The logger of LocalStack's line per AWS request (localstack/aws/handlers/logging.py: ResponseLogger).
 REQUEST_LOG = logging.getLogger("localstack.request.aws")
 
@@ -52,12 +58,10 @@ def straight_through(app):
         if not access_key:
             return app(environ, start_response)
         body = environ["wsgi.input"].read()
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in environ["rolo.headers"]
-            if name.lower().decode("latin-1") not in forward.NOT_FORWARDED
-        ]
-        headers.append((forward.ACCOUNT_HEADER, get_account_id_from_access_key_id(access_key)))
+        headers = forward.forwarded_headers(
+            ((name.decode("latin-1"), value.decode("latin-1")) for name, value in environ["rolo.headers"]),
+            get_account_id_from_access_key_id(access_key),
+        )
         try:
             status, answer_headers, answer = forward.relay(THE_PROCESS.endpoint()).request(
                 "POST", environ["RAW_URI"], headers, body
@@ -95,7 +99,17 @@ def _plain(environ: dict, names: set[str]) -> bool:
         and environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-")
         and host_name(environ.get("HTTP_HOST", "")) in names
         and not REQUEST_LOG.isEnabledFor(logging.DEBUG)
+        and not events.infra_stopping.is_set()  # the chain answers 503 (handle_runtime_shutdown)
+        and _known_region(environ["HTTP_AUTHORIZATION"])
     )
+
+
+def _known_region(authorization: str) -> bool:
+    """One credential, whose scope names a region LocalStack keeps: the chain rewrites any other to
+    us-east-1 in the Authorization header (localstack/aws/handlers/region.py), which moto reads, and
+    it is the chain that reads the first of two Authorization headers (the server joins them)."""
+    scopes = CREDENTIAL_SCOPE.findall(authorization)
+    return len(scopes) == 1 and scopes[0] in handlers.rewrite_region.region_rewriter_strategy.available_regions
 
 
 def _log(service: str, operation: str, status: int, answer: bytes) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import psutil
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -279,3 +280,31 @@ def test_requests_that_expect_100_continue_each_get_their_own_item_on_both_paths
 
 def _expect_continue(request, **_):
     request.headers["Expect"] = "100-continue"
+
+
+def test_a_region_localstack_rewrites_lands_where_the_chain_puts_it_and_a_head_request_is_refused_at_once(table):
+    # Given a client configured as for DynamoDB Local (region "local"), which LocalStack rewrites to us-east-1
+    local = boto3.client(
+        "dynamodb",
+        endpoint_url=settings.ENDPOINT_URL,
+        region_name="local",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
+    )
+
+    # When it writes, and a HEAD request names a DynamoDB operation
+    local.put_item(TableName=table, Item={"id": {"S": "from-local"}})
+    head = requests.head(
+        settings.ENDPOINT_URL,
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+        timeout=10,  # the relay waited for a body that a HEAD answer does not have
+    )
+
+    # Then the item is in the table the region's clients see, and the HEAD is refused
+    assert client("dynamodb").get_item(TableName=table, Key={"id": {"S": "from-local"}})["Item"]
+    assert head.status_code == 400

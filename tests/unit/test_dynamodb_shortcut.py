@@ -19,9 +19,9 @@ DEADLINE_SECONDS = 10
 BODY = json.dumps({"TableName": "t", "Key": {"id": {"S": "k"}}})
 
 
-def signed(access_key: str = "test") -> str:
+def signed(access_key: str = "test", region: str = "us-east-1") -> str:
     return (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/dynamodb/aws4_request, "
+        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/dynamodb/aws4_request, "
         "SignedHeaders=host;x-amz-target, Signature=0"
     )
 
@@ -135,6 +135,8 @@ def test_both_apis_and_every_loopback_name_take_the_shortcut(gateway, process, c
         ({"X-Amz-Target": "DynamoDB_20120810"}, "/", "POST"),
         ({"X-Amz-Target": "DynamoDB_20991231.GetItem"}, "/", "POST"),
         ({"X-Amz-Target": "AmazonSQS.GetQueueUrl"}, "/", "POST"),
+        ({"Authorization": signed(region="local")}, "/", "POST"),  # DynamoDB Local's habit: the chain rewrites it
+        ({"Authorization": signed(region="cn-north-1")}, "/", "POST"),  # another partition: rewritten too
     ],
 )
 def test_anything_but_a_plain_dynamodb_request_goes_through_the_chain(gateway, process, chain, change, target, method):
@@ -143,6 +145,60 @@ def test_anything_but_a_plain_dynamodb_request_goes_through_the_chain(gateway, p
     assert (status, body) == (200, {"from": "chain"})
     assert not process.requests
     assert chain.requests[0][1] == BODY.encode()
+
+
+def post_lines(gateway, headers: list[tuple[str, str]], body: str = BODY):
+    """As ``post``, with headers that may repeat."""
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=DEADLINE_SECONDS)
+    try:
+        connection.putrequest("POST", "/", skip_host=True, skip_accept_encoding=True)
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body.encode())
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read() or b"{}")
+    finally:
+        connection.close()
+
+
+def test_two_credentials_go_through_the_chain_which_reads_the_first(gateway, process, chain):
+    lines = [*PLAIN.items(), ("Authorization", signed("222222222222"))]
+
+    assert post_lines(gateway, lines) == (200, {"from": "chain"})
+    assert not process.requests
+
+
+def test_repeated_and_underscored_headers_reach_the_process_once_as_localstack_read_them(gateway, process, chain):
+    # A second X-Amz-Target would reach moto joined to the first (it runs the last); X_Moto_Account_Id
+    # would be merged by the process's server into the account header
+    lines = [*PLAIN.items(), ("X-Amz-Target", "DynamoDB_20120810.DeleteTable"), ("X_Moto_Account_Id", "999999999999")]
+
+    post_lines(gateway, lines)
+    post_lines(gateway, [*PLAIN.items(), ("X_Amz_Target", "DynamoDB_20120810.DeleteTable")])
+    post_lines(gateway, [*PLAIN.items(), ("X_Moto_Account_Id", "999999999999")])
+    assert len(chain.requests) == 2 and len(process.requests) == 1, "a joined X-Amz-Target is the chain's"
+
+    for request in process.requests + chain.requests:
+        forwarded = forward.forwarded_headers(request[0], "000000000000")
+        assert [v for k, v in forwarded if k == "x-amz-target"] == ["DynamoDB_20120810.GetItem"]
+        assert [v for k, v in forwarded if k == forward.ACCOUNT_HEADER] == ["000000000000"]
+        assert not any("_" in k for k, _ in forwarded)
+    for request in process.requests:
+        assert [v for k, v in request[0] if k == "x-amz-target"] == ["DynamoDB_20120810.GetItem"]
+        assert account_headers(request) == ["000000000000"]
+        assert not any("_" in k for k, _ in request[0])
+
+
+def test_while_localstack_stops_the_chain_answers(gateway, process, chain):
+    from localstack.runtime import events
+
+    events.infra_stopping.set()
+    try:
+        assert post(gateway, PLAIN)[2] == {"from": "chain"}  # whose handle_runtime_shutdown answers 503
+    finally:
+        events.infra_stopping.clear()
+    assert not process.requests
+    assert post(gateway, PLAIN)[2] == {"from": "process"}
 
 
 def test_while_localstack_logs_at_debug_everything_goes_through_the_chain(gateway, process, chain):
