@@ -52,12 +52,12 @@ def _answer(context: RequestContext, response: Response) -> None:
     request = context.request
     if failed := request.environ.get(RELAY_FAILED):
         raise CommonServiceException(message=_not_answered(failed), **NOT_RUNNING)
+    if request.method == "HEAD":  # answered with a Content-Length and no body, which the relay would wait for
+        raise CommonServiceException(code="BadRequest", message="DynamoDB answers POST requests", status_code=400)
     try:
         to_the_process = relay(THE_PROCESS.endpoint())
     except Ended as e:
         raise CommonServiceException(message=str(e), **NOT_RUNNING) from e
-    if request.method == "HEAD":  # answered with a Content-Length and no body, which the relay would wait for
-        raise CommonServiceException(code="BadRequest", message="DynamoDB answers POST requests", status_code=400)
     headers = forwarded_headers(request.headers.items(), context.account_id)
     try:
         # As the client sent it, still percent-encoded: werkzeug's decoded path could hold a line break.
