@@ -30,15 +30,19 @@ if [ "${1:-}" != --with-localstack ]; then
   # The SAM tool chain of the own-app tests, installed once into build/toolchains/ (a few minutes) before
   # the suite rather than inside a test's time limit; a second run finds it there.
   scripts/venv.sh && .venv/bin/python -c 'from embedded_localstack.apps import toolchains; toolchains.sam_bin()'
-  # The Node.js majors the runtime tests run functions on (PROBE_RUNTIMES in
-  # tests/integration/test_lambda_runtime.py), installed before the suite where the machine lacks them
-  # (`make node`, from the npm registry into build/node/). A test installing one during the run came too
-  # late for the tests that had looked already: a fresh clone, as in CI, skipped 27 of them.
-  for major in 18 20 22; do
-    .venv/bin/python -c "import sys; from embedded_localstack.runtimes.node_runtime import find_node; sys.exit(not find_node('$major'))" \
-      || make -s node MAJOR="$major" \
-      || echo "==> Node.js $major could not be installed (make node MAJOR=$major): the runtime tests on nodejs$major.x skip" >&2
-  done
+  # The Node.js majors the runtime tests run functions on (tests/integration/probe_runtimes.py), installed
+  # before the suite where the machine lacks them (`make node`, from the npm registry into build/node/).
+  # A test installing one during the run came too late for the tests that had looked already: a fresh
+  # clone, as in CI, skipped 27 of them.
+  .venv/bin/python - <<'PY'
+import subprocess, sys
+from embedded_localstack.runtimes.node_runtime import find_node, major_of
+from tests.integration.probe_runtimes import PROBE_RUNTIMES
+for major in filter(None, map(major_of, PROBE_RUNTIMES)):
+    if not find_node(major) and subprocess.run(["make", "-s", "node", f"MAJOR={major}"]).returncode:
+        print(f"==> Node.js {major} could not be installed (make node MAJOR={major}): "
+              f"the runtime tests on nodejs{major}.x skip", file=sys.stderr)
+PY
   # Not exec: the coverage request above is removed on exit.
   scripts/with-localstack.sh scripts/test.sh --with-localstack "$@" && exit 0 || exit $?
 fi

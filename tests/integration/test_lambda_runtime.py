@@ -25,13 +25,13 @@ from embedded_localstack.runtimes import interpreters, node_runtime
 from infra.archives import DEPENDENCIES, zip_folder
 from infra.aws import client
 from tests.integration.invocations import FUNCTIONS, TEST_FUNCTION_TIMEOUT, request_id_of, zip_sources
+from tests.integration.probe_runtimes import PROBE_RUNTIMES
 
 # The longest line that reaches CloudWatch Logs as one event, in UTF-8 bytes (a longer one is split).
 MAX_LOG_EVENT_BYTES = 256 * 1024
 
 # The Lambda semantics below hold for every runtime embedded mode runs: each such test runs once per
 # runtime, with the probe written in that runtime's language (same actions, same answers).
-PROBE_RUNTIMES = ["python3.12", "nodejs18.x", "nodejs20.x", "nodejs22.x"]
 PROBES = {"python": "runtime_probe", "nodejs": "runtime_probe_node"}
 # What each probe raises for {"action": "raise"}, and where the runtime puts the trace.
 RAISED = {"python": ("ValueError", "stackTrace", "app.py"), "nodejs": ("TypeError", "trace", "app.js")}
