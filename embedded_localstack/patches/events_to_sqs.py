@@ -118,8 +118,10 @@ def deliver_in_process() -> bool:
             queue = parse_arn(self.target["Arn"])
         except InvalidArnException:
             queue = None
+        if self.target.get("RoleArn") or not _plain(queue):
+            return by_request(self, event, trace_header)
         provider = getattr(SERVICE_PLUGINS.require("sqs"), "_provider", None)
-        if self.target.get("RoleArn") or not _plain(queue) or provider is None:
+        if provider is None:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account as access key.
         context = RequestContext(Request("POST", "/"))
