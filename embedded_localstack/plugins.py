@@ -88,6 +88,7 @@ class LoopbackRuntimeServerPlugin(RuntimeServerPlugin):
         from embedded_localstack.dynamodb_process.shortcut import straight_through
         from embedded_localstack.patches.host_check import guard
         from embedded_localstack.serving.server import Listener
+        from embedded_localstack.serving.short_chain import shorter_for_sqs
 
         class LoopbackRuntimeServer(RuntimeServer):
             def __init__(self):
@@ -97,8 +98,9 @@ class LoopbackRuntimeServerPlugin(RuntimeServerPlugin):
             def register(self, gateway, listen, ssl_creds=None):
                 guard(gateway)  # DNS rebinding (patches/host_check.py)
                 pass_through(gateway)  # DynamoDB straight to its process (dynamodb_process/forward.py)
-                # plain DynamoDB requests around the chain (dynamodb_process/shortcut.py)
-                app = straight_through(WsgiGateway(gateway))
+                # plain DynamoDB requests around the chain (dynamodb_process/shortcut.py), plain SQS
+                # requests through a shorter one (serving/short_chain.py)
+                app = shorter_for_sqs(gateway, straight_through(WsgiGateway(gateway)))
                 tls = None
                 if ssl_creds:  # LocalStack's certificate, for HTTPS on the same port (as twisted served it)
                     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
