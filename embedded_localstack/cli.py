@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     instance = Instance.from_env()
-    instance.state_dir.mkdir(parents=True, exist_ok=True)
+    # Owner-only: it holds LocalStack's log, its data and the private key of its TLS certificate, which
+    # LocalStack writes readable by all.
+    instance.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         if args.command == "up":
             return start(instance, args.timeout)
