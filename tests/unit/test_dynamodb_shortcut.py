@@ -14,8 +14,8 @@ import pytest
 from embedded_localstack.dynamodb_process import forward, shortcut
 from embedded_localstack.dynamodb_process.process import THE_PROCESS, Ended
 from embedded_localstack.serving.server import Listener
+from tests.unit import wsgi_requests
 
-DEADLINE_SECONDS = 10
 BODY = json.dumps({"TableName": "t", "Key": {"id": {"S": "k"}}})
 
 
@@ -66,13 +66,7 @@ def gateway(chain):
 
 
 def post(gateway, headers: dict, body: str = BODY, target: str = "/", method: str = "POST"):
-    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=DEADLINE_SECONDS)
-    try:
-        connection.request(method, target, body=body.encode(), headers=headers)
-        answer = connection.getresponse()
-        return answer.status, dict(answer.getheaders()), json.loads(answer.read() or b"{}")
-    finally:
-        connection.close()
+    return wsgi_requests.post(gateway, headers, body, target, method)
 
 
 PLAIN = {
@@ -149,7 +143,7 @@ def test_anything_but_a_plain_dynamodb_request_goes_through_the_chain(gateway, p
 
 def post_lines(gateway, headers: list[tuple[str, str]], body: str = BODY):
     """As ``post``, with headers that may repeat."""
-    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=DEADLINE_SECONDS)
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=wsgi_requests.DEADLINE_SECONDS)
     try:
         connection.putrequest("POST", "/", skip_host=True, skip_accept_encoding=True)
         for name, value in [*headers, ("Content-Length", str(len(body)))]:

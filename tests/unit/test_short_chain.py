@@ -3,7 +3,6 @@ same parser, router, skeleton, serializer and exception handlers of LocalStack a
 provider that records what reached it; anything else goes to the whole chain (a stand-in that records
 what reached it). Served by the embedded mode's own server, as in LocalStack."""
 
-import http.client
 import json
 import logging
 
@@ -15,8 +14,8 @@ from localstack.runtime import events
 
 from embedded_localstack.serving import plain, short_chain
 from embedded_localstack.serving.server import Listener
+from tests.unit import wsgi_requests
 
-DEADLINE_SECONDS = 10
 BODY = json.dumps({"QueueName": "orders"})
 
 
@@ -96,13 +95,7 @@ def server(provider, whole):
 
 
 def post(server, headers: dict, body: str = BODY, target: str = "/", method: str = "POST"):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=DEADLINE_SECONDS)
-    try:
-        connection.request(method, target, body=body.encode(), headers=headers)
-        answer = connection.getresponse()
-        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, json.loads(answer.read() or b"{}")
-    finally:
-        connection.close()
+    return wsgi_requests.post(server, headers, body, target, method)
 
 
 @pytest.mark.parametrize(("access_key", "account"), [("test", "000000000000"), ("111122223333", "111122223333")])
