@@ -136,7 +136,8 @@ EMBEDDED_STATE_DIR = Setting(
     "EMBEDDED_STATE_DIR",
     Path,
     PROJECT_DIR / ".state",
-    "embedded mode: pid file, lock, log, LocalStack's filesystem (function work folders included)",
+    "embedded mode: pid file, lock, log, LocalStack's filesystem (function work folders included); "
+    "owner-only (0700) when `make up` creates it: it holds the TLS certificate's private key",
     "a folder",
     "`.state`",
 )
