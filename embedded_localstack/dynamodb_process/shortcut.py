@@ -29,6 +29,7 @@ from embedded_localstack.serving.relay import RelayError
 
 # X-Amz-Target's prefix -> the service LocalStack names in its log line.
 SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
+SIGNING_NAME = "dynamodb"  # both APIs' (their botocore models' signingName)
 
 
 def straight_through(app):
@@ -39,7 +40,7 @@ def straight_through(app):
 
     def serve(environ: dict, start_response):
         prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
-        if operation not in operations.get(prefix, ()) or not is_plain(environ, names):
+        if operation not in operations.get(prefix, ()) or not is_plain(environ, names, SIGNING_NAME):
             return app(environ, start_response)
         access_key = extract_access_key_id_from_auth_header({"Authorization": environ["HTTP_AUTHORIZATION"]})
         if not access_key:

@@ -87,7 +87,9 @@ def shorter_for_sqs(gateway, app):
             or operation not in operations
             or not environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json-")
             or loaded not in router.handlers
-            or not is_plain(environ, names)
+            or not is_plain(environ, names, service.signing_name)
+            # the server reads X_Amz_Target as X-Amz-Target (as any WSGI server does), the parser does not
+            or any(b"_" in name for name, _ in environ["rolo.headers"])
         ):
             return app(environ, start_response)
         return short(environ, start_response)
@@ -97,9 +99,10 @@ def shorter_for_sqs(gateway, app):
 
 def log_line(chain: HandlerChain, context: RequestContext, response: Response):
     """LocalStack's line per AWS request as its ResponseLogger writes it at INFO, without the extras
-    (the parsed request, both sets of headers) that only its DEBUG trace prints."""
+    (the parsed request, both sets of headers) that only its DEBUG trace prints. A request that did
+    not parse is logged by the ResponseLogger itself (``POST / => 500``): it has no extras to build."""
     if not context.operation or not context.service:
-        return
+        return handlers.log_response(chain, context, response)
     log = INTERNAL_REQUEST_LOG if context.is_internal_call else REQUEST_LOG
     if not log.isEnabledFor(logging.INFO):
         return

@@ -19,9 +19,9 @@ from tests.unit import wsgi_requests
 BODY = json.dumps({"TableName": "t", "Key": {"id": {"S": "k"}}})
 
 
-def signed(access_key: str = "test", region: str = "us-east-1") -> str:
+def signed(access_key: str = "test", region: str = "us-east-1", service: str = "dynamodb") -> str:
     return (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/dynamodb/aws4_request, "
+        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/{service}/aws4_request, "
         "SignedHeaders=host;x-amz-target, Signature=0"
     )
 
@@ -131,6 +131,7 @@ def test_both_apis_and_every_loopback_name_take_the_shortcut(gateway, process, c
         ({"X-Amz-Target": "AmazonSQS.GetQueueUrl"}, "/", "POST"),
         ({"Authorization": signed(region="local")}, "/", "POST"),  # DynamoDB Local's habit: the chain rewrites it
         ({"Authorization": signed(region="cn-north-1")}, "/", "POST"),  # another partition: rewritten too
+        ({"Authorization": signed(service="sns")}, "/", "POST"),  # LocalStack names the service by it first
     ],
 )
 def test_anything_but_a_plain_dynamodb_request_goes_through_the_chain(gateway, process, chain, change, target, method):

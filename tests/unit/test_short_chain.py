@@ -19,9 +19,9 @@ from tests.unit import wsgi_requests
 BODY = json.dumps({"QueueName": "orders"})
 
 
-def signed(access_key: str = "test", region: str = "eu-west-1") -> str:
+def signed(access_key: str = "test", region: str = "eu-west-1", service: str = "sqs") -> str:
     return (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/sqs/aws4_request, "
+        f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/{service}/aws4_request, "
         "SignedHeaders=host;x-amz-target, Signature=0"
     )
 
@@ -133,12 +133,15 @@ def test_a_failing_provider_is_a_500_with_localstacks_message_not_a_dropped_conn
 
 @pytest.mark.parametrize("body", ["{", "[]", "\x00" * 100])
 def test_a_body_that_does_not_parse_reaches_no_provider_and_is_answered_with_the_parsers_message(
-    server, provider, body
+    server, provider, caplog, body
 ):
     # LocalStack 4.14.0's whole chain answers these 500 too (InternalError naming the parser's complaint);
     # tests/integration/test_sqs_short_chain.py compares both chains' answers
+    caplog.set_level(logging.INFO, logger="localstack.request.http")
+
     status, headers, answer = post(server, PLAIN, body)
 
+    assert "POST / => 500" in caplog.messages  # as LocalStack's ResponseLogger logs it
     assert status == 500
     assert answer["message"].startswith("exception while calling sqs with unknown operation: ")
     assert headers["x-amzn-query-error"] == "InternalError;Sender"
@@ -201,6 +204,12 @@ def test_the_xray_trace_header_is_read_as_the_whole_chain_reads_it(server, provi
         ({"X-Amz-Target": ""}, "/", "POST"),
         ({"Authorization": signed(region="local")}, "/", "POST"),
         ({"Authorization": signed(region="cn-north-1")}, "/", "POST"),
+        # LocalStack names the service by the signature first: an SNS (or any other) call to the chain
+        ({"Authorization": signed(service="sns")}, "/", "POST"),
+        ({"Authorization": signed(service="sqs") + ", " + signed(service="sqs")}, "/", "POST"),  # two
+        # the server reads X_Amz_Target as X-Amz-Target; LocalStack's parser does not
+        ({"X-Amz-Target": "", "X_Amz_Target": "AmazonSQS.GetQueueUrl"}, "/", "POST"),
+        ({"X_Anything": "1"}, "/", "POST"),
     ],
 )
 def test_anything_but_a_plain_sqs_request_goes_through_the_whole_chain(server, provider, whole, change, target, method):
