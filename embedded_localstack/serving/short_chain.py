@@ -18,8 +18,9 @@ request parser, the service's router, LocalStack's custom response handlers (the
 header), and the log line as LocalStack writes it at INFO. Left out: analytics and metrics.
 
 Everything else goes through the whole chain: a request that is not plain (serving/plain.py), the
-query protocol (a form body: older SDKs), an operation SQS does not have, and every request until SQS
-is loaded (the chain loads it, on its first request).
+query protocol (a form body: older SDKs), an operation SQS does not have, a header name with an
+underscore (which the server reads as the dashed one, and LocalStack's parser does not), and every
+request until SQS is loaded (the chain loads it, on its first request).
 """
 
 import logging
