@@ -86,6 +86,21 @@ def create_function(lambda_client, test_role_arn):
 
 
 @pytest.fixture
+def own_queues():
+    """Factory: creates a queue of the test's own; returns (URL, ARN). Deleted after the test."""
+    sqs, made = client("sqs"), []
+
+    def create(name: str) -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        made.append(url)
+        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    yield create
+    for url in made:
+        sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
 def invoke(lambda_client):
     """Invokes synchronously; returns (payload as parsed JSON, the raw response)."""
 

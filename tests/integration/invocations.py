@@ -11,6 +11,18 @@ FUNCTIONS = Path(__file__).parent / "functions"
 # Functions that tests create time out after this, unless a test says otherwise.
 TEST_FUNCTION_TIMEOUT = 10
 
+# Forwards each batch it gets, as one message holding the batch's bodies, to the queue RESULTS names.
+BATCH_FORWARDER = """
+import json, os, boto3
+
+sqs = boto3.client("sqs")
+
+
+def handler(event, context):
+    bodies = sorted(record["body"] for record in event["Records"])
+    sqs.send_message(QueueUrl=os.environ["RESULTS"], MessageBody=json.dumps(bodies))
+"""
+
 
 def zip_sources(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()

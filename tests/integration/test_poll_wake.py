@@ -4,38 +4,10 @@ default) gets each message as soon as it is sent, and reads back the window it w
 
 import uuid
 
-import pytest
-
 from client import deadlines
 from client.queues import Queues
 from infra.aws import client
-from tests.integration.invocations import TEST_FUNCTION_TIMEOUT, zip_sources
-
-# Forwards each batch it gets, as one message holding the batch's bodies, to the queue RESULTS names.
-FORWARDER = """
-import json, os, boto3
-
-sqs = boto3.client("sqs")
-
-
-def handler(event, context):
-    bodies = sorted(record["body"] for record in event["Records"])
-    sqs.send_message(QueueUrl=os.environ["RESULTS"], MessageBody=json.dumps(bodies))
-"""
-
-
-@pytest.fixture
-def own_queues():
-    sqs, made = client("sqs"), []
-
-    def create(name: str) -> tuple[str, str]:
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
-        made.append(url)
-        return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    yield create
-    for url in made:
-        sqs.delete_queue(QueueUrl=url)
+from tests.integration.invocations import BATCH_FORWARDER, TEST_FUNCTION_TIMEOUT, zip_sources
 
 
 def test_a_mapping_without_a_batching_window_delivers_each_message_and_keeps_its_window(
@@ -46,7 +18,7 @@ def test_a_mapping_without_a_batching_window_delivers_each_message_and_keeps_its
     source_url, source_arn = own_queues(f"wake-source-{suffix}")
     results_url, _ = own_queues(f"wake-results-{suffix}")
     name = create_function(
-        code={"ZipFile": zip_sources({"app.py": FORWARDER})}, Environment={"Variables": {"RESULTS": results_url}}
+        code={"ZipFile": zip_sources({"app.py": BATCH_FORWARDER})}, Environment={"Variables": {"RESULTS": results_url}}
     )
     mapping = lambda_client.create_event_source_mapping(EventSourceArn=source_arn, FunctionName=name, BatchSize=10)
     try:
