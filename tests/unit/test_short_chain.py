@@ -184,17 +184,9 @@ def test_the_xray_trace_header_is_read_as_the_whole_chain_reads_it(server, provi
 @pytest.mark.parametrize(
     ("change", "target", "method"),
     [
-        ({"Origin": "http://localhost:3000"}, "/", "POST"),  # a browser's: CORS is the whole chain's
-        ({"Referer": "http://attacker.example/page"}, "/", "POST"),
-        ({"Content-Encoding": "gzip"}, "/", "POST"),
-        ({"Authorization": ""}, "/", "POST"),  # LocalStack injects its own
-        ({"Authorization": "AWS test:c2lnbmF0dXJl"}, "/", "POST"),  # SigV2
-        ({"Host": "abc123.execute-api.localhost.localstack.cloud:4566"}, "/", "POST"),
+        *wsgi_requests.NOT_PLAIN,
         ({"Host": "sqs.us-east-1.amazonaws.com"}, "/", "POST"),  # a function's SDK over HTTPS
-        ({"Host": "attacker.example"}, "/", "POST"),  # the whole chain's Host check refuses it
-        ({}, "/000000000000/orders", "POST"),  # the query protocol's queue URL
         ({}, "/?Action=GetQueueUrl", "POST"),
-        ({}, "/", "PUT"),
         ({"Content-Type": "application/x-www-form-urlencoded"}, "/", "POST"),  # the query protocol
         ({"Content-Type": ""}, "/", "POST"),
         ({"X-Amz-Target": "AmazonSQS.NoSuchOperation"}, "/", "POST"),
