@@ -24,7 +24,7 @@ from localstack.utils.aws.request_context import extract_access_key_id_from_auth
 
 from embedded_localstack.dynamodb_process import forward
 from embedded_localstack.dynamodb_process.process import THE_PROCESS, Ended
-from embedded_localstack.serving.plain import REQUEST_LOG, is_plain, local_names
+from embedded_localstack.serving.plain import REQUEST_LOG, is_plain, local_names, log_request
 from embedded_localstack.serving.relay import RelayError
 
 # X-Amz-Target's prefix -> the service LocalStack names in its log line.
@@ -76,13 +76,13 @@ def straight_through(app):
 
 def _log(service: str, operation: str, status: int, answer: bytes) -> None:
     if status < 400:
-        REQUEST_LOG.info("AWS %s.%s => %s", service, operation, status)
+        log_request(REQUEST_LOG, service, operation, status, None)
         return
     try:
         code = str(json.loads(answer).get("__type", "")).rpartition("#")[2]
     except (ValueError, AttributeError):
         code = ""
-    REQUEST_LOG.info("AWS %s.%s => %d (%s)", service, operation, status, code or "unknown error")
+    log_request(REQUEST_LOG, service, operation, status, code or "unknown error")
 
 
 def _phrase(status: int) -> str:

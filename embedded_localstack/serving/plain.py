@@ -29,6 +29,15 @@ REQUEST_LOG = logging.getLogger("localstack.request.aws")
 INTERNAL_REQUEST_LOG = logging.getLogger("localstack.request.internal.aws")
 
 
+def log_request(log: logging.Logger, service: str, operation: str, status: int, error_code: str | None) -> None:
+    """LocalStack's line per AWS request as its ResponseLogger writes it at INFO (``AWS sqs.GetQueueUrl =>
+    200``, with the error's code after a failure), without the extras only its DEBUG trace prints."""
+    if error_code is None:
+        log.info("AWS %s.%s => %s", service, operation, status)
+    else:
+        log.info("AWS %s.%s => %d (%s)", service, operation, status, error_code)
+
+
 def local_names() -> set[str]:
     """The Host names a plain request may carry (read once the configuration is loaded)."""
     return LOCAL_NAMES | {config.LOCALSTACK_HOST.host.lower()}

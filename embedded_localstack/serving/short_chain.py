@@ -36,7 +36,7 @@ from localstack.http import Response
 from rolo.gateway import HandlerChain
 from rolo.gateway.wsgi import WsgiGateway
 
-from embedded_localstack.serving.plain import INTERNAL_REQUEST_LOG, REQUEST_LOG, is_plain, local_names
+from embedded_localstack.serving.plain import INTERNAL_REQUEST_LOG, REQUEST_LOG, is_plain, local_names, log_request
 
 SERVICE = "sqs"
 TARGET_PREFIX = "AmazonSQS"
@@ -107,8 +107,5 @@ def log_line(chain: HandlerChain, context: RequestContext, response: Response):
     log = INTERNAL_REQUEST_LOG if context.is_internal_call else REQUEST_LOG
     if not log.isEnabledFor(logging.INFO):
         return
-    name = (context.service.service_name, context.operation.name, response.status_code)
-    if context.service_exception:
-        log.info("AWS %s.%s => %d (%s)", *name, context.service_exception.code)
-    else:
-        log.info("AWS %s.%s => %s", *name)
+    code = context.service_exception.code if context.service_exception else None
+    log_request(log, context.service.service_name, context.operation.name, response.status_code, code)
