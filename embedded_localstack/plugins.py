@@ -13,6 +13,8 @@
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
   call the SQS provider, not two internal requests (patches/events_to_sqs.py).
+- ``localstack.hooks.on_infra_ready`` ``list_moto_methods_once``: LocalStack's moto-backed services
+  dispatch without listing their handler's methods per request (patches/moto_dispatch.py).
 """
 
 import ssl
@@ -143,3 +145,11 @@ def deliver_events_to_sqs_in_process():
     from embedded_localstack.patches.events_to_sqs import on_import
 
     on_import()
+
+
+# Before the ready hooks, whose deploys call the moto-backed services (SES, SSM, IAM).
+@hooks.on_infra_ready(priority=100)
+def list_moto_methods_once():
+    from embedded_localstack.patches.moto_dispatch import list_each_class_once
+
+    list_each_class_once()

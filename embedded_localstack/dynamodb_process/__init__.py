@@ -17,6 +17,8 @@ function ``AWS_ENDPOINT_URL_DYNAMODB`` and ``AWS_ENDPOINT_URL_DYNAMODB_STREAMS``
 from embedded_localstack.dynamodb_process.process import THE_PROCESS, Ended, problem
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS")
+# The account of a request LocalStack passes on (forward.py sets it, server.py reads it): moto's header.
+ACCOUNT_HEADER = "x-moto-account-id"
 
 
 def function_environment(own: dict[str, str]) -> dict[str, str]:
@@ -32,4 +34,4 @@ def function_environment(own: dict[str, str]) -> dict[str, str]:
     return dict.fromkeys(ENDPOINT_VARIABLES, endpoint)
 
 
-__all__ = ["ENDPOINT_VARIABLES", "THE_PROCESS", "function_environment", "problem"]
+__all__ = ["ACCOUNT_HEADER", "ENDPOINT_VARIABLES", "THE_PROCESS", "function_environment", "problem"]

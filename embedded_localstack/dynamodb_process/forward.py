@@ -22,11 +22,11 @@ from localstack.aws.skeleton import DispatchTable, create_dispatch_table
 from localstack.http import Response
 from rolo.request import get_full_raw_path
 
+from embedded_localstack.dynamodb_process import ACCOUNT_HEADER
 from embedded_localstack.dynamodb_process.process import FIX, THE_PROCESS, Ended
 from embedded_localstack.serving.relay import Relay, RelayError
 
 SERVICES = {"dynamodb", "dynamodbstreams"}
-ACCOUNT_HEADER = "x-moto-account-id"
 # Hop-by-hop, or recomputed for the body as sent.
 NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", ACCOUNT_HEADER}
 # The answer when the process is not running: a client error, because SDKs retry 5xx answers (boto3's

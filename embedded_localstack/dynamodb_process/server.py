@@ -30,10 +30,12 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from werkzeug import Request, Response
 
+from embedded_localstack.dynamodb_process import ACCOUNT_HEADER
+from embedded_localstack.patches.moto_dispatch import list_each_class_once
 from embedded_localstack.serving.server import Listener
 
 HOST = "127.0.0.1"
-ACCOUNT_HEADER = "x-moto-account-id"
+ACCOUNT_ENVIRON_KEY = "HTTP_" + ACCOUNT_HEADER.upper().replace("-", "_")  # as WSGI names the header
 STREAMS_TARGET_PREFIX = "DynamoDBStreams_"
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 ONE_OPERATION_AT_A_TIME = threading.Lock()
@@ -41,17 +43,16 @@ ONE_OPERATION_AT_A_TIME = threading.Lock()
 MAX_REQUEST_BYTES = 16 * 2**20
 
 
-def account_of(request: Request) -> str:
-    match = ACCESS_KEY.search(request.headers.get("Authorization", ""))
+def account_of(authorization: str) -> str:
+    match = ACCESS_KEY.search(authorization)
     return get_account_id_from_access_key_id(match.group(1) if match else "")
 
 
 def application(environ, start_response):
+    # werkzeug's request headers are read-only: the account goes in through the WSGI environment.
+    if ACCOUNT_ENVIRON_KEY not in environ:
+        environ[ACCOUNT_ENVIRON_KEY] = account_of(environ.get("HTTP_AUTHORIZATION", ""))
     request = Request(environ)
-    if ACCOUNT_HEADER not in request.headers:
-        # werkzeug's request headers are read-only: the account goes in through the WSGI environment.
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account_of(request)
-        request = Request(environ)
     streams = request.headers.get("X-Amz-Target", "").startswith(STREAMS_TARGET_PREFIX)
     handler = DynamoDBStreamsHandler if streams else DynamoHandler
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
@@ -79,6 +80,7 @@ def _exit_when_stdin_closes() -> None:
 
 
 def main(argv: list[str]) -> None:
+    list_each_class_once()  # moto's dispatch, about half its CPU per GetItem (patches/moto_dispatch.py)
     # serving/'s, as LocalStack's gateway: kept-alive connections, so LocalStack's forwarding and each
     # function's SDK reuse theirs (werkzeug's server closed each one after its answer); no access log.
     server = Listener(application, [(HOST, int(argv[0]))])

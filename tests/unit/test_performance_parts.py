@@ -13,7 +13,7 @@ import pytest
 from embedded_localstack import eventually
 from embedded_localstack.executor import code_watch, log_events
 from embedded_localstack.executor.memory import tree_rss_mb
-from embedded_localstack.patches import catalog_cache, events_to_sqs, lambda_metrics, sqs_wake
+from embedded_localstack.patches import catalog_cache, events_to_sqs, lambda_metrics, moto_dispatch, sqs_wake
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 from infra import long_poll
 
@@ -367,3 +367,83 @@ def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_wind
     assert sqs_poller(None, monkeypatch).maximum_batching_window == 20, "the receive waits for the first message"
     assert sqs_poller(0, monkeypatch).maximum_batching_window == 20
     assert sqs_poller(5, monkeypatch).maximum_batching_window == 5, "a batch is still held for its window"
+
+
+@pytest.fixture
+def moto_listing_restored():
+    from moto.core import responses
+
+    listing = responses.method_names_from_class
+    yield
+    responses.method_names_from_class = listing
+
+
+def test_moto_lists_a_handler_class_once_and_answers_as_before(moto_listing_restored):
+    """The patch applies to the moto installed (its call_action makes the call it replaces), lists each
+    class once, and says yes and no for the same names as moto's own listing."""
+    from moto.core import responses
+    from moto.core.utils import method_names_from_class as moto_listing
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert moto_dispatch.list_each_class_once()
+    assert moto_dispatch.list_each_class_once()  # a second time changes nothing
+    names = responses.method_names_from_class(DynamoHandler)
+    assert names is responses.method_names_from_class(DynamoHandler)  # listed once
+    for name in moto_listing(DynamoHandler):
+        assert name in names
+    for name in ("get_item", "update_item", "transact_write_items"):
+        assert name in names
+    for name in ("", "no_such_action", "GetItem", "__dict__"):
+        assert name not in names
+
+
+def test_a_method_added_after_the_first_listing_is_found(moto_listing_restored):
+    from moto.core import responses
+    from moto.core.responses import BaseResponse
+
+    class Handler(BaseResponse):
+        def first(self):
+            return "first"
+
+    assert moto_dispatch.list_each_class_once()
+    assert "first" in responses.method_names_from_class(Handler)
+    assert "second" not in responses.method_names_from_class(Handler)
+    Handler.second = lambda self: "second"
+    assert "second" in responses.method_names_from_class(Handler)
+
+
+def test_the_dynamodb_process_answers_through_moto_listing_each_class_once(moto_listing_restored):
+    """A GetItem reaches moto's handler through the listing made once (and finds its item)."""
+    import io
+    import json
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    from embedded_localstack.dynamodb_process import server
+
+    assert moto_dispatch.list_each_class_once()
+    auth = "AWS4-HMAC-SHA256 Credential=test/20261206/us-east-1/dynamodb/aws4_request, Signature=x"
+
+    def call(operation: str, body: dict) -> tuple[str, dict]:
+        data = json.dumps(body).encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
+            "CONTENT_LENGTH": str(len(data)), "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "HTTP_HOST": "127.0.0.1:1", "HTTP_X_AMZ_TARGET": f"DynamoDB_20120810.{operation}", "HTTP_AUTHORIZATION": auth,
+        }  # fmt: skip
+        status = []
+        answer = b"".join(server.application(environ, lambda s, h, e=None: status.append(s)))
+        return status[0], json.loads(answer or b"{}")
+
+    table = f"listing-{os.getpid()}-{time.monotonic_ns()}"
+    key = {"k": {"S": "a"}}
+    schema = {"KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    schema["AttributeDefinitions"] = [{"AttributeName": "k", "AttributeType": "S"}]
+    assert call("CreateTable", {"TableName": table, **schema})[0] == "200 OK"
+    assert call("PutItem", {"TableName": table, "Item": key | {"v": {"S": "x"}}})[0] == "200 OK"
+    assert call("GetItem", {"TableName": table, "Key": key}) == ("200 OK", {"Item": key | {"v": {"S": "x"}}})
+    assert DynamoHandler in responses.method_names_from_class.listed
+    status, answer = call("NoSuchOperation", {"TableName": table})
+    assert not status.startswith("200"), answer
