@@ -104,11 +104,12 @@ def mark_present_images_as_pulled() -> list[str]:
     image is cached: the function goes to Failed. Online, `make up` has just pulled them.
     Internals of LocalStack 4.14.0, pinned: tests/unit/test_docker_mode.py fails if they change."""
     from localstack import config
+
+    if config.LAMBDA_RUNTIME_EXECUTOR not in ("", "docker"):
+        return []  # embedded mode: no containers, nothing is pulled (nor the Docker executor imported, 40 ms)
     from localstack.services.lambda_.invocation import docker_runtime_executor as executor
     from localstack.utils.container_utils.container_client import ContainerException
 
-    if config.LAMBDA_RUNTIME_EXECUTOR not in ("", "docker"):
-        return []  # embedded mode: no containers, nothing is pulled
     marked = []
     for image, platform in runtime_images():
         try:

@@ -9,8 +9,6 @@ import json
 import os
 import socket
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -217,6 +215,11 @@ class Instance:
         return tail(self.log_file, lines)
 
     def init_status(self) -> dict | None:
+        # Imported here, not at the top: `up` starts LocalStack before it first asks (urllib.request and
+        # what it imports were a fifth of the CLI's time before LocalStack's start).
+        import urllib.error
+        import urllib.request
+
         try:
             with urllib.request.urlopen(f"{self.url}/_localstack/init/ready", timeout=2) as response:
                 return json.load(response)
