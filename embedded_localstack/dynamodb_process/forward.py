@@ -35,6 +35,11 @@ NOT_RUNNING = {"code": "DynamoDBProcessNotRunning", "status_code": 400}
 # What a forwarded success leaves as the service response: nothing downstream reads DynamoDB's (LocalStack's
 # own DynamoDB provider, which would, is not loaded).
 FORWARDED = {"Forwarded": "the DynamoDB process's answer, passed on unparsed"}
+# How long a forwarded request waits for the process's answer (a silence that long, not the whole answer):
+# longer than any SDK waits (botocore's read timeout is 60 s) and than any one operation takes, so it
+# ends only a wait on a process that stopped answering (stopped, or stuck), which would otherwise hold
+# the gateway's thread, and the client's connection, for good. The chain then answers the error.
+ANSWER_TIMEOUT_SECONDS = 120
 # In the WSGI environment: the reason a request sent straight to the process (shortcut.py) got no answer.
 # It may have been acted on, so the chain answers with the error instead of sending it again.
 RELAY_FAILED = "embedded.dynamodb_relay_failed"
@@ -98,7 +103,7 @@ def _not_answered(reason: str) -> str:
 @functools.cache
 def relay(endpoint: str) -> Relay:
     address = urlsplit(endpoint)
-    return Relay(address.hostname, address.port)
+    return Relay(address.hostname, address.port, timeout=ANSWER_TIMEOUT_SECONDS)
 
 
 def forward_every_operation(provider) -> DispatchTable:

@@ -207,3 +207,39 @@ def test_interim_answers_are_passed_over_and_the_connection_stays_in_step():
             assert headers == [(b"Content-Length", str(len(body)).encode()), (b"X-N", str(i).encode())]
     finally:
         listening.close()
+
+
+def test_a_server_that_never_answers_is_an_error_once_the_timeout_passes_and_is_not_asked_again():
+    listening = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+    hang_up = threading.Event()
+
+    def serve():
+        while True:
+            try:
+                sock, _ = listening.accept()
+            except OSError:
+                return
+            with sock:
+                received.append(sock.recv(65536))
+                hang_up.wait(DEADLINE_SECONDS)  # read, acted on perhaps, and silent
+
+    threading.Thread(target=serve, daemon=True).start()
+    relay = Relay("127.0.0.1", listening.getsockname()[1], timeout=0.2)
+    try:
+        with pytest.raises(RelayError, match="did not answer"):
+            relay.request("POST", "/", [], b"once")
+        assert len(received) == 1 and received[0].endswith(b"once")
+    finally:
+        hang_up.set()
+        listening.close()
+
+
+def test_dynamodb_requests_wait_for_an_answer_longer_than_an_sdk_but_not_for_ever():
+    from botocore.config import Config
+
+    from embedded_localstack.dynamodb_process import forward
+
+    timeout = forward.relay("http://127.0.0.1:9").timeout
+    assert timeout == forward.ANSWER_TIMEOUT_SECONDS
+    assert Config().read_timeout < timeout < float("inf")
