@@ -1,4 +1,4 @@
-"""The two LocalStack plugins of the embedded mode, registered as entry points in pyproject.toml.
+"""The embedded mode's LocalStack plugins, registered as entry points in pyproject.toml.
 
 - ``localstack.lambda.runtime_executor`` ``local-process``: Lambda environments as local processes.
 - ``localstack.aws.provider`` ``dynamodb:moto`` and ``dynamodbstreams:moto``: DynamoDB served by moto

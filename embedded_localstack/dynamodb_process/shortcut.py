@@ -15,6 +15,7 @@ Everything else goes through the chain as before (``forward.forward_early``): an
 plain (serving/plain.py says what plain is), and an operation the API does not have.
 """
 
+import functools
 import json
 from http import HTTPStatus
 
@@ -36,11 +37,14 @@ def straight_through(app):
     """The WSGI application ``app`` (LocalStack's gateway), with plain DynamoDB requests answered by the
     process. Needs server.py's environ (``rolo.headers``: the headers as the client wrote them)."""
     names = local_names()
-    operations = {prefix: set(load_service(service).operation_names) for prefix, service in SERVICES.items()}
 
     def serve(environ: dict, start_response):
         prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
-        if operation not in operations.get(prefix, ()) or not is_plain(environ, names, SIGNING_NAME):
+        if (
+            prefix not in SERVICES
+            or operation not in operations(SERVICES[prefix])
+            or not is_plain(environ, names, SIGNING_NAME)
+        ):
             return app(environ, start_response)
         access_key = extract_access_key_id_from_auth_header({"Authorization": environ["HTTP_AUTHORIZATION"]})
         if not access_key:
@@ -72,6 +76,12 @@ def straight_through(app):
         return [answer]
 
     return serve
+
+
+@functools.cache
+def operations(service: str) -> frozenset[str]:
+    """The API's operations, read from its model on the first request (not at LocalStack's start)."""
+    return frozenset(load_service(service).operation_names)
 
 
 def _log(service: str, operation: str, status: int, answer: bytes) -> None:

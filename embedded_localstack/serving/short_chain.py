@@ -23,8 +23,10 @@ underscore (which the server reads as the dashed one, and LocalStack's parser do
 request until SQS is loaded (the chain loads it, on its first request).
 """
 
+import functools
 import logging
 
+from botocore.model import ServiceModel
 from localstack.aws import handlers
 from localstack.aws.api import RequestContext
 from localstack.aws.api.core import ServiceOperation
@@ -47,15 +49,13 @@ def shorter_for_sqs(gateway, app):
     shorter chain over ``gateway``'s router (the providers LocalStack loaded). Needs server.py's
     environ (``rolo.headers``)."""
     names = local_names()
-    service = load_service(SERVICE)
-    operations = set(service.operation_names)
     router = gateway.service_request_router
     loaded = ServiceOperation(SERVICE, "GetQueueUrl")
 
     def name_the_service(chain: HandlerChain, context: RequestContext, response: Response):
         # The whole chain's parse_service_name, for the one service that can reach here.
-        context.service = service
-        context.protocol = determine_aws_protocol(context.request, service)
+        context.service = model()
+        context.protocol = determine_aws_protocol(context.request, context.service)
 
     short = WsgiGateway(
         Gateway(
@@ -85,10 +85,10 @@ def shorter_for_sqs(gateway, app):
         prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
         if (
             prefix != TARGET_PREFIX
-            or operation not in operations
+            or loaded not in router.handlers  # SQS is loaded (it read its model then)
+            or operation not in operations()
             or not environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json-")
-            or loaded not in router.handlers
-            or not is_plain(environ, names, service.signing_name)
+            or not is_plain(environ, names, model().signing_name)
             # the server reads X_Amz_Target as X-Amz-Target (as any WSGI server does), the parser does not
             or any(b"_" in name for name, _ in environ["rolo.headers"])
         ):
@@ -96,6 +96,18 @@ def shorter_for_sqs(gateway, app):
         return short(environ, start_response)
 
     return serve
+
+
+@functools.cache
+def model() -> ServiceModel:
+    """SQS's model, read on the first plain request, not at LocalStack's start (load_service reads it anew
+    at each call)."""
+    return load_service(SERVICE)
+
+
+@functools.cache
+def operations() -> frozenset[str]:
+    return frozenset(model().operation_names)
 
 
 def log_line(chain: HandlerChain, context: RequestContext, response: Response):
