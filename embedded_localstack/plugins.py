@@ -9,6 +9,8 @@
   server (serving/).
 - ``localstack.hooks.on_runtime_create`` ``validate_openapi_on_use``: LocalStack's OpenAPI validation
   imported only when switched on (patches/openapi_validation.py).
+- ``localstack.hooks.on_runtime_create`` ``hand_over_the_gil_sooner``: LocalStack's threads take turns
+  every millisecond (patches/gil_switch.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
@@ -128,6 +130,13 @@ def validate_openapi_on_use():
     from embedded_localstack.patches.openapi_validation import validate_on_use
 
     validate_on_use()
+
+
+@hooks.on_runtime_create()
+def hand_over_the_gil_sooner():
+    from embedded_localstack.patches.gil_switch import hand_over_sooner
+
+    hand_over_sooner()
 
 
 # Before the other ready hooks: the init scripts (ready.d) load services and deploy while they run.

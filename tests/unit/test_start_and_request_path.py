@@ -13,17 +13,30 @@ from importlib.metadata import entry_points, version
 import pytest
 
 from embedded_localstack import plugins
-from embedded_localstack.patches import gc_freeze, localstack_pin, openapi_validation
+from embedded_localstack.patches import gc_freeze, gil_switch, localstack_pin, openapi_validation
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 
 def test_the_hooks_are_registered_with_localstack():
-    hooks = {
-        "localstack.hooks.on_runtime_create": plugins.validate_openapi_on_use,
-        "localstack.hooks.on_infra_ready": plugins.freeze_what_is_loaded,
-    }
-    for group, hook in hooks.items():
-        assert any(entry.load() is hook for entry in entry_points(group=group)), group
+    hooks = [
+        ("localstack.hooks.on_runtime_create", plugins.validate_openapi_on_use),
+        ("localstack.hooks.on_runtime_create", plugins.hand_over_the_gil_sooner),
+        ("localstack.hooks.on_infra_ready", plugins.freeze_what_is_loaded),
+        ("localstack.hooks.on_infra_ready", plugins.deliver_events_to_sqs_in_process),
+        ("localstack.hooks.on_infra_ready", plugins.list_moto_methods_once),
+    ]
+    for group, hook in hooks:
+        assert any(entry.load() is hook for entry in entry_points(group=group)), (group, hook.__name__)
+
+
+def test_localstack_threads_take_turns_every_millisecond():
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # CPython's default
+        gil_switch.hand_over_sooner()
+        assert sys.getswitchinterval() == pytest.approx(gil_switch.SWITCH_INTERVAL_SECONDS) == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_openapi_validation_patch_is_pinned_to_the_installed_localstack():
