@@ -40,7 +40,8 @@ FORWARDED = {"Forwarded": "the DynamoDB process's answer, passed on unparsed"}
 # ends only a wait on a process that stopped answering (stopped, or stuck), which would otherwise hold
 # the gateway's thread, and the client's connection, for good. The chain then answers the error.
 ANSWER_TIMEOUT_SECONDS = 120
-# In the WSGI environment: the reason a request sent straight to the process (shortcut.py) got no answer.
+# In the WSGI environment: what to tell the client whose request, sent straight to the process
+# (shortcut.py), got no answer (not_answered).
 # It may have been acted on, so the chain answers with the error instead of sending it again.
 RELAY_FAILED = "embedded.dynamodb_relay_failed"
 
@@ -56,7 +57,7 @@ def _answer(context: RequestContext, response: Response) -> None:
     """The request to the process; its answer into ``response``."""
     request = context.request
     if failed := request.environ.get(RELAY_FAILED):
-        raise CommonServiceException(message=_not_answered(failed), **NOT_RUNNING)
+        raise CommonServiceException(message=failed, **NOT_RUNNING)
     if request.method == "HEAD":  # answered with a Content-Length and no body, which the relay would wait for
         raise CommonServiceException(code="BadRequest", message="DynamoDB answers POST requests", status_code=400)
     try:
@@ -71,7 +72,7 @@ def _answer(context: RequestContext, response: Response) -> None:
     except ValueError as e:
         raise CommonServiceException(code="BadRequest", message=str(e), status_code=400) from e
     except RelayError as e:
-        raise CommonServiceException(message=_not_answered(str(e)), **NOT_RUNNING) from e
+        raise CommonServiceException(message=not_answered(e), **NOT_RUNNING) from e
     response.status_code = status
     for key, value in answer_headers:
         name = key.decode("latin-1")
@@ -96,8 +97,15 @@ def forwarded_headers(headers: Iterable[tuple[str, str]], account: str) -> list[
     return kept
 
 
-def _not_answered(reason: str) -> str:
-    return f"the DynamoDB process did not answer ({reason}); if it has ended, {FIX}"
+def not_answered(error: RelayError) -> str:
+    """What the client is told when the process did not answer its request."""
+    if isinstance(error.__cause__, TimeoutError):
+        # Busy, not gone: it runs one operation at a time, and this one may still be applied.
+        return (
+            f"the DynamoDB process did not answer within {ANSWER_TIMEOUT_SECONDS} s ({error}); it runs one "
+            "operation at a time, so it may be busy with a long one, and may still apply this request"
+        )
+    return f"the DynamoDB process did not answer ({error}); if it has ended, {FIX}"
 
 
 @functools.cache

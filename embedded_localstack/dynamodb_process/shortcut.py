@@ -62,7 +62,7 @@ def straight_through(app):
             environ["wsgi.input"].seek(0)
             return app(environ, start_response)
         except RelayError as e:  # sent, perhaps acted on: not sent again; the chain answers the error
-            environ[forward.RELAY_FAILED] = str(e)
+            environ[forward.RELAY_FAILED] = forward.not_answered(e)
             environ["wsgi.input"].seek(0)
             return app(environ, start_response)
         _log(SERVICES[prefix], operation, status, answer)

@@ -25,6 +25,7 @@ request until SQS is loaded (the chain loads it, on its first request).
 
 import functools
 import logging
+import threading
 
 from botocore.model import ServiceModel
 from localstack.aws import handlers
@@ -98,11 +99,19 @@ def shorter_for_sqs(gateway, app):
     return serve
 
 
-@functools.cache
+_model: list[ServiceModel] = []
+_reading_the_model = threading.Lock()
+
+
 def model() -> ServiceModel:
-    """SQS's model, read on the first plain request, not at LocalStack's start (load_service reads it anew
-    at each call)."""
-    return load_service(SERVICE)
+    """SQS's model, read on the first plain request, not at LocalStack's start. One object for every
+    request (load_service reads it anew at each call, and LocalStack keeps a parser and a serializer
+    per model object), however many requests come first at once."""
+    if not _model:
+        with _reading_the_model:
+            if not _model:
+                _model.append(load_service(SERVICE))
+    return _model[0]
 
 
 @functools.cache

@@ -243,3 +243,36 @@ def test_dynamodb_requests_wait_for_an_answer_longer_than_an_sdk_but_not_for_eve
     timeout = forward.relay("http://127.0.0.1:9").timeout
     assert timeout == forward.ANSWER_TIMEOUT_SECONDS
     assert Config().read_timeout < timeout < float("inf")
+
+
+def test_the_client_of_a_request_the_process_did_not_answer_in_time_is_told_it_may_still_apply():
+    """A timeout means a busy process (one operation at a time), not an ended one: the client is not
+    told to throw its tables away, and is told the request may still be applied."""
+    from embedded_localstack.dynamodb_process import forward
+
+    listening = socket.create_server(("127.0.0.1", 0))
+    hang_up = threading.Event()
+
+    def serve():
+        for silent in (True, False):
+            sock, _ = listening.accept()
+            with sock:
+                sock.recv(65536)
+                if silent:
+                    hang_up.wait(DEADLINE_SECONDS)
+                # else: hung up on without an answer, as a process that ended
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with pytest.raises(RelayError) as timed_out:
+            Relay("127.0.0.1", listening.getsockname()[1], timeout=0.2).request("POST", "/", [], b"x")
+        hang_up.set()
+        with pytest.raises(RelayError) as ended:
+            Relay("127.0.0.1", listening.getsockname()[1], timeout=DEADLINE_SECONDS).request("POST", "/", [], b"x")
+    finally:
+        hang_up.set()
+        listening.close()
+    busy = forward.not_answered(timed_out.value)
+    assert "may still apply this request" in busy and forward.FIX not in busy
+    gone = forward.not_answered(ended.value)
+    assert forward.FIX in gone and "may still apply" not in gone

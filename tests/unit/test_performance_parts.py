@@ -447,3 +447,16 @@ def test_the_dynamodb_process_answers_through_moto_listing_each_class_once(moto_
     assert DynamoHandler in responses.method_names_from_class.listed
     status, answer = call("NoSuchOperation", {"TableName": table})
     assert not status.startswith("200"), answer
+
+
+def test_moto_without_its_sources_is_left_as_it_is(moto_listing_restored, monkeypatch):
+    from moto.core import responses
+
+    listing = responses.method_names_from_class
+
+    def no_source(obj):
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(moto_dispatch.inspect, "getsource", no_source)
+    assert not moto_dispatch.list_each_class_once()
+    assert responses.method_names_from_class is listing

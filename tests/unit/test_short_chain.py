@@ -236,3 +236,32 @@ def test_while_localstack_stops_or_logs_at_debug_the_whole_chain_answers(server,
                 log.setLevel(logging.NOTSET)
     assert not provider.calls
     assert post(server, PLAIN)[1] and provider.calls
+
+
+def test_the_first_requests_at_once_share_one_model_of_sqs(monkeypatch):
+    """Read on the first request, once however many arrive together: LocalStack keeps a parser and a
+    serializer per model object."""
+    import threading
+
+    reads = []
+
+    def read(service):
+        reads.append((service, short_chain._reading_the_model.locked()))  # read by one thread at a time
+        return object()
+
+    monkeypatch.setattr(short_chain, "_model", [])
+    monkeypatch.setattr(short_chain, "load_service", read)
+    start = threading.Barrier(16)
+    models = []
+
+    def first_request():
+        start.wait()
+        models.append(short_chain.model())
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [("sqs", True)]
+    assert len(models) == 16 and all(model is models[0] for model in models)
