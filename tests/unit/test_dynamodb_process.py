@@ -150,3 +150,16 @@ def test_input_the_server_cannot_take_gets_a_dynamodb_json_error_and_it_keeps_se
     assert "json" in answer.headers["Content-Type"]
     assert json.loads(answer.text)["__type"].startswith("com.amazonaws.dynamodb.v20120810#")
     assert ":table/" in create_table("test"), "and the next request is served"
+
+
+@pytest.mark.parametrize("target", ["DynamoDB_20120810.ListTables", "DynamoDBStreams_20120810.ListStreams"])
+def test_an_answer_carries_dynamodbs_content_type_once_and_its_exact_length(target):
+    answer = Client(server.application).post(
+        "/", data=b"{}", headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers.getlist("Content-Type") == ["application/x-amz-json-1.0"]
+    assert answer.headers.getlist("Content-Length") == [str(len(answer.data))]
+    if target.startswith("DynamoDB_"):  # moto's own headers kept (its Streams handler sets none)
+        assert answer.headers["x-amzn-requestid"] and answer.headers["x-amz-crc32"]
+    assert isinstance(json.loads(answer.data), dict)
