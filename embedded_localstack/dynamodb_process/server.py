@@ -73,7 +73,8 @@ def application(environ, start_response):
 
 def _answer(start_response, status: int, headers: dict, body: str | bytes) -> list[bytes]:
     """moto's answer as the client gets it, with DynamoDB's content type. Written out here rather than
-    through a werkzeug Response: about a fifth of this process's CPU for a GetItem, outside moto."""
+    through a werkzeug Response, which took about 40 of the 170 microseconds this application spent on
+    a GetItem."""
     data = body.encode() if isinstance(body, str) else body
     head = [(name, str(value)) for name, value in headers.items() if name.lower() not in OWN_HEADERS]
     head += [CONTENT_TYPE, ("Content-Length", str(len(data)))]
