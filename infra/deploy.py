@@ -7,11 +7,12 @@ python -m infra.deploy [--destroy]   (make deploy, make destroy)"""
 import argparse
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
 
 from infra import settings
-from infra.model import Stack
+from infra.model import Stack, Table
 from infra.reconcilers import apigateway, dynamodb, events, iam, lambda_, s3, ses, sqs, ssm
 from infra.stack import STACK
 from infra.target import Target, log
@@ -36,14 +37,21 @@ def deploy(stack: Stack = STACK, target: Target | None = None) -> None:
     started = time.monotonic()
     log(f"deploying to {settings.require_local_endpoint()} in {settings.REGION}")
     target = target or Target()
-    for table in stack.tables:
-        dynamodb.ensure_table(target, table)
-    for queue in stack.queues:
-        sqs.ensure_queue(target, queue)
-    queue_urls = {queue.name: target.queue_url(queue.name) for queue in stack.queues}
-    for sender in stack.email_senders:
-        ses.ensure_sender(target, sender)
-    secrets = {secret.name: ssm.ensure_secret(target, secret) for secret in stack.secrets}
+    # The tables on a thread of their own, beside the queues, senders and secrets, which do not need them:
+    # LocalStack answers those while the first DynamoDB call waits for the DynamoDB process to start
+    # (embedded mode, on the other core) or for DynamoDB Local (Docker mode). `make up` with the shop,
+    # eight interleaved pairs: the deploy took 5.5/3.8/3.7/4.0/4.6/4.2/4.6/4.2 s with the tables first,
+    # 3.5/3.1/2.9/3.3/3.7/4.1/3.8/4.3 s with them beside.
+    target.client("dynamodb")  # created here: boto3's default session is not for two threads at once
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deploy-tables") as beside:
+        tables = beside.submit(_ensure_tables, target, stack.tables)
+        for queue in stack.queues:
+            sqs.ensure_queue(target, queue)
+        queue_urls = {queue.name: target.queue_url(queue.name) for queue in stack.queues}
+        for sender in stack.email_senders:
+            ses.ensure_sender(target, sender)
+        secrets = {secret.name: ssm.ensure_secret(target, secret) for secret in stack.secrets}
+        tables.result()  # the tables' failure, if any, is the deploy's
     for function in stack.functions:
         lambda_.ensure_function(target, function, iam.ensure_role(target, function), queue_urls, secrets)
     for function in stack.functions:
@@ -68,6 +76,11 @@ def deploy(stack: Stack = STACK, target: Target | None = None) -> None:
     for subscription in stack.subscriptions:
         lambda_.ensure_subscription(target, subscription)
     log(f"done in {time.monotonic() - started:.1f} s")
+
+
+def _ensure_tables(target: Target, tables: tuple[Table, ...]) -> None:
+    for table in tables:
+        dynamodb.ensure_table(target, table)
 
 
 def destroy(stack: Stack = STACK, target: Target | None = None) -> None:

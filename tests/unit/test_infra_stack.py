@@ -119,3 +119,36 @@ def test_destroying_covers_every_kind_of_resource_the_stack_holds():
     # the secrets its functions name.
     kinds = {f.name for f in dataclasses.fields(STACK)} | {"secrets"}
     assert {kind for kind, _ in TEARDOWN} | {"notifications"} == kinds
+
+
+def test_a_table_that_fails_fails_the_deploy_before_any_function_is_created(monkeypatch):
+    """The tables are created beside the queues, senders and secrets (on a thread): their failure is still
+    the deploy's, and nothing that comes after them starts."""
+    import threading
+
+    from infra import deploy
+
+    class Unreachable(Exception):
+        pass
+
+    done, functions = [], []
+
+    def failing_table(target, table):
+        assert threading.current_thread() is not threading.main_thread()
+        raise Unreachable(table.name)
+
+    class Target:
+        def client(self, service):
+            return object()
+
+        def queue_url(self, name):
+            return f"http://queue/{name}"
+
+    monkeypatch.setattr(deploy.dynamodb, "ensure_table", failing_table)
+    monkeypatch.setattr(deploy.sqs, "ensure_queue", lambda target, queue: done.append(queue.name))
+    monkeypatch.setattr(deploy.ses, "ensure_sender", lambda target, sender: done.append(sender))
+    monkeypatch.setattr(deploy.ssm, "ensure_secret", lambda target, secret: done.append(secret.name))
+    monkeypatch.setattr(deploy.lambda_, "ensure_function", lambda *args: functions.append(args))
+    with pytest.raises(Unreachable):
+        deploy.deploy(target=Target())
+    assert done and not functions
