@@ -24,7 +24,6 @@ import os
 import re
 import sys
 import threading
-from http import HTTPStatus
 
 from localstack.aws.accounts import get_account_id_from_access_key_id
 from moto.dynamodb.responses import DynamoHandler
@@ -33,6 +32,7 @@ from werkzeug import Request
 
 from embedded_localstack.dynamodb_process import ACCOUNT_HEADER
 from embedded_localstack.patches.moto_dispatch import list_each_class_once
+from embedded_localstack.serving.answer import status_line
 from embedded_localstack.serving.server import Listener
 
 HOST = "127.0.0.1"
@@ -43,7 +43,6 @@ ONE_OPERATION_AT_A_TIME = threading.Lock()
 # Both APIs speak AWS's JSON 1.0 protocol, and DynamoDB answers with its content type.
 CONTENT_TYPE = ("Content-Type", "application/x-amz-json-1.0")
 OWN_HEADERS = {"content-type", "content-length"}  # what _answer writes itself
-STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 # DynamoDB's largest request (BatchWriteItem) is 16 MB; anything larger is refused before moto parses it.
 MAX_REQUEST_BYTES = 16 * 2**20
 
@@ -78,7 +77,7 @@ def _answer(start_response, status: int, headers: dict, body: str | bytes) -> li
     data = body.encode() if isinstance(body, str) else body
     head = [(name, str(value)) for name, value in headers.items() if name.lower() not in OWN_HEADERS]
     head += [CONTENT_TYPE, ("Content-Length", str(len(data)))]
-    start_response(STATUS_LINES.get(status) or f"{status} Unknown", head)
+    start_response(status_line(status), head)
     return [data]
 
 

@@ -17,7 +17,6 @@ plain (serving/plain.py says what plain is), and an operation the API does not h
 
 import functools
 import json
-from http import HTTPStatus
 
 from localstack.aws.accounts import get_account_id_from_access_key_id
 from localstack.aws.spec import load_service
@@ -25,6 +24,7 @@ from localstack.utils.aws.request_context import extract_access_key_id_from_auth
 
 from embedded_localstack.dynamodb_process import forward
 from embedded_localstack.dynamodb_process.process import THE_PROCESS, Ended
+from embedded_localstack.serving.answer import status_line
 from embedded_localstack.serving.plain import REQUEST_LOG, is_plain, local_names, log_request
 from embedded_localstack.serving.relay import RelayError
 
@@ -72,7 +72,7 @@ def straight_through(app):
             if name.lower().decode("latin-1") not in forward.NOT_FORWARDED
         ]
         head.append(("Content-Length", str(len(answer))))
-        start_response(f"{status} {_phrase(status)}", head)
+        start_response(status_line(status), head)
         return [answer]
 
     return serve
@@ -93,10 +93,3 @@ def _log(service: str, operation: str, status: int, answer: bytes) -> None:
     except (ValueError, AttributeError):
         code = ""
     log_request(REQUEST_LOG, service, operation, status, code or "unknown error")
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"

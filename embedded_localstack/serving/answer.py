@@ -3,9 +3,16 @@ chunked, or until the connection closes."""
 
 import time
 from email.utils import formatdate
+from http import HTTPStatus
 
 # Answers that never have a body (RFC 9110).
 NO_BODY = {204, 304}
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+def status_line(status: int) -> str:
+    """The WSGI status line of a numeric status ("200 OK"); a status without a standard phrase is Unknown."""
+    return STATUS_LINES.get(status) or f"{status} Unknown"
 
 
 class Closed(Exception):

@@ -459,3 +459,11 @@ def test_a_connection_without_a_thread_is_dropped_and_accepting_goes_on(monkeypa
         assert closed_by_server(sock)
     assert refused
     assert_still_serving(listener)
+
+
+def test_a_status_line_has_the_standard_phrase_or_says_unknown():
+    from embedded_localstack.serving.answer import status_line
+
+    assert status_line(200) == "200 OK"
+    assert status_line(404) == "404 Not Found"
+    assert status_line(599) == "599 Unknown"
