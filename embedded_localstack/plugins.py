@@ -11,6 +11,10 @@
   imported only when switched on (patches/openapi_validation.py).
 - ``localstack.hooks.on_runtime_create`` ``hand_over_the_gil_sooner``: LocalStack's threads take turns
   every millisecond (patches/gil_switch.py).
+- ``localstack.hooks.on_runtime_create`` ``read_region_lists_once``: which regions a service is in, read
+  once per process, not through a new boto3 Session each time (patches/region_lists.py).
+- ``localstack.hooks.on_runtime_create`` ``compile_url_builders_on_use``: werkzeug compiles a routing
+  rule's URL builders on first use, not as the rule is bound (patches/url_builders.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
@@ -137,6 +141,22 @@ def hand_over_the_gil_sooner():
     from embedded_localstack.patches.gil_switch import hand_over_sooner
 
     hand_over_sooner()
+
+
+# Before anything asks which regions a service is in: LocalStack's stores and region check, moto's EC2.
+@hooks.on_runtime_create()
+def read_region_lists_once():
+    from embedded_localstack.patches.region_lists import read_once
+
+    read_once()
+
+
+# Before the gateway's router binds its rules.
+@hooks.on_runtime_create()
+def compile_url_builders_on_use():
+    from embedded_localstack.patches.url_builders import compile_on_first_use
+
+    compile_on_first_use()
 
 
 # Before the other ready hooks: the init scripts (ready.d) load services and deploy while they run.

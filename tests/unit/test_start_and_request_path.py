@@ -8,12 +8,21 @@ import inspect
 import logging
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import entry_points, version
 
 import pytest
 
 from embedded_localstack import plugins
-from embedded_localstack.patches import gc_freeze, gil_switch, localstack_pin, openapi_validation
+from embedded_localstack.patches import (
+    gc_freeze,
+    gil_switch,
+    localstack_pin,
+    openapi_validation,
+    region_lists,
+    url_builders,
+)
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 
 
@@ -21,6 +30,8 @@ def test_the_hooks_are_registered_with_localstack():
     hooks = [
         ("localstack.hooks.on_runtime_create", plugins.validate_openapi_on_use),
         ("localstack.hooks.on_runtime_create", plugins.hand_over_the_gil_sooner),
+        ("localstack.hooks.on_runtime_create", plugins.read_region_lists_once),
+        ("localstack.hooks.on_runtime_create", plugins.compile_url_builders_on_use),
         ("localstack.hooks.on_infra_ready", plugins.freeze_what_is_loaded),
         ("localstack.hooks.on_infra_ready", plugins.deliver_events_to_sqs_in_process),
         ("localstack.hooks.on_infra_ready", plugins.list_moto_methods_once),
@@ -136,3 +147,122 @@ def test_on_another_localstack_a_patch_changes_nothing_and_says_so(patch, monkey
         assert patch() is False
 
     assert "patches LocalStack 4.14.0, not 99.0.0" in caplog.text
+
+
+@pytest.fixture
+def region_table(monkeypatch):
+    """The region table installed for this test only, empty, counting what it asks botocore."""
+    import boto3.session
+
+    monkeypatch.setattr(boto3.session.Session, "get_available_regions", boto3.session.Session.get_available_regions)
+    monkeypatch.setattr(region_lists, "_ANSWERS", {})
+    monkeypatch.setattr(region_lists, "_SHARED", [])
+    asked = []
+    original = region_lists._ORIGINAL
+
+    def counted(session, *question):
+        asked.append((session, question))
+        return original(session, *question)
+
+    monkeypatch.setattr(region_lists, "_ORIGINAL", counted)
+    return asked
+
+
+def test_which_regions_a_service_is_in_is_read_once_per_process_and_answers_as_botocore(region_table):
+    import boto3.session
+
+    botocore_answers = {
+        partition: boto3.session.Session().get_available_regions("sqs", partition_name=partition)
+        for partition in ("aws", "aws-us-gov")
+    }
+    region_lists.read_once()
+    region_lists.read_once()  # idempotent
+
+    first = boto3.session.Session().get_available_regions("sqs")
+    first.append("mutated-by-its-caller")
+    answers = {
+        partition: boto3.session.Session().get_available_regions("sqs", partition_name=partition)
+        for partition in ("aws", "aws-us-gov")
+    }
+
+    assert answers == botocore_answers and "us-east-1" in answers["aws"]
+    assert [question for _, question in region_table] == [("sqs", "aws", False), ("sqs", "aws-us-gov", False)]
+    assert len({id(session) for session, _ in region_table}) == 1, "through one shared Session"
+
+
+def test_regions_asked_from_many_threads_at_once_are_read_once(region_table):
+    import boto3.session
+
+    region_lists.read_once()
+    barrier = threading.Barrier(8)
+
+    def ask():
+        session = boto3.session.Session()
+        barrier.wait()
+        return session.get_available_regions("sns")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: ask(), range(8)))
+
+    assert all(answer == answers[0] for answer in answers) and "eu-west-1" in answers[0]
+    assert [question for _, question in region_table] == [("sns", "aws", False)]
+
+
+def test_a_session_reading_botocore_data_from_elsewhere_asks_botocore_each_time(region_table, tmp_path):
+    import boto3.session
+    import botocore.session
+
+    region_lists.read_once()
+    boto3.session.Session().get_available_regions("sqs")
+    elsewhere = botocore.session.get_session()
+    elsewhere.set_config_variable("data_path", str(tmp_path))
+    session = boto3.session.Session(botocore_session=elsewhere)
+
+    for _ in range(2):
+        assert "us-east-1" in session.get_available_regions("sqs")
+
+    assert [asker for asker, _ in region_table][1:] == [session, session]
+
+
+def _urls_built() -> list:
+    from werkzeug.routing import Map, Rule
+
+    adapter = Map(
+        [
+            Rule("/kb/<int:id>", endpoint="kb"),
+            Rule("/static/about", endpoint="about"),
+            Rule("/p/<path:rest>", endpoint="p", defaults={"x": "1"}),
+        ]
+    ).bind("example.org", "/")
+    return [
+        adapter.match("/kb/7"),
+        adapter.build("kb", {"id": 42}),
+        adapter.build("kb", {"id": 42, "page": 3}),
+        adapter.build("about"),
+        adapter.build("p", {"rest": "a/b c"}),
+        adapter.build("kb", {"id": 1}, force_external=True),
+    ]
+
+
+def test_a_rules_url_builders_are_compiled_on_first_use_and_build_what_werkzeug_builds(monkeypatch):
+    from werkzeug.routing import Map, Rule
+
+    monkeypatch.setattr(Rule, "_compile_builder", Rule._compile_builder)
+    werkzeug_urls = _urls_built()
+    compiled = []
+    original = url_builders._ORIGINAL
+    monkeypatch.setattr(
+        url_builders,
+        "_ORIGINAL",
+        lambda rule, unknown: compiled.append((rule.rule, unknown)) or original(rule, unknown),
+    )
+    url_builders.compile_on_first_use()
+
+    adapter = Map([Rule(f"/r{n}/<name>", endpoint=f"r{n}") for n in range(50)]).bind("example.org", "/")
+    assert adapter.match("/r7/x") == ("r7", {"name": "x"})
+    assert compiled == [], "bound and matched: no builder compiled"
+
+    assert adapter.build("r7", {"name": "y"}) == "/r7/y"
+    assert adapter.build("r7", {"name": "z"}) == "/r7/z"
+    assert compiled == [("/r7/<name>", True)], "the one builder used, compiled once"
+    assert _urls_built() == werkzeug_urls
