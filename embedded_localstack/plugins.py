@@ -15,6 +15,8 @@
   once per process, not through a new boto3 Session each time (patches/region_lists.py).
 - ``localstack.hooks.on_runtime_create`` ``compile_url_builders_on_use``: werkzeug compiles a routing
   rule's URL builders on first use, not as the rule is bound (patches/url_builders.py).
+- ``localstack.hooks.on_runtime_create`` ``import_moto_ec2_on_use``: moto's SSM imports moto's EC2 when it
+  first uses it (patches/ssm_ec2.py).
 - ``localstack.hooks.on_infra_ready`` ``freeze_what_is_loaded``: what start and each service load leave
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
@@ -149,6 +151,14 @@ def read_region_lists_once():
     from embedded_localstack.patches.region_lists import read_once
 
     read_once()
+
+
+# Before LocalStack's SSM imports moto's.
+@hooks.on_runtime_create()
+def import_moto_ec2_on_use():
+    from embedded_localstack.patches.ssm_ec2 import import_on_first_use
+
+    import_on_first_use()
 
 
 # Before the gateway's router binds its rules.

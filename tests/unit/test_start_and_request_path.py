@@ -21,6 +21,7 @@ from embedded_localstack.patches import (
     localstack_pin,
     openapi_validation,
     region_lists,
+    ssm_ec2,
     url_builders,
 )
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
@@ -32,6 +33,7 @@ def test_the_hooks_are_registered_with_localstack():
         ("localstack.hooks.on_runtime_create", plugins.hand_over_the_gil_sooner),
         ("localstack.hooks.on_runtime_create", plugins.read_region_lists_once),
         ("localstack.hooks.on_runtime_create", plugins.compile_url_builders_on_use),
+        ("localstack.hooks.on_runtime_create", plugins.import_moto_ec2_on_use),
         ("localstack.hooks.on_infra_ready", plugins.freeze_what_is_loaded),
         ("localstack.hooks.on_infra_ready", plugins.deliver_events_to_sqs_in_process),
         ("localstack.hooks.on_infra_ready", plugins.list_moto_methods_once),
@@ -266,3 +268,46 @@ def test_a_rules_url_builders_are_compiled_on_first_use_and_build_what_werkzeug_
     assert adapter.build("r7", {"name": "z"}) == "/r7/z"
     assert compiled == [("/r7/<name>", True)], "the one builder used, compiled once"
     assert _urls_built() == werkzeug_urls
+
+
+# In a fresh interpreter: moto's SSM through moto's own mock, as LocalStack calls it.
+SSM_WITHOUT_EC2 = """
+import sys
+from embedded_localstack.patches import ssm_ec2
+if sys.argv[1] == "another-moto":
+    ssm_ec2.USE = "ec2_backends[account]"  # what this moto's module does not do
+ssm_ec2.import_on_first_use()
+ssm_ec2.import_on_first_use()
+import boto3
+from moto import mock_aws
+with mock_aws():
+    ssm = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    ssm.put_parameter(Name="/p", Value="v", Type="SecureString")
+    assert ssm.get_parameter(Name="/p", WithDecryption=True)["Parameter"]["Value"] == "v"
+    print("ec2 imported with ssm:", "moto.ec2" in sys.modules)
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "role", "Value": "web"}]}]
+    ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2, TagSpecifications=tags)
+    targets = [{"Key": "tag:role", "Values": ["web"]}]
+    command = ssm.send_command(DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]}, Targets=targets)
+    print("instances targeted by tag:", command["Command"]["TargetCount"])
+"""
+
+
+@pytest.mark.parametrize(("moto", "with_ssm"), [("this-moto", False), ("another-moto", True)])
+def test_moto_ssm_imports_moto_ec2_when_a_command_first_targets_instances(moto, with_ssm):
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", SSM_WITHOUT_EC2, moto], capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == [f"ec2 imported with ssm: {with_ssm}", "instances targeted by tag: 2"]
+
+
+def test_moto_ssm_keeps_its_source_and_line_numbers():
+    import importlib.util
+
+    source = importlib.util.find_spec(ssm_ec2.MODULE).loader.get_source(ssm_ec2.MODULE)
+    assert ssm_ec2.replaceable(source), "this moto's SSM imports and uses ec2_backends as the patch expects"
+    assert ssm_ec2.IMPORT.count("\n") == ssm_ec2.REPLACEMENT.count("\n") == 1
