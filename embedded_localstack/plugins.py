@@ -21,6 +21,8 @@
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
   call the SQS provider, not two internal requests (patches/events_to_sqs.py).
+- ``localstack.hooks.on_infra_ready`` ``start_event_rules_after_answer``: a PutEvents' rules start once
+  its answer is written (patches/rules_after_answer.py, serving/after_answer.py).
 - ``localstack.hooks.on_infra_ready`` ``list_moto_methods_once``: LocalStack's moto-backed services
   dispatch without listing their handler's methods per request (patches/moto_dispatch.py).
 """
@@ -184,6 +186,15 @@ def deliver_events_to_sqs_in_process():
     from embedded_localstack.patches.events_to_sqs import on_import
 
     on_import()
+
+
+# Before the ready hooks, whose deploys may start the events service.
+@hooks.on_infra_ready(priority=100)
+def start_event_rules_after_answer():
+    from embedded_localstack.patches.rules_after_answer import on_import
+    from embedded_localstack.serving.after_answer import later
+
+    on_import(later)
 
 
 # Before the ready hooks, whose deploys call the moto-backed services (SES, SSM, IAM).

@@ -20,13 +20,11 @@ tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack 
 """
 
 import importlib
-import importlib.abc
-import importlib.machinery
 import inspect
 import logging
 import re
-import sys
 
+from embedded_localstack.patches.after_import import patch_after_import
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
 
 LOG = logging.getLogger(__name__)
@@ -48,39 +46,7 @@ ORIGINAL_STEPS = (
 
 def on_import() -> None:
     """Patches once LocalStack's events service imports its target senders (at once if it has)."""
-    if not any(type(finder).__name__ == _PatchAfterImport.__name__ for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PatchAfterImport())
-    if MODULE in sys.modules:
-        _patch_or_log()
-
-
-class _PatchAfterImport(importlib.abc.MetaPathFinder):
-    """Finds MODULE as the path finder does, and has its loader patch right after it ran the module."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != MODULE:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _ThenPatch(spec.loader)
-        return spec
-
-
-class _ThenPatch(importlib.abc.Loader):
-    def __init__(self, loader) -> None:
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self.loader.exec_module(module)
-        _patch_or_log()
-
-    def __getattr__(self, name: str):  # get_source, get_filename, ... as the real loader answers
-        if name == "loader" or name.startswith("__"):  # (copy and pickle build one without __init__)
-            raise AttributeError(name)
-        return getattr(self.loader, name)
+    patch_after_import(MODULE, _patch_or_log)
 
 
 def _patch_or_log() -> None:

@@ -29,6 +29,7 @@ from typing import NoReturn
 
 import httptools
 
+from embedded_localstack.serving import after_answer
 from embedded_localstack.serving.answer import Closed, Writer
 from embedded_localstack.serving.request import Request, form_without_boundary, wsgi_environ
 
@@ -168,29 +169,31 @@ class _Connection:
             self._refuse(HTTPStatus.BAD_REQUEST, "a multipart/form-data body needs a boundary parameter")
         environ = wsgi_environ(request, self.server, self.peer, self.scheme)
         request.body.seek(0)
-        writer = None
-        result: Iterable[bytes] = ()
-        try:
-            result = self.app(environ, start_response)
-            for chunk in result:
+        # What the request starts for later (after_answer.later) starts once its answer is written.
+        with after_answer.answering():
+            writer = None
+            result: Iterable[bytes] = ()
+            try:
+                result = self.app(environ, start_response)
+                for chunk in result:
+                    if writer is None:
+                        writer = Writer(self, request, *status)
+                        started = True
+                    writer.write(chunk)
                 if writer is None:
                     writer = Writer(self, request, *status)
-                    started = True
-                writer.write(chunk)
-            if writer is None:
-                writer = Writer(self, request, *status)
-            return writer.finish() and request.keep_alive
-        except Closed:
-            raise
-        except Exception as e:  # rolo's gateway answers its own errors: this is one it could not
-            print(f"serving: {request.method!r} {request.target!r} failed: {e!r}", file=sys.stderr)
-            if writer is not None and writer.started:
-                raise Closed() from e  # part of the answer is out: the client sees it cut short
-            self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, type(e).__name__)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-            request.body.close()
+                return writer.finish() and request.keep_alive
+            except Closed:
+                raise
+            except Exception as e:  # rolo's gateway answers its own errors: this is one it could not
+                print(f"serving: {request.method!r} {request.target!r} failed: {e!r}", file=sys.stderr)
+                if writer is not None and writer.started:
+                    raise Closed() from e  # part of the answer is out: the client sees it cut short
+                self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, type(e).__name__)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+                request.body.close()
 
     def write(self, data: bytes) -> None:
         try:

@@ -8,11 +8,13 @@ import json
 import select
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from embedded_localstack.serving import after_answer
 from embedded_localstack.serving import server as serving
 from embedded_localstack.serving.server import Listener
 
@@ -467,3 +469,70 @@ def test_a_status_line_has_the_standard_phrase_or_says_unknown():
     assert status_line(200) == "200 OK"
     assert status_line(404) == "404 Not Found"
     assert status_line(599) == "599 Unknown"
+
+
+def starts_later(started: threading.Event, release: threading.Event, ran: list):
+    """An application that starts work for after its answer (after_answer.later), as EventBridge's
+    PutEvents starts its rules; the work holds until released."""
+
+    def work():
+        started.set()
+        release.wait(DEADLINE_SECONDS)
+        ran.append(threading.current_thread().name)
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/boom":
+            after_answer.later(work)
+            raise RuntimeError("boom")
+        after_answer.later(work)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    return app
+
+
+def test_work_a_request_starts_for_later_starts_once_its_answer_is_out():
+    started, release, ran = threading.Event(), threading.Event(), []
+    server = Listener(starts_later(started, release, ran), [("127.0.0.1", 0)])
+    server.start()
+    try:
+        sock = connect(server)
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        [(status, _, body)] = read_answers(sock, 1)  # while the work is held: it did not run first
+        assert (status, body) == (200, b"ok")
+        assert started.wait(DEADLINE_SECONDS), "the work started after the answer"
+        release.set()
+        sock.close()
+    finally:
+        release.set()
+        server.stop()
+
+
+@pytest.mark.parametrize("path", ["/events", "/boom"])
+def test_work_a_request_started_is_not_lost_when_its_answer_is_not_delivered(path):
+    started, release, ran = threading.Event(), threading.Event(), []
+    release.set()
+    server = Listener(starts_later(started, release, ran), [("127.0.0.1", 0)])
+    server.start()
+    try:
+        sock = connect(server)
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+        sock.close()  # gone before any answer, or answered with a 500
+        assert started.wait(DEADLINE_SECONDS)
+    finally:
+        server.stop()
+
+
+def test_outside_a_request_work_for_later_starts_at_once_and_one_failing_start_stops_no_other():
+    ran = []
+    after_answer.later(lambda: ran.append("outside"))
+    assert ran == ["outside"]
+
+    with after_answer.answering():
+        after_answer.later(lambda: ran.append("first"))
+        after_answer.later(lambda: 1 / 0)
+        after_answer.later(lambda: ran.append("third"))
+        assert ran == ["outside"]
+    assert ran == ["outside", "first", "third"]
+    after_answer.later(lambda: ran.append("after"))
+    assert ran[-1] == "after"

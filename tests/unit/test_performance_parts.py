@@ -13,7 +13,14 @@ import pytest
 from embedded_localstack import eventually
 from embedded_localstack.executor import code_watch, log_events
 from embedded_localstack.executor.memory import tree_rss_mb
-from embedded_localstack.patches import catalog_cache, events_to_sqs, lambda_metrics, moto_dispatch, sqs_wake
+from embedded_localstack.patches import (
+    catalog_cache,
+    events_to_sqs,
+    lambda_metrics,
+    moto_dispatch,
+    rules_after_answer,
+    sqs_wake,
+)
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK
 from infra import long_poll
 
@@ -359,6 +366,39 @@ def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_ap
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "patched once"
+
+
+def test_rules_after_answer_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read EventsProvider._process_entry of the new release
+    # (how it starts an event's rules), then move the pin.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(rules_after_answer.MODULE).origin).read_text()
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert source.count("start_worker_thread(") == 1 and rules_after_answer.ORIGINAL_CALL in source
+
+
+def test_the_rules_patch_waits_for_localstack_to_import_its_events_provider_and_then_defers_the_rules():
+    # In a fresh interpreter: installing imports nothing of EventBridge; once LocalStack imports its
+    # provider, an event's rules thread is started through `later`, which here holds it, then starts it.
+    script = (
+        "import importlib, sys, threading\n"
+        "from embedded_localstack.patches import rules_after_answer\n"
+        "held = []\n"
+        "rules_after_answer.on_import(held.append); rules_after_answer.on_import(held.append)\n"
+        "assert rules_after_answer.MODULE not in sys.modules, 'imported at install'\n"
+        "from localstack.services.events import provider\n"
+        "assert rules_after_answer.start_after_answer(held.append), 'patched once'\n"
+        "ran = threading.Event()\n"
+        "provider.start_worker_thread(lambda params: ran.set(), params={}, name='rules')\n"
+        "assert len(held) == 1 and not ran.is_set(), 'held, not started'\n"
+        "held[0]()\n"
+        "assert ran.wait(10), 'started once let go'\n"
+        "print('deferred')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "deferred"
 
 
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):
