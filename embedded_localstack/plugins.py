@@ -23,6 +23,8 @@
   call the SQS provider, not two internal requests (patches/events_to_sqs.py).
 - ``localstack.hooks.on_infra_ready`` ``start_event_rules_after_answer``: a PutEvents' rules start once
   its answer is written (patches/rules_after_answer.py, serving/after_answer.py).
+- ``localstack.hooks.on_infra_ready`` ``invoke_lambda_from_apigateway_in_process``: API Gateway's Lambda
+  proxy integration calls the Lambda provider, not an internal request (patches/apigateway_to_lambda.py).
 - ``localstack.hooks.on_infra_ready`` ``list_moto_methods_once``: LocalStack's moto-backed services
   dispatch without listing their handler's methods per request (patches/moto_dispatch.py).
 """
@@ -195,6 +197,14 @@ def start_event_rules_after_answer():
     from embedded_localstack.serving.after_answer import later
 
     on_import(later)
+
+
+# Before the ready hooks, whose deploys may create APIs and call them.
+@hooks.on_infra_ready(priority=100)
+def invoke_lambda_from_apigateway_in_process():
+    from embedded_localstack.patches.apigateway_to_lambda import on_import
+
+    on_import()
 
 
 # Before the ready hooks, whose deploys call the moto-backed services (SES, SSM, IAM).

@@ -14,6 +14,7 @@ from embedded_localstack import eventually
 from embedded_localstack.executor import code_watch, log_events
 from embedded_localstack.executor.memory import tree_rss_mb
 from embedded_localstack.patches import (
+    apigateway_to_lambda,
     catalog_cache,
     events_to_sqs,
     lambda_metrics,
@@ -399,6 +400,33 @@ def test_the_rules_patch_waits_for_localstack_to_import_its_events_provider_and_
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "deferred"
+
+
+def test_apigateway_to_lambda_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read RestApiAwsProxyIntegration.call_lambda of the new
+    # release (how it invokes, what it returns, how its errors reach invoke), then move the pin.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(apigateway_to_lambda.MODULE).origin).read_text()
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert all(step in source for step in apigateway_to_lambda.ORIGINAL_STEPS)
+    assert "except ClientError as e:" in source and '"AccessDeniedException"' in source
+
+
+def test_the_apigateway_patch_waits_for_localstack_to_import_its_integrations_and_then_applies():
+    script = (
+        "import sys\n"
+        "from embedded_localstack.patches import apigateway_to_lambda\n"
+        "apigateway_to_lambda.on_import(); apigateway_to_lambda.on_import()\n"
+        "assert apigateway_to_lambda.MODULE not in sys.modules, 'imported at install'\n"
+        "from localstack.services.apigateway.next_gen.execute_api.integrations.aws import RestApiAwsProxyIntegration\n"
+        "assert RestApiAwsProxyIntegration.call_lambda._in_process\n"
+        "assert apigateway_to_lambda.invoke_in_process()\n"
+        "print('patched once')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "patched once"
 
 
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):

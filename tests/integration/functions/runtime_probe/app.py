@@ -16,6 +16,13 @@ def handler(event, context):
     global INVOCATIONS
     INVOCATIONS += 1
     if "requestContext" in event:  # called through API Gateway's proxy integration
+        behave = (event.get("queryStringParameters") or {}).get("behave")
+        if behave == "raise":
+            raise ValueError("probe failure behind API Gateway")
+        if behave == "malformed":  # not a proxy response: a list, not an object
+            return ["not", "a", "proxy", "response"]
+        if behave == "echo":
+            return {"statusCode": 201, "headers": {"X-Probe": "yes"}, "body": json.dumps(event)}
         return {
             "statusCode": 200,
             "headers": {"Content-Type": "application/json"},

@@ -1,0 +1,104 @@
+"""API Gateway's Lambda proxy integration calls LocalStack's Lambda provider in process, not through an
+internal request.
+
+LocalStack 4.14.0's ``RestApiAwsProxyIntegration.call_lambda`` invokes the function with LocalStack's
+internal boto3 client: the API Gateway event is serialised and signed by botocore, sent through
+LocalStack's whole in-memory handler chain, parsed back into the provider's arguments, and the answer
+serialised and parsed again, for every API request, on the one core that also runs API Gateway.
+
+Here ``call_lambda`` calls ``LambdaProvider.invoke`` with the context that internal request would have
+had: the account of LocalStack's internal credentials, the region of the function's ARN, a fresh X-Ray
+trace root. What the provider does is unchanged (versions, aliases, concurrency, the invocation, its
+logs); a ``ServiceException`` it raises becomes the ``ClientError`` the internal client would have
+raised, so API Gateway answers it as before (500 for AccessDeniedException, 502 otherwise). An
+integration with credentials (a role API Gateway assumes) still goes as LocalStack sends it.
+
+Applied when LocalStack imports its API Gateway integrations; pinned to LocalStack's version
+(tests/unit/test_performance_parts.py fails on another, so that it is read again).
+"""
+
+import importlib
+import inspect
+import io
+import logging
+
+from embedded_localstack.patches.after_import import patch_after_import
+from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
+
+LOG = logging.getLogger(__name__)
+
+MODULE = "localstack.services.apigateway.next_gen.execute_api.integrations.aws"
+# What call_lambda must still do for the patch to do the same (4.14.0's lines, verbatim).
+ORIGINAL_STEPS = (
+    "lambda_client = get_service_factory(",
+    "role_arn=credentials,",
+    "service_principal=ServicePrincipal.apigateway,",
+    "FunctionName=function_arn,",
+    "Payload=event,",
+    'InvocationType="RequestResponse",',
+    'if payload := inv_result.get("Payload"):',
+)
+
+
+def on_import() -> None:
+    """Patches once LocalStack imports its API Gateway integrations (at once if it has)."""
+    patch_after_import(MODULE, _patch_or_log)
+
+
+def _patch_or_log() -> None:
+    try:
+        invoke_in_process()
+    except Exception:
+        LOG.exception("API Gateway invokes Lambda by request: patches/apigateway_to_lambda.py did not apply")
+
+
+def invoke_in_process() -> bool:
+    """Makes the Lambda proxy integration call the Lambda provider in process. True if it patched."""
+    if not is_pinned("embedded_localstack/patches/apigateway_to_lambda.py", "API Gateway invokes Lambda by request"):
+        return False
+    from botocore.exceptions import ClientError
+    from localstack.aws.accounts import get_account_id_from_access_key_id
+    from localstack.aws.api import RequestContext, ServiceException
+    from localstack.aws.spec import load_service
+    from localstack.constants import INTERNAL_AWS_ACCESS_KEY_ID
+    from localstack.services.plugins import SERVICE_PLUGINS
+    from localstack.utils.aws.arns import extract_region_from_arn, get_partition
+    from localstack.utils.xray.trace_header import TraceHeader
+    from rolo import Request
+
+    integration = importlib.import_module(MODULE).RestApiAwsProxyIntegration
+    if getattr(integration.call_lambda, "_in_process", False):
+        return True
+    source = inspect.getsource(integration.call_lambda)
+    if not all(step in source for step in ORIGINAL_STEPS):
+        raise RuntimeError(
+            f"LocalStack {PINNED_LOCALSTACK}'s RestApiAwsProxyIntegration.call_lambda no longer does {ORIGINAL_STEPS}"
+        )
+    by_request = integration.call_lambda
+    service = load_service("lambda")
+
+    def call_lambda(function_arn: str, event: bytes, source_arn: str, credentials: str | None = None) -> bytes:
+        provider = getattr(SERVICE_PLUGINS.require("lambda"), "_provider", None)
+        if credentials or provider is None:
+            return by_request(function_arn, event, source_arn, credentials)
+        # As the internal client's request would arrive: LocalStack's internal credentials, the function's region.
+        context = RequestContext(Request("POST", "/2015-03-31/functions/invocations"))
+        context.service, context.operation = service, service.operation_model("Invoke")
+        context.protocol = service.protocol
+        context.account_id = get_account_id_from_access_key_id(INTERNAL_AWS_ACCESS_KEY_ID)
+        context.region = extract_region_from_arn(function_arn)
+        context.partition = get_partition(context.region)
+        context.trace_context["aws_trace_header"] = TraceHeader().ensure_root_exists()
+        try:
+            response = provider.invoke(
+                context, function_name=function_arn, invocation_type="RequestResponse", payload=io.BytesIO(event)
+            )
+        except ServiceException as e:
+            error = {"Code": e.code, "Message": e.message}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": e.status_code}}, "Invoke") from e
+        payload = response.get("Payload") or b""
+        return payload.encode() if isinstance(payload, str) else payload
+
+    call_lambda._in_process = True
+    integration.call_lambda = staticmethod(call_lambda)
+    return True
