@@ -97,19 +97,25 @@ def drive(count: int, fault=lambda index: None, threads: int = 8) -> Load:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         started = time.perf_counter()
         latencies = list(pool.map(one, range(count)))
-    # EventBridge puts each checkout's event on the queue before the checkout answers, and a message
-    # leaves the queue once its order is written (or it went to the dead-letter queue): one request
-    # per poll instead of reading the order table.
+    # A message leaves the order queue once its order is written (or it went to the dead-letter queue):
+    # one request per poll instead of reading the order table. EventBridge delivers an event once its
+    # PutEvents was answered, as on AWS, so the last checkouts' events may reach the queue after their
+    # 202: the orders are counted until all are there, or the deadline.
     sqs = client("sqs")
     url = sqs.get_queue_url(QueueName=ORDER_QUEUE.name)["QueueUrl"]
+    deadline = time.monotonic() + DRAIN_DEADLINE
 
     def drained() -> bool:
         return not sum(map(int, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=IN_QUEUE)["Attributes"].values()))
 
-    try:
-        eventually(drained, timeout=DRAIN_DEADLINE, interval=0.1, what=f"OrderQueue done with {count} checkouts")
-    except TimeoutError:
-        pass  # what did not arrive is counted below as lost
+    def all_ordered() -> bool:
+        return drained() and len({order["userName"]["S"] for order in orders_with_prefix(prefix)}) == count
+
+    for done, what in ((drained, f"OrderQueue done with {count} checkouts"), (all_ordered, f"{count} orders")):
+        try:
+            eventually(done, timeout=max(0.0, deadline - time.monotonic()), interval=0.1, what=what)
+        except TimeoutError:
+            break  # what did not arrive is counted below as lost
     elapsed = time.perf_counter() - started
     cpu = localstack_cpu_seconds() - cpu_before
     per_user: dict[str, int] = {}

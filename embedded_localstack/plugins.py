@@ -21,6 +21,8 @@
   out of the garbage collector's walk (patches/gc_freeze.py).
 - ``localstack.hooks.on_infra_ready`` ``deliver_events_to_sqs_in_process``: EventBridge's SQS targets
   call the SQS provider, not two internal requests (patches/events_to_sqs.py).
+- ``localstack.hooks.on_infra_ready`` ``deliver_events_to_lambda_in_process``: EventBridge's Lambda targets
+  call the Lambda provider, not an internal request (patches/events_to_lambda.py).
 - ``localstack.hooks.on_infra_ready`` ``start_event_rules_after_answer``: a PutEvents' rules start once
   its answer is written (patches/rules_after_answer.py, serving/after_answer.py).
 - ``localstack.hooks.on_infra_ready`` ``invoke_lambda_from_apigateway_in_process``: API Gateway's Lambda
@@ -186,6 +188,14 @@ def freeze_what_is_loaded():
 @hooks.on_infra_ready(priority=100)
 def deliver_events_to_sqs_in_process():
     from embedded_localstack.patches.events_to_sqs import on_import
+
+    on_import()
+
+
+# Before the ready hooks, whose deploys may start the events service.
+@hooks.on_infra_ready(priority=100)
+def deliver_events_to_lambda_in_process():
+    from embedded_localstack.patches.events_to_lambda import on_import
 
     on_import()
 

@@ -8,41 +8,52 @@ from collections.abc import Callable
 
 
 def patch_after_import(module: str, patch: Callable[[], None]) -> None:
-    """``patch()`` once ``module`` has been imported: at once if it is, else right after its import
-    (one finder per module, however often this is called, also from a reloaded copy of a patch)."""
-    if not any(getattr(finder, "patched_module", None) == module for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PatchAfterImport(module, patch))
+    """``patch()`` once ``module`` has been imported: at once if it is, else right after its import.
+    One finder per module, carrying each patch once by name, however often this is called (also from a
+    reloaded copy of a patch)."""
+    finder = next((f for f in sys.meta_path if getattr(f, "patched_module", None) == module), None)
+    if finder is None:
+        finder = _PatchAfterImport(module)
+        sys.meta_path.insert(0, finder)
+    finder.patches.setdefault(_name(patch), patch)
     if module in sys.modules:
         patch()
+
+
+def _name(patch: Callable[[], None]) -> str:
+    function = getattr(patch, "func", patch)  # a functools.partial names its function
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 class _PatchAfterImport(importlib.abc.MetaPathFinder):
     """Finds the module as the path finder does, and has its loader patch right after it ran the module."""
 
-    def __init__(self, module: str, patch: Callable[[], None]) -> None:
-        self.patched_module, self.patch = module, patch
+    def __init__(self, module: str) -> None:
+        self.patched_module = module
+        self.patches: dict[str, Callable[[], None]] = {}
 
     def find_spec(self, fullname, path, target=None):
         if fullname != self.patched_module:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is not None and spec.loader is not None:
-            spec.loader = _ThenPatch(spec.loader, self.patch)
+            spec.loader = _ThenPatch(spec.loader, list(self.patches.values()))
         return spec
 
 
 class _ThenPatch(importlib.abc.Loader):
-    def __init__(self, loader, patch: Callable[[], None]) -> None:
-        self.loader, self.patch = loader, patch
+    def __init__(self, loader, patches: list[Callable[[], None]]) -> None:
+        self.loader, self.patches = loader, patches
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
-        self.patch()
+        for patch in self.patches:
+            patch()
 
     def __getattr__(self, name: str):  # get_source, get_filename, ... as the real loader answers
-        if name in ("loader", "patch") or name.startswith("__"):  # (copy and pickle build one without __init__)
+        if name in ("loader", "patches") or name.startswith("__"):  # (copy and pickle build one without __init__)
             raise AttributeError(name)
         return getattr(self.loader, name)

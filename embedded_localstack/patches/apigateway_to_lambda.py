@@ -56,15 +56,13 @@ def invoke_in_process() -> bool:
     """Makes the Lambda proxy integration call the Lambda provider in process. True if it patched."""
     if not is_pinned("embedded_localstack/patches/apigateway_to_lambda.py", "API Gateway invokes Lambda by request"):
         return False
-    from botocore.exceptions import ClientError
     from localstack.aws.accounts import get_account_id_from_access_key_id
-    from localstack.aws.api import RequestContext, ServiceException
-    from localstack.aws.spec import load_service
+    from localstack.aws.api import ServiceException
     from localstack.constants import INTERNAL_AWS_ACCESS_KEY_ID
     from localstack.services.plugins import SERVICE_PLUGINS
-    from localstack.utils.aws.arns import extract_region_from_arn, get_partition
-    from localstack.utils.xray.trace_header import TraceHeader
-    from rolo import Request
+    from localstack.utils.aws.arns import extract_region_from_arn
+
+    from embedded_localstack.patches.in_process import client_error, request_context
 
     integration = importlib.import_module(MODULE).RestApiAwsProxyIntegration
     if getattr(integration.call_lambda, "_in_process", False):
@@ -75,27 +73,20 @@ def invoke_in_process() -> bool:
             f"LocalStack {PINNED_LOCALSTACK}'s RestApiAwsProxyIntegration.call_lambda no longer does {ORIGINAL_STEPS}"
         )
     by_request = integration.call_lambda
-    service = load_service("lambda")
 
     def call_lambda(function_arn: str, event: bytes, source_arn: str, credentials: str | None = None) -> bytes:
         provider = getattr(SERVICE_PLUGINS.require("lambda"), "_provider", None)
         if credentials or provider is None:
             return by_request(function_arn, event, source_arn, credentials)
         # As the internal client's request would arrive: LocalStack's internal credentials, the function's region.
-        context = RequestContext(Request("POST", "/2015-03-31/functions/invocations"))
-        context.service, context.operation = service, service.operation_model("Invoke")
-        context.protocol = service.protocol
-        context.account_id = get_account_id_from_access_key_id(INTERNAL_AWS_ACCESS_KEY_ID)
-        context.region = extract_region_from_arn(function_arn)
-        context.partition = get_partition(context.region)
-        context.trace_context["aws_trace_header"] = TraceHeader().ensure_root_exists()
+        account = get_account_id_from_access_key_id(INTERNAL_AWS_ACCESS_KEY_ID)
+        context = request_context("lambda", "Invoke", account, extract_region_from_arn(function_arn))
         try:
             response = provider.invoke(
                 context, function_name=function_arn, invocation_type="RequestResponse", payload=io.BytesIO(event)
             )
         except ServiceException as e:
-            error = {"Code": e.code, "Message": e.message}
-            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": e.status_code}}, "Invoke") from e
+            raise client_error(e, "Invoke") from e
         payload = response.get("Payload") or b""
         return payload.encode() if isinstance(payload, str) else payload
 

@@ -61,12 +61,11 @@ def deliver_in_process() -> bool:
     """Makes EventBridge's SQS targets call the SQS provider in process. True if it patched."""
     if not is_pinned("embedded_localstack/patches/events_to_sqs.py", "EventBridge sends to SQS by request"):
         return False
-    from localstack.aws.api import RequestContext
-    from localstack.aws.spec import load_service
     from localstack.services.events.utils import to_json_str
     from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.aws.arns import InvalidArnException, parse_arn
-    from rolo import Request
+
+    from embedded_localstack.patches.in_process import request_context
 
     sender = importlib.import_module(MODULE).SqsTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_delivers_in_process", False):
@@ -77,7 +76,6 @@ def deliver_in_process() -> bool:
             f"LocalStack {PINNED_LOCALSTACK}'s SqsTargetSender.send_event no longer does {ORIGINAL_STEPS}"
         )
     by_request = sender.send_event
-    sqs = load_service("sqs")
 
     def send_event(self, event, trace_header):
         try:
@@ -90,10 +88,9 @@ def deliver_in_process() -> bool:
         if provider is None:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account as access key.
-        context = RequestContext(Request("POST", "/"))
-        context.service, context.operation = sqs, sqs.operation_model("SendMessage")
-        context.protocol = sqs.protocol
-        context.account_id, context.region, context.partition = self.account_id, queue["region"], queue["partition"]
+        context = request_context(
+            "sqs", "SendMessage", self.account_id, queue["region"], queue["partition"], trace_header
+        )
         group = self.target.get("SqsParameters", {}).get("MessageGroupId", None) or None  # "" as none
         provider.send_message(
             context,

@@ -16,6 +16,7 @@ from embedded_localstack.executor.memory import tree_rss_mb
 from embedded_localstack.patches import (
     apigateway_to_lambda,
     catalog_cache,
+    events_to_lambda,
     events_to_sqs,
     lambda_metrics,
     moto_dispatch,
@@ -359,9 +360,10 @@ def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_ap
         "assert events_to_sqs.MODULE not in sys.modules, 'imported at install'\n"
         "copy.deepcopy(importlib.util.find_spec(events_to_sqs.MODULE))\n"
         "from localstack.services.events.provider import EventsProvider\n"
-        "from localstack.services.events.target import SqsTargetSender\n"
+        "from localstack.services.events.target import LambdaTargetSender, SqsTargetSender\n"
         "assert SqsTargetSender._delivers_in_process\n"
         "assert events_to_sqs.deliver_in_process()\n"
+        "assert not hasattr(LambdaTargetSender, '_invokes_in_process'), 'only what was installed'\n"
         "print('patched once')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -427,6 +429,37 @@ def test_the_apigateway_patch_waits_for_localstack_to_import_its_integrations_an
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "patched once"
+
+
+def test_events_to_lambda_patch_is_pinned_to_the_installed_localstack():
+    # Fails on a LocalStack upgrade on purpose: read LambdaTargetSender.send_event of the new release.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(events_to_lambda.MODULE).origin).read_text()
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert all(step in source for step in events_to_lambda.ORIGINAL_STEPS)
+
+
+def test_two_patches_of_one_module_both_apply_once_it_is_imported():
+    # In a fresh interpreter: the SQS and the Lambda target patches wait for the same module; each
+    # applies once, however often installed, and a patch installed after the import applies at once.
+    script = (
+        "import sys\n"
+        "from embedded_localstack.patches import events_to_lambda, events_to_sqs\n"
+        "events_to_sqs.on_import(); events_to_lambda.on_import(); events_to_lambda.on_import()\n"
+        "finders = [f for f in sys.meta_path if getattr(f, 'patched_module', None) == events_to_sqs.MODULE]\n"
+        "assert len(finders) == 1 and len(finders[0].patches) == 2, finders\n"
+        "from localstack.services.events.target import LambdaTargetSender, SqsTargetSender\n"
+        "assert SqsTargetSender._delivers_in_process and LambdaTargetSender._invokes_in_process\n"
+        "from embedded_localstack.patches import rules_after_answer\n"
+        "from localstack.services.events import provider\n"
+        "rules_after_answer.on_import(print)\n"
+        "assert provider.start_worker_thread._after_answer, 'patched at once: already imported'\n"
+        "print('both')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "both"
 
 
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):

@@ -36,6 +36,7 @@ def test_the_hooks_are_registered_with_localstack():
         ("localstack.hooks.on_runtime_create", plugins.import_moto_ec2_on_use),
         ("localstack.hooks.on_infra_ready", plugins.freeze_what_is_loaded),
         ("localstack.hooks.on_infra_ready", plugins.deliver_events_to_sqs_in_process),
+        ("localstack.hooks.on_infra_ready", plugins.deliver_events_to_lambda_in_process),
         ("localstack.hooks.on_infra_ready", plugins.start_event_rules_after_answer),
         ("localstack.hooks.on_infra_ready", plugins.invoke_lambda_from_apigateway_in_process),
         ("localstack.hooks.on_infra_ready", plugins.list_moto_methods_once),
