@@ -197,3 +197,35 @@ def pytest_collection_modifyitems(items):
             item.get_closest_marker("destroys_stack") is not None,
         )
     )
+
+
+@pytest.fixture
+def bus():
+    events, name = client("events"), f"test-bus-{uuid.uuid4().hex[:8]}"
+    events.create_event_bus(Name=name)
+    rules: list[tuple[str, list[str]]] = []
+    yield name, rules
+    for rule, ids in rules:
+        events.remove_targets(Rule=rule, EventBusName=name, Ids=ids)
+        events.delete_rule(Name=rule, EventBusName=name)
+    events.delete_event_bus(Name=name)
+
+
+@pytest.fixture
+def new_queue():
+    sqs, urls = client("sqs"), []
+
+    def make(fifo: bool = False) -> tuple[str, str]:
+        name = f"test-evt-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
+        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        urls.append(url)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    yield make
+    for url in urls:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except sqs.exceptions.QueueDoesNotExist:
+            pass

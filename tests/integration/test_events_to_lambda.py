@@ -7,9 +7,7 @@ import json
 import uuid
 
 from infra.aws import client
-from tests.integration.test_events_to_sqs import HOSTILE, bus, new_queue, put, receive_all, rule
-
-__all__ = ["bus", "new_queue"]  # fixtures
+from tests.integration.event_rules import HOSTILE, put, receive_all, rule
 
 
 def test_a_lambda_target_is_invoked_asynchronously_with_the_event_once(bus, new_queue, create_function):

@@ -5,80 +5,8 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from client import deadlines
 from infra.aws import client
-
-HOSTILE = "é\u202e\u0000'\"<script>{}\\\n\t🙂" + "x" * 2000
-
-
-@pytest.fixture
-def bus():
-    events, name = client("events"), f"test-bus-{uuid.uuid4().hex[:8]}"
-    events.create_event_bus(Name=name)
-    rules: list[tuple[str, list[str]]] = []
-    yield name, rules
-    for rule, ids in rules:
-        events.remove_targets(Rule=rule, EventBusName=name, Ids=ids)
-        events.delete_rule(Name=rule, EventBusName=name)
-    events.delete_event_bus(Name=name)
-
-
-@pytest.fixture
-def new_queue():
-    sqs, urls = client("sqs"), []
-
-    def make(fifo: bool = False) -> tuple[str, str]:
-        name = f"test-evt-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
-        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        urls.append(url)
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
-
-    yield make
-    for url in urls:
-        try:
-            sqs.delete_queue(QueueUrl=url)
-        except sqs.exceptions.QueueDoesNotExist:
-            pass
-
-
-def rule(bus, targets: list[dict], source: str) -> None:
-    name, rules = bus
-    events, rule_name = client("events"), f"test-rule-{uuid.uuid4().hex[:8]}"
-    events.put_rule(Name=rule_name, EventBusName=name, EventPattern=json.dumps({"source": [source]}))
-    events.put_targets(Rule=rule_name, EventBusName=name, Targets=targets)
-    rules.append((rule_name, [target["Id"] for target in targets]))
-
-
-def put(bus, source: str, detail: dict) -> str:
-    answer = client("events").put_events(
-        Entries=[{"EventBusName": bus[0], "Source": source, "DetailType": "test", "Detail": json.dumps(detail)}]
-    )
-    assert answer["FailedEntryCount"] == 0, answer
-    return answer["Entries"][0]["EventId"]
-
-
-def receive_all(url: str, expected: int) -> list[dict]:
-    """Every message on the queue once `expected` arrived, plus any that would follow within the deadline."""
-    sqs, messages = client("sqs"), []
-    while True:
-        wait = deadlines.EVENT_TO_QUEUE if len(messages) < expected else 1
-        batch = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=wait,
-            AttributeNames=["All"],
-            MessageSystemAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            return messages
-        messages += batch
-        sqs.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
-        )
+from tests.integration.event_rules import HOSTILE, put, receive_all, rule
 
 
 def test_an_event_arrives_once_and_whole_on_every_matching_queue(bus, new_queue):
