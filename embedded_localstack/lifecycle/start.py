@@ -15,6 +15,11 @@ from embedded_localstack.lifecycle.instance import LISTEN_ALL_OPT_IN, PROJECT_DI
 from embedded_localstack.lifecycle.stop import stop
 from embedded_localstack.patches import catalog_cache
 
+# LocalStack's log is looked at this often while `up` waits; LocalStack itself is asked at least this often.
+LOOK_EVERY_SECONDS = 0.02
+ASK_EVERY_SECONDS = 0.5
+READY_LINE = b"Ready."  # localstack.constants.READY_MARKER_OUTPUT (not imported: `up` imports little)
+
 
 def up(instance: Instance, timeout: float) -> int:
     with instance.locked():
@@ -116,6 +121,8 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
     started = time.monotonic()
     deadline = started + timeout
     status = None
+    log = _ReadyLine(instance.log_file)
+    asked = None
     while time.monotonic() < deadline:
         if not _alive(process):
             print(
@@ -123,10 +130,14 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
                 file=sys.stderr,
             )
             return 1
-        status = instance.init_status()
-        if status and (status.get("completed") or failed_hooks(status)):
-            break
-        time.sleep(0.1)
+        # LocalStack is asked at once, whenever its log says it is ready, and otherwise every
+        # ASK_EVERY_SECONDS: each question is a request on the core its ready hooks are using.
+        if asked is None or log.seen() or time.monotonic() - asked >= ASK_EVERY_SECONDS:
+            asked = time.monotonic()
+            status = instance.init_status()
+            if status and (status.get("completed") or failed_hooks(status)):
+                break
+        time.sleep(LOOK_EVERY_SECONDS)
     else:
         print(f"embedded LocalStack not ready after {timeout:.0f} s (last status: {status})", file=sys.stderr)
         print(tail(instance.log_file, 40), file=sys.stderr)
@@ -141,6 +152,27 @@ def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix:
         return 1
     print(f"ready in {time.monotonic() - started:.1f} s: {instance.url}")
     return 0
+
+
+class _ReadyLine:
+    """LocalStack's log, read as it grows, for the line LocalStack prints once its ready hooks have run
+    (localstack.constants.READY_MARKER_OUTPUT; LocalStack's own CLI waits for it too)."""
+
+    def __init__(self, path) -> None:
+        self.path, self.offset, self.partial = path, 0, b""
+
+    def seen(self) -> bool:
+        """Whether the line was printed since the last look."""
+        try:
+            with open(self.path, "rb") as log:
+                log.seek(self.offset)
+                data = log.read()
+        except OSError:
+            return False
+        self.offset += len(data)
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()  # a line still being written
+        return READY_LINE in lines
 
 
 def reapply_ready_hooks(instance: Instance, localstack: psutil.Process) -> int:
