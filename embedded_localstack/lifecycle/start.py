@@ -18,7 +18,10 @@ from embedded_localstack.patches import catalog_cache
 # LocalStack's log is looked at this often while `up` waits; LocalStack itself is asked at least this often.
 LOOK_EVERY_SECONDS = 0.02
 ASK_EVERY_SECONDS = 0.5
-READY_LINE = b"Ready."  # localstack.constants.READY_MARKER_OUTPUT (not imported: `up` imports little)
+READY_LINE = b"Ready."
+READ_AT_MOST_BYTES = (
+    1 << 20
+)  # of the log at one look (what is left is read at the next)  # localstack.constants.READY_MARKER_OUTPUT (not imported: `up` imports little)
 
 
 def up(instance: Instance, timeout: float) -> int:
@@ -33,7 +36,7 @@ def up(instance: Instance, timeout: float) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            if wait_ready(instance, running, timeout, fix="`make down && make up`") != 0:
+            if wait_ready(instance, running, timeout, fix="`make down && make up`", log_from_end=True) != 0:
                 return 1
             return reapply_ready_hooks(instance, running)
         return start(instance, timeout)
@@ -117,11 +120,19 @@ def start(instance: Instance, timeout: float) -> int:
     return 1
 
 
-def wait_ready(instance: Instance, process: psutil.Process, timeout: float, fix: str = "`make up` again") -> int:
+def wait_ready(
+    instance: Instance,
+    process: psutil.Process,
+    timeout: float,
+    fix: str = "`make up` again",
+    log_from_end: bool = False,
+) -> int:
+    """0 once LocalStack's ready hooks have run, 1 (and why, on stderr) if one failed, LocalStack ended or
+    the timeout passed. `log_from_end`: LocalStack has been running, and its log so far is not read."""
     started = time.monotonic()
     deadline = started + timeout
     status = None
-    log = _ReadyLine(instance.log_file)
+    log = _ReadyLine(instance.log_file, from_end=log_from_end)
     asked = None
     while time.monotonic() < deadline:
         if not _alive(process):
@@ -158,15 +169,20 @@ class _ReadyLine:
     """LocalStack's log, read as it grows, for the line LocalStack prints once its ready hooks have run
     (localstack.constants.READY_MARKER_OUTPUT; LocalStack's own CLI waits for it too)."""
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, from_end: bool = False) -> None:
         self.path, self.offset, self.partial = path, 0, b""
+        if from_end:
+            try:
+                self.offset = path.stat().st_size
+            except OSError:
+                pass
 
     def seen(self) -> bool:
         """Whether the line was printed since the last look."""
         try:
             with open(self.path, "rb") as log:
                 log.seek(self.offset)
-                data = log.read()
+                data = log.read(READ_AT_MOST_BYTES)
         except OSError:
             return False
         self.offset += len(data)

@@ -9,8 +9,10 @@ serialised and parsed again, for every API request, on the one core that also ru
 Here ``call_lambda`` calls ``LambdaProvider.invoke`` with the context that internal request would have
 had: the account of LocalStack's internal credentials, the region of the function's ARN, a fresh X-Ray
 trace root. What the provider does is unchanged (versions, aliases, concurrency, the invocation, its
-logs); a ``ServiceException`` it raises becomes the ``ClientError`` the internal client would have
-raised, so API Gateway answers it as before (500 for AccessDeniedException, 502 otherwise). An
+logs), and the call is made as the internal client made it (``in_process.call_as_internal_client``): a
+throttled or failed invocation (429, 5xx) is tried again, up to five attempts with the client's backoff,
+and an error then becomes the ``ClientError`` it raised, so API Gateway answers it as before (500 for
+AccessDeniedException, 502 otherwise). An
 integration with credentials (a role API Gateway assumes) still goes as LocalStack sends it.
 
 Applied when LocalStack imports its API Gateway integrations; pinned to LocalStack's version
@@ -57,12 +59,11 @@ def invoke_in_process() -> bool:
     if not is_pinned("embedded_localstack/patches/apigateway_to_lambda.py", "API Gateway invokes Lambda by request"):
         return False
     from localstack.aws.accounts import get_account_id_from_access_key_id
-    from localstack.aws.api import ServiceException
     from localstack.constants import INTERNAL_AWS_ACCESS_KEY_ID
     from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.aws.arns import extract_region_from_arn
 
-    from embedded_localstack.patches.in_process import client_error, request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
 
     integration = importlib.import_module(MODULE).RestApiAwsProxyIntegration
     if getattr(integration.call_lambda, "_in_process", False):
@@ -81,12 +82,12 @@ def invoke_in_process() -> bool:
         # As the internal client's request would arrive: LocalStack's internal credentials, the function's region.
         account = get_account_id_from_access_key_id(INTERNAL_AWS_ACCESS_KEY_ID)
         context = request_context("lambda", "Invoke", account, extract_region_from_arn(function_arn))
-        try:
-            response = provider.invoke(
+        response = call_as_internal_client(
+            lambda: provider.invoke(
                 context, function_name=function_arn, invocation_type="RequestResponse", payload=io.BytesIO(event)
-            )
-        except ServiceException as e:
-            raise client_error(e, "Invoke") from e
+            ),
+            "Invoke",
+        )
         payload = response.get("Payload") or b""
         return payload.encode() if isinstance(payload, str) else payload
 

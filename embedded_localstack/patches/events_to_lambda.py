@@ -9,8 +9,8 @@ targets.
 Here the sender calls ``LambdaProvider.invoke`` (InvocationType Event) with the context the internal
 request would have had: the rule's account (the client is signed with it), the rule's region, and the
 event's X-Ray header. What the provider does is unchanged (the event queue, retries, destinations, the
-function's DLQ), and an error it raises reaches the rule as the internal client's ClientError did, which
-the rule logs as TargetDeliveryFailure. A target with a RoleArn (another account's function, through an
+function's DLQ), and the call is made as the internal client made it (retried after a throttle or a
+5xx, then its ClientError, which the rule logs as TargetDeliveryFailure). A target with a RoleArn (another account's function, through an
 assumed role) still goes as LocalStack sends it.
 
 Applied when LocalStack imports its target senders; pinned to LocalStack's version like
@@ -56,12 +56,11 @@ def invoke_in_process() -> bool:
         "embedded_localstack/patches/events_to_lambda.py", "EventBridge invokes Lambda targets by request"
     ):
         return False
-    from localstack.aws.api import ServiceException
     from localstack.services.events.utils import to_json_str
     from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.strings import to_bytes
 
-    from embedded_localstack.patches.in_process import client_error, request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
 
     sender = importlib.import_module(MODULE).LambdaTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_invokes_in_process", False):
@@ -79,11 +78,13 @@ def invoke_in_process() -> bool:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account, in the rule's region.
         context = request_context("lambda", "Invoke", self.account_id, self.region, trace_header=trace_header)
-        payload = io.BytesIO(to_bytes(to_json_str(event)))
-        try:
-            provider.invoke(context, function_name=self.target["Arn"], invocation_type="Event", payload=payload)
-        except ServiceException as e:
-            raise client_error(e, "Invoke") from e
+        payload = to_bytes(to_json_str(event))
+        call_as_internal_client(
+            lambda: provider.invoke(
+                context, function_name=self.target["Arn"], invocation_type="Event", payload=io.BytesIO(payload)
+            ),
+            "Invoke",
+        )
 
     sender.send_event = send_event
     sender._invokes_in_process = True

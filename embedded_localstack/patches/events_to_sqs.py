@@ -3,13 +3,13 @@
 LocalStack 4.14.0's SqsTargetSender (services/events/target.py, ``send_event``) makes two internal
 requests per event and target: GetQueueUrl (``sqs_queue_url_for_arn``) and SendMessage, each through
 botocore and LocalStack's whole handler chain in memory. That was a third of LocalStack's CPU in an
-EventBridge -> SQS round trip, on the gateway's only core, and it delays the PutEvents answer, which
-shares that core with it (the rules run on a thread started before the answer is written).
+EventBridge -> SQS round trip, on the gateway's only core.
 
 Here the sender calls the SQS provider's ``send_message`` with the context the internal request would
 have had: the rule's account (the message's SenderId) and the queue named by the target's ARN. What the
-provider does is unchanged (FIFO checks, size limits, waking receivers and mappings), and so are its
-errors, which the rule logs as TargetDeliveryFailure, as before. A target with a RoleArn (another
+provider does is unchanged (FIFO checks, size limits, waking receivers and mappings), and the call is
+made as the internal client made it (``in_process.call_as_internal_client``: retried after a throttle
+or a 5xx, then its ClientError, which the rule logs as TargetDeliveryFailure, as before). A target with a RoleArn (another
 account's queue, through an assumed role) still goes as LocalStack sends it.
 
 Applied when LocalStack imports the target senders (``on_import``), so that an instance that never uses
@@ -65,7 +65,7 @@ def deliver_in_process() -> bool:
     from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.aws.arns import InvalidArnException, parse_arn
 
-    from embedded_localstack.patches.in_process import request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
 
     sender = importlib.import_module(MODULE).SqsTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_delivers_in_process", False):
@@ -87,17 +87,19 @@ def deliver_in_process() -> bool:
         provider = getattr(SERVICE_PLUGINS.require("sqs"), "_provider", None)
         if provider is None:
             return by_request(self, event, trace_header)
-        # As the internal client's request would arrive: signed with the rule's account as access key.
-        context = request_context(
-            "sqs", "SendMessage", self.account_id, queue["region"], queue["partition"], trace_header
-        )
+        # As the internal client's request would arrive: signed with the rule's account as access key, and
+        # without an X-Ray header (LocalStack's SqsTargetSender passes none, so messages get no AWSTraceHeader).
+        context = request_context("sqs", "SendMessage", self.account_id, queue["region"], queue["partition"])
         group = self.target.get("SqsParameters", {}).get("MessageGroupId", None) or None  # "" as none
-        provider.send_message(
-            context,
-            # The path form of a queue URL names its region too (localstack/services/sqs/utils.py, parse_queue_url).
-            queue_url=f"http://sqs.internal/queue/{queue['region']}/{queue['account']}/{queue['resource']}",
-            message_body=to_json_str(event),
-            message_group_id=group,
+        call_as_internal_client(
+            lambda: provider.send_message(
+                context,
+                # The path form of a queue URL names its region too (localstack/services/sqs/utils.py, parse_queue_url).
+                queue_url=f"http://sqs.internal/queue/{queue['region']}/{queue['account']}/{queue['resource']}",
+                message_body=to_json_str(event),
+                message_group_id=group,
+            ),
+            "SendMessage",
         )
 
     sender.send_event = send_event

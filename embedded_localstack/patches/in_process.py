@@ -1,18 +1,35 @@
 """What a patch needs to call one of LocalStack's providers in process where LocalStack makes an internal
 request (events_to_sqs.py, events_to_lambda.py, apigateway_to_lambda.py): the RequestContext that
-request would have had once LocalStack's handler chain parsed it, and the error its internal client
-would have raised. Imported by those patches when they apply, not at install."""
+request would have had once LocalStack's handler chain parsed it, and the call made as its internal
+client makes it: retried as that client retries, and failing with the error it raised. Imported by
+those patches when they apply, not at install."""
 
 import functools
+import random
+import time
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
-from localstack.aws.api import RequestContext, ServiceException
+from localstack import config
+from localstack.aws.api import CommonServiceException, RequestContext, ServiceException
 from localstack.aws.spec import load_service
 from localstack.utils.aws.arns import get_partition
 from localstack.utils.xray.trace_header import TraceHeader
 from rolo import Request
 
 TRACE_HEADER = "X-Amzn-Trace-Id"
+# LocalStack's internal client retries as botocore's legacy mode does (aws/connect.py: Config(), unless
+# DISABLE_BOTO_RETRIES; botocore/data/_retry.json): at most 5 attempts, again after these statuses and
+# error codes, rand * 2 ** (n - 1) seconds after the n-th.
+MAX_ATTEMPTS = 5
+RETRIED_STATUSES = {429, 500, 502, 503, 504, 509}
+RETRIED_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+}
 _service = functools.cache(load_service)  # a ServiceModel per service, as LocalStack's chain keeps one
 
 
@@ -48,3 +65,19 @@ def client_error(error: ServiceException, operation: str) -> ClientError:
         },
         operation,
     )
+
+
+def call_as_internal_client[T](call: Callable[[], T], operation: str) -> T:
+    """``call()`` (the provider's operation) as LocalStack's internal client makes it: retried after
+    what that client retries, then the ClientError it raised. An error that is not the service's own is
+    what LocalStack's chain answers it with, a 500 InternalError, and is retried as that."""
+    attempts = 1 if config.DISABLE_BOTO_RETRIES else MAX_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as e:
+            error = e if isinstance(e, ServiceException) else CommonServiceException("InternalError", str(e), 500)
+            if attempt == attempts or not (error.status_code in RETRIED_STATUSES or error.code in RETRIED_CODES):
+                raise client_error(error, operation) from e
+        time.sleep(random.random() * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")

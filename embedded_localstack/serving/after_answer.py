@@ -6,9 +6,12 @@ before its answer is serialised and written. On LocalStack's one core that threa
 turns, so the caller waited for part of the fan-out it never asked to wait for.
 
 ``later(start)`` runs ``start`` (which should start a thread, not do the work) after server.py has
-written the current request's answer, or at once outside a request served there (LocalStack's internal
-requests, its own threads). A request whose answer could not be written (the client hung up) still
-starts its work: what was accepted is not dropped.
+written the answer of the request the calling thread serves, or at once on a thread that serves none
+(LocalStack's own threads: a rule's targets, a poller). LocalStack's internal requests run in the thread
+that makes them (IN_MEMORY_CLIENT), so one made while a request is served (SSM's parameter-change
+PutEvents inside a PutParameter) starts its work after that request's answer. Nothing of LocalStack's
+waits, before answering, for what such work does. A request whose answer could not be written (the
+client hung up, a 500) still starts its work: what was accepted is not dropped.
 """
 
 import logging

@@ -462,6 +462,98 @@ def test_two_patches_of_one_module_both_apply_once_it_is_imported():
     assert done.stdout.strip() == "both"
 
 
+class Provider:
+    """Stands in for a provider operation: fails with the given errors, in turn, then answers."""
+
+    def __init__(self, *errors: Exception):
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "answer"
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    from embedded_localstack.patches import in_process
+
+    slept: list[float] = []
+    monkeypatch.setattr(in_process.time, "sleep", slept.append)
+    monkeypatch.setattr(in_process.config, "DISABLE_BOTO_RETRIES", False)
+    return slept
+
+
+def test_an_in_process_call_is_retried_as_localstacks_internal_client_retries(pauses):
+    from localstack.aws.api import CommonServiceException
+
+    from embedded_localstack.patches.in_process import call_as_internal_client
+
+    throttled = CommonServiceException("TooManyRequestsException", "Rate exceeded", status_code=429)
+    shutting_down = CommonServiceException("ServiceException", "a version shutting down", status_code=500)
+    provider = Provider(throttled, shutting_down)
+
+    assert call_as_internal_client(provider, "Invoke") == "answer"
+    assert provider.calls == 3
+    assert len(pauses) == 2 and 0 <= pauses[0] <= 1 and 0 <= pauses[1] <= 2, "botocore's legacy backoff"
+
+
+def test_an_in_process_call_fails_as_the_internal_client_failed(pauses):
+    from botocore.exceptions import ClientError
+    from localstack.aws.api import CommonServiceException
+
+    from embedded_localstack.patches.in_process import MAX_ATTEMPTS, call_as_internal_client
+
+    missing = CommonServiceException("ResourceNotFoundException", "Function not found", status_code=404)
+    with pytest.raises(ClientError) as once:
+        call_as_internal_client(provider := Provider(missing), "Invoke")
+    assert provider.calls == 1 and pauses == [], "not retried"
+    assert once.value.response["Error"] == {"Code": "ResourceNotFoundException", "Message": "Function not found"}
+    assert once.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    with pytest.raises(ClientError) as internal:
+        call_as_internal_client(provider := Provider(*[KeyError("x")] * 9), "Invoke")
+    assert provider.calls == MAX_ATTEMPTS == 5, "a bare exception is the chain's 500, retried as one"
+    assert internal.value.response["Error"]["Code"] == "InternalError"
+
+
+def test_without_boto_retries_an_in_process_call_is_tried_once(pauses, monkeypatch):
+    from botocore.exceptions import ClientError
+    from localstack.aws.api import CommonServiceException
+
+    from embedded_localstack.patches import in_process
+
+    monkeypatch.setattr(in_process.config, "DISABLE_BOTO_RETRIES", True)
+    throttled = CommonServiceException("TooManyRequestsException", "Rate exceeded", status_code=429)
+    with pytest.raises(ClientError):
+        in_process.call_as_internal_client(provider := Provider(throttled), "Invoke")
+    assert provider.calls == 1 and pauses == []
+
+
+def test_an_events_rules_run_on_the_answering_thread_when_no_thread_can_be_started():
+    script = (
+        "import threading\n"
+        "from embedded_localstack.patches import rules_after_answer\n"
+        "from localstack.services.events import provider\n"
+        "def no_thread(*args, **kwargs):\n"
+        '    raise RuntimeError("can\'t start new thread")\n'
+        "provider.start_worker_thread = no_thread\n"
+        "held = []\n"
+        "assert rules_after_answer.start_after_answer(held.append)\n"
+        "ran = []\n"
+        "provider.start_worker_thread(lambda params: ran.append((params, threading.current_thread().name)), "
+        "params={'event': 1}, name='rules')\n"
+        "assert ran == []\n"
+        "held[0]()\n"
+        "assert ran == [({'event': 1}, threading.current_thread().name)], ran\n"
+        "print('ran here')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ran here"
+
+
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):
     assert sqs_wake.wake_on_send()
 

@@ -102,3 +102,13 @@ def test_the_ready_line_counts_once_whole_and_a_missing_log_is_not_ready(tmp_pat
     with open(log, "ab") as out:
         out.write(b"Not Ready.\nReady. or not\n")
     assert not line.seen(), "only the line itself"
+
+
+def test_for_an_instance_already_running_the_log_so_far_is_not_read(tmp_path):
+    log = tmp_path / "localstack.log"
+    log.write_bytes(b"LocalStack version: 4.14.0\nReady.\n" + b"GET /_localstack/health => 200\n" * 1000)
+    line = start._ReadyLine(log, from_end=True)
+    assert not line.seen(), "the Ready. of its start is behind"
+    with open(log, "ab") as out:
+        out.write(b"Ready.\n")
+    assert line.seen()
