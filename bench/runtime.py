@@ -6,6 +6,7 @@ import uuid
 import requests
 
 from bench.measure import Row, latency_row, private_instance, timed_ms
+from client.proxy_api import create_proxy_api, stage_url
 from infra import settings
 from infra.archives import zip_folder
 from infra.aws import client
@@ -30,24 +31,6 @@ def create_probe(lambda_client, role_arn: str, runtime: str = "python3.12", prob
     return name
 
 
-def proxy_api(function_arn: str) -> str:
-    apigateway = client("apigateway")
-    api_id = apigateway.create_rest_api(name=f"bench-{uuid.uuid4().hex[:6]}")["id"]
-    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
-    resource = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    apigateway.put_method(restApiId=api_id, resourceId=resource, httpMethod="ANY", authorizationType="NONE")
-    apigateway.put_integration(
-        restApiId=api_id,
-        resourceId=resource,
-        httpMethod="ANY",
-        type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{settings.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-    )
-    apigateway.create_deployment(restApiId=api_id, stageName="prod")
-    return api_id
-
-
 def rows() -> list[Row]:
     ready = []
     for _ in range(3):
@@ -69,7 +52,7 @@ def rows() -> list[Row]:
     warm = [timed_ms(lambda: lambda_client.invoke(FunctionName=name)["Payload"].read()) for _ in range(SAMPLES)]
 
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    url = f"{settings.ENDPOINT_URL}/_aws/execute-api/{proxy_api(arn)}/prod/bench"
+    url = stage_url(create_proxy_api(arn, "prod", prefix="bench"), "prod") + "/bench"
     http = requests.Session()
     for _ in range(20):
         http.get(url).raise_for_status()

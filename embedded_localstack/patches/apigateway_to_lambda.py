@@ -22,12 +22,9 @@ Applied when LocalStack imports its API Gateway integrations; pinned to LocalSta
 import importlib
 import inspect
 import io
-import logging
 
 from embedded_localstack.patches.after_import import patch_after_import
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
-
-LOG = logging.getLogger(__name__)
 
 MODULE = "localstack.services.apigateway.next_gen.execute_api.integrations.aws"
 # What call_lambda must still do for the patch to do the same (4.14.0's lines, verbatim).
@@ -44,14 +41,11 @@ ORIGINAL_STEPS = (
 
 def on_import() -> None:
     """Patches once LocalStack imports its API Gateway integrations (at once if it has)."""
-    patch_after_import(MODULE, _patch_or_log)
-
-
-def _patch_or_log() -> None:
-    try:
-        invoke_in_process()
-    except Exception:
-        LOG.exception("API Gateway invokes Lambda by request: patches/apigateway_to_lambda.py did not apply")
+    patch_after_import(
+        MODULE,
+        invoke_in_process,
+        "API Gateway invokes Lambda by request: patches/apigateway_to_lambda.py did not apply",
+    )
 
 
 def invoke_in_process() -> bool:

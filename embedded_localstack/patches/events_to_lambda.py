@@ -20,12 +20,9 @@ events_to_sqs.py (tests/unit/test_performance_parts.py fails on another, so that
 import importlib
 import inspect
 import io
-import logging
 
 from embedded_localstack.patches.after_import import patch_after_import
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
-
-LOG = logging.getLogger(__name__)
 
 MODULE = "localstack.services.events.target"
 # What LambdaTargetSender.send_event must still do for the patch to do the same (4.14.0's lines, verbatim).
@@ -40,14 +37,11 @@ ORIGINAL_STEPS = (
 
 def on_import() -> None:
     """Patches once LocalStack's events service imports its target senders (at once if it has)."""
-    patch_after_import(MODULE, _patch_or_log)
-
-
-def _patch_or_log() -> None:
-    try:
-        invoke_in_process()
-    except Exception:
-        LOG.exception("EventBridge invokes Lambda targets by request: patches/events_to_lambda.py did not apply")
+    patch_after_import(
+        MODULE,
+        invoke_in_process,
+        "EventBridge invokes Lambda targets by request: patches/events_to_lambda.py did not apply",
+    )
 
 
 def invoke_in_process() -> bool:

@@ -21,13 +21,10 @@ tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack 
 
 import importlib
 import inspect
-import logging
 import re
 
 from embedded_localstack.patches.after_import import patch_after_import
 from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
-
-LOG = logging.getLogger(__name__)
 
 MODULE = "localstack.services.events.target"
 # A queue that the path form of its URL names exactly (SQS's own naming rules); any other ARN goes by
@@ -46,15 +43,9 @@ ORIGINAL_STEPS = (
 
 def on_import() -> None:
     """Patches once LocalStack's events service imports its target senders (at once if it has)."""
-    patch_after_import(MODULE, _patch_or_log)
-
-
-def _patch_or_log() -> None:
-    # EventBridge as LocalStack ships it rather than none at all.
-    try:
-        deliver_in_process()
-    except Exception:
-        LOG.exception("EventBridge sends to SQS by request: patches/events_to_sqs.py did not apply")
+    patch_after_import(
+        MODULE, deliver_in_process, "EventBridge sends to SQS by request: patches/events_to_sqs.py did not apply"
+    )
 
 
 def deliver_in_process() -> bool:

@@ -38,14 +38,11 @@ ORIGINAL_CALL = "start_worker_thread(\n                self._process_rules_async
 
 def on_import(later: Callable[[Callable[[], object]], None]) -> None:
     """Patches once LocalStack imports its events provider (at once if it has)."""
-    patch_after_import(MODULE, functools.partial(_patch_or_log, later))
-
-
-def _patch_or_log(later: Callable[[Callable[[], object]], None]) -> None:
-    try:
-        start_after_answer(later)
-    except Exception:
-        LOG.exception("EventBridge starts rules before answering: patches/rules_after_answer.py did not apply")
+    patch_after_import(
+        MODULE,
+        functools.partial(start_after_answer, later),
+        "EventBridge starts rules before answering: patches/rules_after_answer.py did not apply",
+    )
 
 
 def start_after_answer(later: Callable[[Callable[[], object]], None]) -> bool:

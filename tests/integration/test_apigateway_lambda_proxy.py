@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from client.proxy_api import create_proxy_api, stage_url
 from infra import settings
 from infra.aws import client
 
@@ -17,31 +18,17 @@ STAGE = "test"
 
 
 @pytest.fixture
-def proxy_api(create_function, lambda_client):
+def proxy_api():
     """Factory: a REST API whose every path goes to the function (AWS_PROXY), deployed; its base URL."""
-    apigateway, made = client("apigateway"), []
+    made = []
 
     def create(function_arn: str) -> str:
-        api = apigateway.create_rest_api(name=f"proxy-{uuid.uuid4().hex[:8]}")["id"]
-        made.append(api)
-        root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
-        proxy = apigateway.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")["id"]
-        apigateway.put_method(restApiId=api, resourceId=proxy, httpMethod="ANY", authorizationType="NONE")
-        region = settings.REGION
-        apigateway.put_integration(
-            restApiId=api,
-            resourceId=proxy,
-            httpMethod="ANY",
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-        )
-        apigateway.create_deployment(restApiId=api, stageName=STAGE)
-        return f"{settings.ENDPOINT_URL}/_aws/execute-api/{api}/{STAGE}"
+        made.append(create_proxy_api(function_arn, STAGE))
+        return stage_url(made[-1], STAGE)
 
     yield create
     for api in made:
-        apigateway.delete_rest_api(restApiId=api)
+        client("apigateway").delete_rest_api(restApiId=api)
 
 
 @pytest.fixture

@@ -339,6 +339,13 @@ def test_sqs_wake_patch_is_pinned_to_the_installed_localstack():
     assert sqs_wake.RECEIVE_WAIT in inspect.getsource(SqsPoller.poll_events)
 
 
+def in_fresh_interpreter(script: str) -> str:
+    """What the script printed, run by a new interpreter of this venv (nothing of LocalStack imported yet)."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_events_to_sqs_patch_is_pinned_to_the_installed_localstack():
     # Fails on a LocalStack upgrade on purpose: read SqsTargetSender.send_event of the new release (how it
     # finds the queue and what it sends), then move the pin.
@@ -366,9 +373,7 @@ def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_ap
         "assert not hasattr(LambdaTargetSender, '_invokes_in_process'), 'only what was installed'\n"
         "print('patched once')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "patched once"
+    assert in_fresh_interpreter(script) == "patched once"
 
 
 def test_rules_after_answer_patch_is_pinned_to_the_installed_localstack():
@@ -399,9 +404,7 @@ def test_the_rules_patch_waits_for_localstack_to_import_its_events_provider_and_
         "assert ran.wait(10), 'started once let go'\n"
         "print('deferred')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "deferred"
+    assert in_fresh_interpreter(script) == "deferred"
 
 
 def test_apigateway_to_lambda_patch_is_pinned_to_the_installed_localstack():
@@ -426,9 +429,7 @@ def test_the_apigateway_patch_waits_for_localstack_to_import_its_integrations_an
         "assert apigateway_to_lambda.invoke_in_process()\n"
         "print('patched once')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "patched once"
+    assert in_fresh_interpreter(script) == "patched once"
 
 
 def test_events_to_lambda_patch_is_pinned_to_the_installed_localstack():
@@ -457,9 +458,7 @@ def test_two_patches_of_one_module_both_apply_once_it_is_imported():
         "assert provider.start_worker_thread._after_answer, 'patched at once: already imported'\n"
         "print('both')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "both"
+    assert in_fresh_interpreter(script) == "both"
 
 
 class Provider:
@@ -549,9 +548,7 @@ def test_an_events_rules_run_on_the_answering_thread_when_no_thread_can_be_start
         "assert ran == [({'event': 1}, threading.current_thread().name)], ran\n"
         "print('ran here')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ran here"
+    assert in_fresh_interpreter(script) == "ran here"
 
 
 def test_an_sqs_mapping_without_a_batching_window_long_polls_and_one_with_a_window_keeps_it(monkeypatch):
