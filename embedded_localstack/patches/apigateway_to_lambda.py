@@ -20,11 +20,10 @@ Applied when LocalStack imports its API Gateway integrations; pinned to LocalSta
 """
 
 import importlib
-import inspect
 import io
 
 from embedded_localstack.patches.after_import import patch_after_import
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
+from embedded_localstack.patches.localstack_pin import is_pinned, still_does
 
 MODULE = "localstack.services.apigateway.next_gen.execute_api.integrations.aws"
 # What call_lambda must still do for the patch to do the same (4.14.0's lines, verbatim).
@@ -62,11 +61,7 @@ def invoke_in_process() -> bool:
     integration = importlib.import_module(MODULE).RestApiAwsProxyIntegration
     if getattr(integration.call_lambda, "_in_process", False):
         return True
-    source = inspect.getsource(integration.call_lambda)
-    if not all(step in source for step in ORIGINAL_STEPS):
-        raise RuntimeError(
-            f"LocalStack {PINNED_LOCALSTACK}'s RestApiAwsProxyIntegration.call_lambda no longer does {ORIGINAL_STEPS}"
-        )
+    still_does(integration.call_lambda, ORIGINAL_STEPS, "RestApiAwsProxyIntegration.call_lambda")
     by_request = integration.call_lambda
 
     def call_lambda(function_arn: str, event: bytes, source_arn: str, credentials: str | None = None) -> bytes:

@@ -18,11 +18,10 @@ events_to_sqs.py (tests/unit/test_performance_parts.py fails on another, so that
 """
 
 import importlib
-import inspect
 import io
 
 from embedded_localstack.patches.after_import import patch_after_import
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
+from embedded_localstack.patches.localstack_pin import is_pinned, still_does
 
 MODULE = "localstack.services.events.target"
 # What LambdaTargetSender.send_event must still do for the patch to do the same (4.14.0's lines, verbatim).
@@ -59,11 +58,7 @@ def invoke_in_process() -> bool:
     sender = importlib.import_module(MODULE).LambdaTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_invokes_in_process", False):
         return True
-    source = inspect.getsource(sender.send_event)
-    if not all(step in source for step in ORIGINAL_STEPS):
-        raise RuntimeError(
-            f"LocalStack {PINNED_LOCALSTACK}'s LambdaTargetSender.send_event no longer does {ORIGINAL_STEPS}"
-        )
+    still_does(sender.send_event, ORIGINAL_STEPS, "LambdaTargetSender.send_event")
     by_request = sender.send_event
 
     def send_event(self, event, trace_header):

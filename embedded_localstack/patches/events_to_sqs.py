@@ -20,11 +20,10 @@ tests/unit/test_performance_parts.py fails, so that whoever upgrades LocalStack 
 """
 
 import importlib
-import inspect
 import re
 
 from embedded_localstack.patches.after_import import patch_after_import
-from embedded_localstack.patches.localstack_pin import PINNED_LOCALSTACK, is_pinned
+from embedded_localstack.patches.localstack_pin import is_pinned, still_does
 
 MODULE = "localstack.services.events.target"
 # A queue that the path form of its URL names exactly (SQS's own naming rules); any other ARN goes by
@@ -61,11 +60,7 @@ def deliver_in_process() -> bool:
     sender = importlib.import_module(MODULE).SqsTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_delivers_in_process", False):
         return True
-    source = inspect.getsource(sender.send_event)
-    if not all(step in source for step in ORIGINAL_STEPS):
-        raise RuntimeError(
-            f"LocalStack {PINNED_LOCALSTACK}'s SqsTargetSender.send_event no longer does {ORIGINAL_STEPS}"
-        )
+    still_does(sender.send_event, ORIGINAL_STEPS, "SqsTargetSender.send_event")
     by_request = sender.send_event
 
     def send_event(self, event, trace_header):

@@ -3,6 +3,7 @@ moto DynamoDB provider) were read against, and that requirements/localstack.txt 
 checks it before it changes anything, and its unit test fails on another release, so that whoever
 upgrades LocalStack reads each patch again."""
 
+import inspect
 import logging
 from importlib.metadata import version
 
@@ -20,3 +21,10 @@ def is_pinned(patch: str, left_as_is: str) -> bool:
         return True
     LOG.warning("%s: %s patches LocalStack %s, not %s", left_as_is, patch, PINNED_LOCALSTACK, installed)
     return False
+
+
+def still_does(function, steps: tuple[str, ...], what: str) -> None:
+    """Raises unless the function's source still has each line the patch replacing it was read against
+    (verbatim, from the pinned release): on another, the patch would not do what LocalStack does."""
+    if not all(step in inspect.getsource(function) for step in steps):
+        raise RuntimeError(f"LocalStack {PINNED_LOCALSTACK}'s {what} no longer does {steps}")

@@ -339,21 +339,33 @@ def test_sqs_wake_patch_is_pinned_to_the_installed_localstack():
     assert sqs_wake.RECEIVE_WAIT in inspect.getsource(SqsPoller.poll_events)
 
 
+@pytest.mark.parametrize(
+    "patch", [events_to_sqs, events_to_lambda, apigateway_to_lambda], ids=lambda patch: patch.__name__.split(".")[-1]
+)
+def test_an_in_process_patch_is_pinned_to_the_installed_localstack(patch):
+    # Fails on a LocalStack upgrade on purpose: read the function the patch stands in for in the new release
+    # (SqsTargetSender.send_event, LambdaTargetSender.send_event, RestApiAwsProxyIntegration.call_lambda:
+    # how it finds its target, what it sends, what it returns), then move the pin.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(patch.MODULE).origin).read_text()
+    assert version("localstack-core") == PINNED_LOCALSTACK
+    assert all(step in source for step in patch.ORIGINAL_STEPS)
+
+
+def test_api_gateway_answers_the_lambda_errors_the_patch_raises_as_it_answered_the_clients():
+    # What call_lambda's caller does with a ClientError (502, 500 for AccessDenied) is what the patch relies on.
+    import importlib.util
+
+    source = Path(importlib.util.find_spec(apigateway_to_lambda.MODULE).origin).read_text()
+    assert "except ClientError as e:" in source and '"AccessDeniedException"' in source
+
+
 def in_fresh_interpreter(script: str) -> str:
     """What the script printed, run by a new interpreter of this venv (nothing of LocalStack imported yet)."""
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
-
-
-def test_events_to_sqs_patch_is_pinned_to_the_installed_localstack():
-    # Fails on a LocalStack upgrade on purpose: read SqsTargetSender.send_event of the new release (how it
-    # finds the queue and what it sends), then move the pin.
-    import importlib.util
-
-    source = Path(importlib.util.find_spec(events_to_sqs.MODULE).origin).read_text()
-    assert version("localstack-core") == PINNED_LOCALSTACK
-    assert all(step in source for step in events_to_sqs.ORIGINAL_STEPS)
 
 
 def test_the_events_patch_waits_for_localstack_to_import_its_targets_and_then_applies():
@@ -407,17 +419,6 @@ def test_the_rules_patch_waits_for_localstack_to_import_its_events_provider_and_
     assert in_fresh_interpreter(script) == "deferred"
 
 
-def test_apigateway_to_lambda_patch_is_pinned_to_the_installed_localstack():
-    # Fails on a LocalStack upgrade on purpose: read RestApiAwsProxyIntegration.call_lambda of the new
-    # release (how it invokes, what it returns, how its errors reach invoke), then move the pin.
-    import importlib.util
-
-    source = Path(importlib.util.find_spec(apigateway_to_lambda.MODULE).origin).read_text()
-    assert version("localstack-core") == PINNED_LOCALSTACK
-    assert all(step in source for step in apigateway_to_lambda.ORIGINAL_STEPS)
-    assert "except ClientError as e:" in source and '"AccessDeniedException"' in source
-
-
 def test_the_apigateway_patch_waits_for_localstack_to_import_its_integrations_and_then_applies():
     script = (
         "import sys\n"
@@ -430,15 +431,6 @@ def test_the_apigateway_patch_waits_for_localstack_to_import_its_integrations_an
         "print('patched once')\n"
     )
     assert in_fresh_interpreter(script) == "patched once"
-
-
-def test_events_to_lambda_patch_is_pinned_to_the_installed_localstack():
-    # Fails on a LocalStack upgrade on purpose: read LambdaTargetSender.send_event of the new release.
-    import importlib.util
-
-    source = Path(importlib.util.find_spec(events_to_lambda.MODULE).origin).read_text()
-    assert version("localstack-core") == PINNED_LOCALSTACK
-    assert all(step in source for step in events_to_lambda.ORIGINAL_STEPS)
 
 
 def test_two_patches_of_one_module_both_apply_once_it_is_imported():
