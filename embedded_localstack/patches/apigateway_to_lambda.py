@@ -53,10 +53,9 @@ def invoke_in_process() -> bool:
         return False
     from localstack.aws.accounts import get_account_id_from_access_key_id
     from localstack.constants import INTERNAL_AWS_ACCESS_KEY_ID
-    from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.aws.arns import extract_region_from_arn
 
-    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context, service_provider
 
     integration = importlib.import_module(MODULE).RestApiAwsProxyIntegration
     if getattr(integration.call_lambda, "_in_process", False):
@@ -65,7 +64,7 @@ def invoke_in_process() -> bool:
     by_request = integration.call_lambda
 
     def call_lambda(function_arn: str, event: bytes, source_arn: str, credentials: str | None = None) -> bytes:
-        provider = getattr(SERVICE_PLUGINS.require("lambda"), "_provider", None)
+        provider = service_provider("lambda")
         if credentials or provider is None:
             return by_request(function_arn, event, source_arn, credentials)
         # As the internal client's request would arrive: LocalStack's internal credentials, the function's region.

@@ -50,10 +50,9 @@ def invoke_in_process() -> bool:
     ):
         return False
     from localstack.services.events.utils import to_json_str
-    from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.strings import to_bytes
 
-    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context, service_provider
 
     sender = importlib.import_module(MODULE).LambdaTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_invokes_in_process", False):
@@ -62,7 +61,7 @@ def invoke_in_process() -> bool:
     by_request = sender.send_event
 
     def send_event(self, event, trace_header):
-        provider = getattr(SERVICE_PLUGINS.require("lambda"), "_provider", None)
+        provider = service_provider("lambda")
         if self.target.get("RoleArn") or provider is None:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account, in the rule's region.

@@ -52,10 +52,9 @@ def deliver_in_process() -> bool:
     if not is_pinned("embedded_localstack/patches/events_to_sqs.py", "EventBridge sends to SQS by request"):
         return False
     from localstack.services.events.utils import to_json_str
-    from localstack.services.plugins import SERVICE_PLUGINS
     from localstack.utils.aws.arns import InvalidArnException, parse_arn
 
-    from embedded_localstack.patches.in_process import call_as_internal_client, request_context
+    from embedded_localstack.patches.in_process import call_as_internal_client, request_context, service_provider
 
     sender = importlib.import_module(MODULE).SqsTargetSender  # (in sys.modules once on_import's loader ran it)
     if getattr(sender, "_delivers_in_process", False):
@@ -70,7 +69,7 @@ def deliver_in_process() -> bool:
             queue = None
         if self.target.get("RoleArn") or not _plain(queue):
             return by_request(self, event, trace_header)
-        provider = getattr(SERVICE_PLUGINS.require("sqs"), "_provider", None)
+        provider = service_provider("sqs")
         if provider is None:
             return by_request(self, event, trace_header)
         # As the internal client's request would arrive: signed with the rule's account as access key, and

@@ -72,7 +72,8 @@ def call_as_internal_client[T](call: Callable[[], T], operation: str) -> T:
     what that client retries, then the ClientError it raised. An error that is not the service's own is
     what LocalStack's chain answers it with, a 500 InternalError, and is retried as that."""
     attempts = 1 if config.DISABLE_BOTO_RETRIES else MAX_ATTEMPTS
-    for attempt in range(1, attempts + 1):
+    attempt = 1
+    while True:
         try:
             return call()
         except Exception as e:
@@ -80,4 +81,12 @@ def call_as_internal_client[T](call: Callable[[], T], operation: str) -> T:
             if attempt == attempts or not (error.status_code in RETRIED_STATUSES or error.code in RETRIED_CODES):
                 raise client_error(error, operation) from e
         time.sleep(random.random() * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
+        attempt += 1
+
+
+def service_provider(service_name: str):
+    """The service's provider in LocalStack (loading the service, as a request to it would), or None
+    when the service has none to call in process: the caller then goes by request."""
+    from localstack.services.plugins import SERVICE_PLUGINS
+
+    return getattr(SERVICE_PLUGINS.require(service_name), "_provider", None)
